@@ -4,6 +4,7 @@
 //!
 //! TODO(crate doc)
 
+pub mod auth;
 pub mod error;
 pub mod header;
 pub mod message;
