@@ -5,12 +5,15 @@
 //! TODO(crate doc)
 
 pub mod auth;
+pub mod builder;
+pub mod dialog;
 pub mod error;
 pub mod header;
 pub mod message;
 pub mod method;
 pub mod params;
 pub mod text;
+pub mod transaction;
 pub mod uri;
 
 pub use error::{ParseError, ParseErrorKind, ParseResult};
@@ -19,3 +22,5 @@ pub use message::{Message, Request, Response, WithBody};
 pub use method::Method;
 pub use params::Params;
 pub use uri::{SipUri, Uri};
+pub use dialog::{Dialog, DialogError, DialogId, DialogState};
+pub use transaction::{Event, Input, Output, Timers, TransactionKey, TransactionLayer};
