@@ -3,7 +3,7 @@
 use crate::builder::{request, LocalEndpoint, RequestParts};
 use crate::error::ParseError;
 use crate::header::{HeaderName, NameAddr, Replaces};
-use crate::message::{Request, Response};
+use crate::message::{Request, Response, WithBody};
 use crate::method::Method;
 use crate::uri::Uri;
 use rand::RngCore;
@@ -146,6 +146,29 @@ impl Dialog {
             self.local_seq += 1;
         }
         self.build(method, self.local_seq, local, rng)
+    }
+
+    /// A re-INVITE carrying a new SDP offer (hold, unhold, ICE restart).
+    pub fn reinvite(&mut self, sdp: &[u8], local: &LocalEndpoint, rng: &mut impl RngCore) -> Request {
+        let mut r = self.new_request(Method::Invite, local, rng);
+        r.set_body("application/sdp", sdp);
+        r
+    }
+
+    /// A REFER asking the peer to call `target` (RFC 3515). For an attended transfer, put a
+    /// Replaces header in the target URI ([`crate::SipUri::with_header`] and [`Dialog::replaces`]).
+    pub fn refer(&mut self, target: &NameAddr, local: &LocalEndpoint, rng: &mut impl RngCore) -> Request {
+        let mut r = self.new_request(Method::Refer, local, rng);
+        r.headers.push(HeaderName::ReferTo, target.to_string());
+        r.headers.push(HeaderName::ReferredBy, NameAddr::new(self.local_uri.uri.clone()).to_string());
+        r
+    }
+
+    /// An INFO carrying `body` (RFC 6086), e.g. RingCentral's JSON call control.
+    pub fn info(&mut self, content_type: &str, body: &[u8], local: &LocalEndpoint, rng: &mut impl RngCore) -> Request {
+        let mut r = self.new_request(Method::Info, local, rng);
+        r.set_body(content_type, body);
+        r
     }
 
     /// The ACK for a 2xx to the INVITE with CSeq number `invite_seq` (a new transaction branch).

@@ -99,6 +99,23 @@ fn replaces_names_the_dialog_from_the_target_view() {
     assert_eq!(r.to_string(), "cid;to-tag=R;from-tag=L");
     let refer_to = NameAddr::new(SipUri::new(Some("101"), "sip.ringcentral.com").with_header("Replaces", &r.to_string()));
     let parsed = NameAddr::parse(&refer_to.to_string()).unwrap();
-    let inner = parsed.sip_uri().unwrap().header_decoded("Replaces").unwrap();
-    assert_eq!(Replaces::parse(&inner).unwrap(), r);
+    assert_eq!(parsed.embedded_replaces().unwrap().unwrap(), r);
+}
+
+#[test]
+fn reinvite_refer_and_info_helpers() {
+    let (mut rng, local, invite) = setup();
+    let mut d = Dialog::from_uac(&invite, &answer(&invite, 200)).unwrap();
+    let re = d.reinvite(b"v=0\r\n", &local, &mut rng);
+    assert_eq!((re.method.clone(), re.headers.cseq().unwrap().seq), (Method::Invite, 11));
+    assert!(re.headers.content_type().unwrap().unwrap().is("application/sdp"));
+    assert!(re.headers.get("Contact").is_some());
+    let target = NameAddr::new(SipUri::new(Some("102"), "sip.ringcentral.com"));
+    let refer = d.refer(&target, &local, &mut rng);
+    assert_eq!(refer.headers.refer_to().unwrap().unwrap(), target);
+    assert_eq!(refer.headers.get("Referred-By"), Some("<sip:100@sip.ringcentral.com>"));
+    let info = d.info("application/json;charset=utf-8", br#"{"request":{"reqid":1,"command":"callpark"}}"#, &local, &mut rng);
+    assert_eq!(info.headers.cseq().unwrap().seq, 13);
+    let parsed = Message::parse(&info.to_bytes()).unwrap();
+    assert_eq!(parsed.body(), info.body.as_slice());
 }

@@ -405,7 +405,7 @@ impl Headers {
         self.to()?;
         self.call_id()?;
         self.cseq()?;
-        self.contacts()?;
+        self.check_contact_expires()?;
         self.routes()?;
         self.record_routes()?;
         self.www_authenticate()?;
@@ -422,6 +422,22 @@ impl Headers {
         self.require()?;
         self.allow()?;
         self.validate_misc()
+    }
+
+    /// Contacts parse, and an `expires` parameter is delta-seconds (RFC 3261 section 20.10).
+    fn check_contact_expires(&self) -> ParseResult<()> {
+        for h in self.get_all(HeaderName::Contact) {
+            if h.value.trim() == "*" {
+                continue;
+            }
+            for (at, item) in split_commas(&h.value).map_err(|e| located(e, h))? {
+                let contact = NameAddr::parse(item).map_err(|e| located(e.shifted(at), h))?;
+                if let Some(e) = contact.params.get("expires") {
+                    parse_number_value(e, u32::MAX.into()).map_err(|err| located(err.shifted(at), h))?;
+                }
+            }
+        }
+        Ok(())
     }
 
     fn validate_misc(&self) -> ParseResult<()> {
@@ -576,5 +592,7 @@ mod tests {
     fn bad_header_lines() {
         assert_eq!(Headers::parse_section("NoColon\r\n", 0).unwrap_err().kind, ParseErrorKind::MissingColon);
         assert_eq!(Headers::parse_section("Bad Name: x\r\n", 0).unwrap_err().kind, ParseErrorKind::BadHeaderName);
+        let big = Headers::parse_section("Contact: <sip:a@b>;expires=280297596632815\r\n", 0).unwrap();
+        assert_eq!(big.check_contact_expires().unwrap_err().kind, ParseErrorKind::BadNumber);
     }
 }

@@ -56,6 +56,12 @@ impl NameAddr {
         self.uri.as_sip()
     }
 
+    /// The Replaces header embedded in the URI (a Refer-To of an attended transfer), if any.
+    pub fn embedded_replaces(&self) -> Option<ParseResult<crate::header::Replaces>> {
+        let value = self.sip_uri()?.header_decoded("Replaces")?;
+        Some(crate::header::Replaces::parse(&value))
+    }
+
     /// Parses a complete header value holding one address.
     pub fn parse(text: &str) -> ParseResult<NameAddr> {
         let mut sc = Scanner::new(text);
