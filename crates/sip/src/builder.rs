@@ -107,33 +107,40 @@ pub fn request(local: &LocalEndpoint, parts: RequestParts, rng: &mut impl RngCor
     r
 }
 
-/// A REGISTER for `aor` at `registrar`, with the RingCentral-style Contact
-/// (`;+sip.instance="<urn:uuid:…>";expires=N`). `expires = 0` unregisters.
-pub fn register(
-    local: &LocalEndpoint,
-    registrar: SipUri,
-    aor: &NameAddr,
-    call_id: &str,
-    cseq: u32,
-    expires: u32,
-    instance_id: Option<&str>,
-    rng: &mut impl RngCore,
-) -> Request {
-    let from = aor.clone().with_param("tag", Some(&new_tag(rng)));
+/// What a REGISTER says: where, for whom, and for how long.
+#[derive(Debug, Clone)]
+pub struct Registration<'a> {
+    /// Registrar URI (Request-URI), e.g. `sip:sip.ringcentral.com`.
+    pub registrar: SipUri,
+    /// Address of record (From and To, without tag).
+    pub aor: &'a NameAddr,
+    /// Call-ID, kept across refreshes.
+    pub call_id: &'a str,
+    /// CSeq number, counting up across refreshes.
+    pub cseq: u32,
+    /// Requested lifetime in seconds; 0 unregisters.
+    pub expires: u32,
+    /// The `+sip.instance` UUID, if any.
+    pub instance_id: Option<&'a str>,
+}
+
+/// A REGISTER with the RingCentral-style Contact (`;+sip.instance="<urn:uuid:…>";expires=N`).
+pub fn register(local: &LocalEndpoint, reg: Registration<'_>, rng: &mut impl RngCore) -> Request {
+    let from = reg.aor.clone().with_param("tag", Some(&new_tag(rng)));
     let parts = RequestParts {
         method: Method::Register,
-        uri: registrar.into(),
+        uri: reg.registrar.into(),
         from,
-        to: aor.clone(),
-        call_id: call_id.to_owned(),
-        cseq,
+        to: reg.aor.clone(),
+        call_id: reg.call_id.to_owned(),
+        cseq: reg.cseq,
     };
     let mut r = request(local, parts, rng);
     let mut contact = NameAddr::new(local.contact.clone());
-    if let Some(id) = instance_id {
+    if let Some(id) = reg.instance_id {
         contact.params.set("+sip.instance", Some(&format!("\"<urn:uuid:{id}>\"")));
     }
-    contact.params.set("expires", Some(&expires.to_string()));
+    contact.params.set("expires", Some(&reg.expires.to_string()));
     r.headers.set(HeaderName::Contact, contact.to_string());
     r
 }
@@ -252,7 +259,16 @@ mod tests {
     fn register_matches_the_ringcentral_shape() {
         let mut r = rng();
         let local = LocalEndpoint::random_ws(&mut r, true, Some("test/1"));
-        let reg = register(&local, SipUri::new(None, "sip.ringcentral.com"), &aor(), "cid", 5, 60, Some("abc-1"), &mut r);
+        let aor = aor();
+        let registration = Registration {
+            registrar: SipUri::new(None, "sip.ringcentral.com"),
+            aor: &aor,
+            call_id: "cid",
+            cseq: 5,
+            expires: 60,
+            instance_id: Some("abc-1"),
+        };
+        let reg = register(&local, registration, &mut r);
         let text = String::from_utf8(reg.to_bytes()).unwrap();
         assert!(text.starts_with("REGISTER sip:sip.ringcentral.com SIP/2.0\r\nVia: SIP/2.0/WSS "), "{text}");
         let parsed = Message::parse(text.as_bytes()).unwrap();
