@@ -103,9 +103,15 @@ impl ServerTransaction {
     /// Feeds a retransmitted request or an ACK that matched this transaction.
     pub fn on_request(&mut self, request: &Request, now: Instant, out: &mut VecDeque<Output>) {
         if request.method == Method::Ack {
-            if self.state == ServerState::Completed {
-                self.enter(ServerState::Confirmed, None, Some(self.timers.i_k()), now);
-                self.finish_if_due(now, out);
+            match self.state {
+                ServerState::Completed => {
+                    self.enter(ServerState::Confirmed, None, Some(self.timers.i_k()), now);
+                    self.finish_if_due(now, out);
+                }
+                // RFC 6026 section 7.1: an ACK (of the 2xx) in Accepted goes to the TU, even when
+                // the peer reused the INVITE's branch for it.
+                ServerState::Accepted => out.push_back(Output::Event(Event::Ack(request.clone()))),
+                _ => {}
             }
             return;
         }

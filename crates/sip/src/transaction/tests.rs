@@ -269,3 +269,17 @@ fn rfc2543_peers_without_magic_cookie_still_match() {
     w.layer.send_response(builder::response(&invite, 180, Some("t")), w.now).unwrap();
     assert_eq!(sends(&w.drain()).len(), 1);
 }
+
+#[test]
+fn ack_reusing_the_invite_branch_reaches_the_tu_while_accepted() {
+    let mut w = World::new(Timers::RELIABLE);
+    let invite = w.request(Method::Invite);
+    w.receive(invite.clone());
+    w.layer.send_response(builder::response(&invite, 200, Some("t")), w.now).unwrap();
+    w.drain();
+    let mut ack = builder::cancel(&invite);
+    ack.method = Method::Ack;
+    ack.headers.set("CSeq", "7 ACK");
+    w.receive(ack);
+    assert!(has(&w.drain(), |e| matches!(e, Event::Ack(_))), "the seed SDK ACKs a 2xx with the INVITE's branch");
+}
