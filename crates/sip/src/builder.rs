@@ -42,6 +42,8 @@ pub struct LocalEndpoint {
     pub transport: String,
     /// Via sent-by host, e.g. `x7k2.invalid` (RFC 7118 allows a made-up host).
     pub via_host: String,
+    /// Via sent-by port, if any.
+    pub via_port: Option<u16>,
     /// Our Contact URI.
     pub contact: SipUri,
     /// User-Agent header value.
@@ -55,12 +57,12 @@ impl LocalEndpoint {
         let host = format!("{}.invalid", random_token(rng, 12));
         let contact = SipUri::new(Some(&random_token(rng, 8)), &format!("{}.invalid", random_token(rng, 12)))
             .with_param("transport", Some(param));
-        Self { transport: transport.into(), via_host: host, contact, user_agent: user_agent.map(str::to_owned) }
+        Self { transport: transport.into(), via_host: host, via_port: None, contact, user_agent: user_agent.map(str::to_owned) }
     }
 
     /// A Via with a fresh branch.
     pub fn via(&self, rng: &mut impl RngCore) -> Via {
-        Via::new(&self.transport, &self.via_host, None, &new_branch(rng))
+        Via::new(&self.transport, &self.via_host, self.via_port, &new_branch(rng))
     }
 }
 

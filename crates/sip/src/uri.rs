@@ -41,7 +41,14 @@ pub struct SipUri {
     pub headers: Vec<(String, String)>,
 }
 
+/// User-part characters of RFC 3261, plus `#`: RingCentral's own clients send it unescaped
+/// (`MESSAGE sip:#996016@sip.ringcentral.com:5060`), and refusing it would drop their messages.
 fn is_user_char(b: u8) -> bool {
+    is_unreserved(b) || b"&=+$,;?/#".contains(&b)
+}
+
+/// Characters we write unescaped in a user part (RFC 3261 strictly, so `#` is escaped).
+fn is_user_char_strict(b: u8) -> bool {
     is_unreserved(b) || b"&=+$,;?/".contains(&b)
 }
 
@@ -66,7 +73,7 @@ impl SipUri {
     pub fn new(user: Option<&str>, host: &str) -> Self {
         Self {
             secure: false,
-            user: user.map(|u| escape(u, is_user_char)),
+            user: user.map(|u| escape(u, is_user_char_strict)),
             password: None,
             host: host.to_owned(),
             port: None,
@@ -367,6 +374,8 @@ mod tests {
         assert_eq!(u.user_decoded().as_deref(), Some("user;par=u@example.net"));
         assert!(u.params.is_empty());
         assert_eq!(sip("sip:%231024016@sip.ringcentral.com").user_decoded().as_deref(), Some("#1024016"));
+        assert_eq!(sip("sip:#996016@sip.ringcentral.com:5060").user.as_deref(), Some("#996016"));
+        assert_eq!(SipUri::new(Some("#1"), "h").to_string(), "sip:%231@h");
     }
 
     #[test]
