@@ -199,6 +199,15 @@ impl Headers {
         }
     }
 
+    /// Writes every `name` header with the spelling `written` (some peers, such as the seed
+    /// SDK, look header names up case-sensitively).
+    pub fn respell(&mut self, name: impl Into<HeaderName>, written: &str) {
+        let kind = name.into();
+        for h in self.0.iter_mut().filter(|h| h.kind == kind) {
+            h.name = written.to_owned();
+        }
+    }
+
     /// Removes every `name` header; returns how many were removed.
     pub fn remove(&mut self, name: impl Into<HeaderName>) -> usize {
         let kind = name.into();
@@ -586,6 +595,9 @@ mod tests {
         assert_eq!(h.count("route"), 1);
         assert_eq!(h.iter().next().unwrap().value, "<sip:c>");
         assert_eq!(h.remove("x"), 1);
+        h.push("Call-ID", "a");
+        h.respell(HeaderName::CallId, "Call-Id");
+        assert_eq!(h.iter().last().unwrap().name, "Call-Id");
     }
 
     #[test]

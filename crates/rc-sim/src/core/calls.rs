@@ -1,0 +1,219 @@
+//! Calls as a back-to-back user agent: one leg toward the caller, one per ringing device.
+
+use super::ConnId;
+use serde::Serialize;
+use sip::{Dialog, Request, TransactionKey};
+use std::collections::HashMap;
+use std::time::Instant;
+
+/// Where a leg stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LegState {
+    /// INVITE sent or received, nothing else yet.
+    Trying,
+    /// Ringing.
+    Ringing,
+    /// In conversation.
+    Answered,
+    /// Rejected, cancelled or timed out.
+    Failed,
+}
+
+/// Which leg of a call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Side {
+    /// The leg toward the caller.
+    Caller,
+    /// The leg toward ringing device number `n`.
+    Callee(usize),
+}
+
+/// One leg: a dialog between rc-sim and one client.
+#[derive(Debug)]
+pub struct Leg {
+    /// The client's connection.
+    pub conn: ConnId,
+    /// Call-ID on this leg.
+    pub call_id: String,
+    /// rc-sim's tag on this leg.
+    pub local_tag: String,
+    /// The INVITE: received (caller leg) or sent (callee legs).
+    pub invite: Request,
+    /// Our client transaction for a callee leg's INVITE.
+    pub invite_key: Option<TransactionKey>,
+    /// The dialog, once established.
+    pub dialog: Option<Dialog>,
+    /// State.
+    pub state: LegState,
+    /// The party's number.
+    pub number: String,
+    /// Index of the party's extension.
+    pub ext: Option<usize>,
+    /// A re-INVITE received on this leg, waiting for the other side's answer.
+    pub pending_reinvite: Option<Request>,
+}
+
+/// A call between a caller and the devices of a callee.
+#[derive(Debug)]
+pub struct Call {
+    /// Identifier in the admin API.
+    pub id: u64,
+    /// The leg toward the caller.
+    pub caller: Leg,
+    /// The legs toward the callee's devices.
+    pub callees: Vec<Leg>,
+    /// Which callee leg answered.
+    pub answered: Option<usize>,
+    /// RingCentral session identifier (`SID` in P-rc).
+    pub sid: String,
+    /// RingCentral request GUID (`Req` in P-rc).
+    pub req: String,
+    /// `From` in P-rc: where clients address their control MESSAGEs.
+    pub rc_from: String,
+    /// Call Control session id (`s-…`).
+    pub session_id: String,
+    /// Name shown to the callee.
+    pub caller_name: String,
+    /// When an unanswered call gives up.
+    pub ring_deadline: Option<Instant>,
+}
+
+impl Call {
+    /// The leg on `side`.
+    pub fn leg(&self, side: Side) -> &Leg {
+        match side {
+            Side::Caller => &self.caller,
+            Side::Callee(i) => &self.callees[i],
+        }
+    }
+
+    /// The leg on `side`, mutable.
+    pub fn leg_mut(&mut self, side: Side) -> &mut Leg {
+        match side {
+            Side::Caller => &mut self.caller,
+            Side::Callee(i) => &mut self.callees[i],
+        }
+    }
+
+    /// The side talking to `side` once answered.
+    pub fn peer_of(&self, side: Side) -> Option<Side> {
+        match side {
+            Side::Caller => self.answered.map(Side::Callee),
+            Side::Callee(i) if self.answered == Some(i) => Some(Side::Caller),
+            Side::Callee(_) => None,
+        }
+    }
+
+    /// True while some callee device is still ringing.
+    pub fn any_ringing(&self) -> bool {
+        self.callees.iter().any(|l| matches!(l.state, LegState::Trying | LegState::Ringing))
+    }
+}
+
+/// What the admin API shows of a call.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CallInfo {
+    /// Identifier.
+    pub id: u64,
+    /// Call Control session id.
+    pub session_id: String,
+    /// Caller number.
+    pub from: String,
+    /// Callee number.
+    pub to: String,
+    /// `ringing` or `answered`.
+    pub state: String,
+    /// Connections of the caller and of each callee device.
+    pub conns: Vec<ConnId>,
+}
+
+/// All calls, found by the Call-ID of any of their legs.
+#[derive(Debug, Default)]
+pub struct Calls {
+    calls: HashMap<u64, Call>,
+    next_id: u64,
+}
+
+impl Calls {
+    /// A fresh call id.
+    pub fn next_id(&mut self) -> u64 {
+        self.next_id += 1;
+        self.next_id
+    }
+
+    /// Adds a call.
+    pub fn insert(&mut self, call: Call) {
+        self.calls.insert(call.id, call);
+    }
+
+    /// Removes a call.
+    pub fn remove(&mut self, id: u64) -> Option<Call> {
+        self.calls.remove(&id)
+    }
+
+    /// A call by id.
+    pub fn get(&self, id: u64) -> Option<&Call> {
+        self.calls.get(&id)
+    }
+
+    /// A call by id, mutable.
+    pub fn get_mut(&mut self, id: u64) -> Option<&mut Call> {
+        self.calls.get_mut(&id)
+    }
+
+    /// The call and side a wire Call-ID belongs to.
+    pub fn find(&self, call_id: &str) -> Option<(u64, Side)> {
+        self.calls.values().find_map(|c| {
+            if c.caller.call_id == call_id {
+                return Some((c.id, Side::Caller));
+            }
+            c.callees.iter().position(|l| l.call_id == call_id).map(|i| (c.id, Side::Callee(i)))
+        })
+    }
+
+    /// Ids of the calls that have a leg on `conn`.
+    pub fn on_conn(&self, conn: ConnId) -> Vec<(u64, Side)> {
+        let mut out = Vec::new();
+        for c in self.calls.values() {
+            if c.caller.conn == conn {
+                out.push((c.id, Side::Caller));
+            }
+            for (i, l) in c.callees.iter().enumerate() {
+                if l.conn == conn {
+                    out.push((c.id, Side::Callee(i)));
+                }
+            }
+        }
+        out
+    }
+
+    /// Calls whose ringing time is over at `now`.
+    pub fn ring_expired(&self, now: Instant) -> Vec<u64> {
+        self.calls.values().filter(|c| c.ring_deadline.is_some_and(|d| d <= now)).map(|c| c.id).collect()
+    }
+
+    /// The earliest ring deadline.
+    pub fn next_deadline(&self) -> Option<Instant> {
+        self.calls.values().filter_map(|c| c.ring_deadline).min()
+    }
+
+    /// Admin view of every call.
+    pub fn infos(&self) -> Vec<CallInfo> {
+        let mut v: Vec<CallInfo> = self
+            .calls
+            .values()
+            .map(|c| CallInfo {
+                id: c.id,
+                session_id: c.session_id.clone(),
+                from: c.caller.number.clone(),
+                to: c.callees.first().map(|l| l.number.clone()).unwrap_or_default(),
+                state: if c.answered.is_some() { "answered" } else { "ringing" }.into(),
+                conns: std::iter::once(c.caller.conn).chain(c.callees.iter().map(|l| l.conn)).collect(),
+            })
+            .collect();
+        v.sort_by_key(|c| c.id);
+        v
+    }
+}

@@ -1,0 +1,145 @@
+//! RingCentral control: XML MESSAGEs before answer, JSON INFOs in a call.
+
+use super::calls::{LegState, Side};
+use super::{endpoint, ConnId, Core};
+use crate::rc_message::{cmd, RcMessage};
+use sip::builder::{self, RequestParts};
+use sip::{Method, NameAddr, Request, SipUri, WithBody};
+use std::time::{Duration, Instant};
+
+/// How much longer a call rings once the callee starts typing a reply.
+const REPLY_EXTRA_RING: Duration = Duration::from_secs(60);
+
+impl Core {
+    pub(super) fn on_message(&mut self, conn: ConnId, req: &Request, now: Instant) {
+        self.respond(conn, req, 200, None, now);
+        let is_rc = req.headers.content_type().ok().flatten().is_some_and(|c| c.is("x-rc/agent"));
+        if !is_rc {
+            return;
+        }
+        let Ok(msg) = RcMessage::parse(&String::from_utf8_lossy(&req.body)) else { return };
+        let found = req.headers.call_id().ok().and_then(|c| self.calls.find(c));
+        let Some((id, Side::Callee(i))) = found else { return };
+        match msg.cmd() {
+            Some(cmd::CLIENT_REJECT) => self.decline_fork(id, i, now),
+            Some(cmd::CLIENT_VOICEMAIL) => self.fail_caller_with(id, 480, "Sent To Voicemail", now),
+            Some(cmd::CLIENT_FORWARD) => self.forward(id, msg.bdy("Phn").unwrap_or_default(), now),
+            Some(cmd::CLIENT_START_REPLY) => {
+                if let Some(call) = self.calls.get_mut(id) {
+                    call.ring_deadline = call.ring_deadline.map(|d| d.max(now) + REPLY_EXTRA_RING);
+                }
+            }
+            Some(cmd::CLIENT_REPLY) => self.reply_session_close(id, i, &msg, now),
+            _ => {}
+        }
+    }
+
+    /// One device declines: stop ringing it; when none is left, the caller hears "declined".
+    fn decline_fork(&mut self, id: u64, i: usize, now: Instant) {
+        let Some(call) = self.calls.get_mut(id) else { return };
+        let leg = &mut call.callees[i];
+        if !matches!(leg.state, LegState::Trying | LegState::Ringing) {
+            return;
+        }
+        leg.state = LegState::Failed;
+        let (conn, cancel) = (leg.conn, builder::cancel(&leg.invite));
+        self.send_request(conn, cancel, now);
+        if self.calls.get(id).is_some_and(|c| !c.any_ringing() && c.answered.is_none()) {
+            self.fail_caller_with(id, 603, "Decline", now);
+        }
+    }
+
+    /// The callee forwards: stop ringing its devices and ring the target's.
+    fn forward(&mut self, id: u64, target: &str, now: Instant) {
+        self.cancel_forks(id, None, now);
+        let devices = self
+            .cfg
+            .extension_by_number(target)
+            .map(|(ext, _)| self.registrar.bindings_for(ext, now))
+            .unwrap_or_default();
+        if devices.is_empty() {
+            return self.fail_caller_with(id, 480, "Forward Target Unavailable", now);
+        }
+        for device in devices {
+            self.ring_device(id, &device, now);
+        }
+    }
+
+    /// The callee replied with a text: end the call and tell the callee what the caller answered.
+    fn reply_session_close(&mut self, id: u64, i: usize, reply: &RcMessage, now: Instant) {
+        let Some(call) = self.calls.get(id) else { return };
+        let leg = &call.callees[i];
+        let ext = leg.ext.map(|e| self.cfg.extensions[e].clone());
+        let body = RcMessage {
+            hdr: vec![
+                ("SID".into(), call.sid.clone()),
+                ("Req".into(), call.req.clone()),
+                ("From".into(), call.rc_from.clone()),
+                ("To".into(), leg.number.clone()),
+                ("Cmd".into(), cmd::SESSION_CLOSE.to_string()),
+            ],
+            bdy: vec![
+                ("Cln".into(), ext.as_ref().map(|e| e.authorization_id.clone()).unwrap_or_default()),
+                ("Sts".into(), "0".into()),
+                ("Resp".into(), "1".into()),
+                ("ExtNfo".into(), String::new()),
+                ("Phn".into(), call.caller.number.clone()),
+                ("Nm".into(), call.caller_name.clone()),
+                ("RepTp".into(), reply.bdy("RepTp").unwrap_or("0").into()),
+            ],
+        };
+        let target = leg.invite.uri.clone();
+        let conn = leg.conn;
+        self.fail_caller_with(id, 480, "Replied With Text", now);
+        self.send_rc_message(conn, target, &body, now);
+    }
+
+    /// Sends an `x-rc/agent` MESSAGE to a device, as RingCentral's servers do.
+    pub(super) fn send_rc_message(&mut self, conn: ConnId, target: sip::Uri, msg: &RcMessage, now: Instant) {
+        let domain = self.cfg.domain.clone();
+        let local = endpoint(&self.conns, conn);
+        let tag = builder::new_tag(&mut self.rng);
+        let to_number = msg.hdr("To").unwrap_or_default();
+        let parts = RequestParts {
+            method: Method::Message,
+            uri: target,
+            from: NameAddr::new(SipUri::new(Some("#1024016"), &domain)).with_param("tag", Some(&tag)),
+            to: NameAddr::new(SipUri::new(Some(to_number), &domain)),
+            call_id: builder::new_call_id(&mut self.rng),
+            cseq: builder::new_cseq(&mut self.rng),
+        };
+        let text = msg.to_string();
+        let request = builder::message(&local, parts, "x-rc/agent", text.as_bytes(), &mut self.rng);
+        self.send_request(conn, request, now);
+    }
+
+    pub(super) fn on_info(&mut self, conn: ConnId, req: &Request, now: Instant) {
+        let found = req.headers.call_id().ok().and_then(|c| self.calls.find(c));
+        let Some((id, side)) = found else {
+            return self.respond(conn, req, 481, None, now);
+        };
+        self.respond(conn, req, 200, None, now);
+        let Ok(json) = serde_json::from_slice::<serde_json::Value>(&req.body) else { return };
+        let Some(request) = json.get("request") else { return };
+        let reqid = request.get("reqid").cloned().unwrap_or(serde_json::Value::Null);
+        let command = request.get("command").and_then(|c| c.as_str()).unwrap_or_default().to_owned();
+        let result = serde_json::json!({
+            "code": 1,
+            "description": format!("rc-sim does not support {command} yet"),
+        });
+        let body = serde_json::json!({ "response": { "reqid": reqid, "command": command, "result": result } });
+        self.send_info(id, side, body.to_string().as_bytes(), now);
+    }
+
+    /// Sends a JSON INFO on one leg's dialog.
+    fn send_info(&mut self, id: u64, side: Side, body: &[u8], now: Instant) {
+        let Some(call) = self.calls.get_mut(id) else { return };
+        let leg = call.leg_mut(side);
+        let conn = leg.conn;
+        let local = endpoint(&self.conns, conn);
+        let Some(dialog) = leg.dialog.as_mut() else { return };
+        let mut info = dialog.new_request(Method::Info, &local, &mut self.rng);
+        info.set_body("application/json;charset=utf-8", body);
+        self.send_request(conn, info, now);
+    }
+}

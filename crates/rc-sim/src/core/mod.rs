@@ -1,0 +1,313 @@
+//! The simulated service as a sans-IO state machine.
+//!
+//! The driver ([`crate::server`]) feeds connection events, frames and time in, and carries
+//! out the [`Output`]s: frames to send on a connection, connections to close. All SIP state
+//! (per-connection transaction layers from `crates/sip`, registrations, calls) lives here, so
+//! tests can drive it without sockets.
+
+mod calls;
+mod control;
+mod registrar;
+mod routing;
+
+pub use calls::CallInfo;
+pub use registrar::{Binding, BindingInfo, NonceState, Registrar};
+
+use crate::config::Config;
+use calls::Calls;
+use rand::rngs::StdRng;
+use rand::SeedableRng;
+use serde::Serialize;
+use sip::builder::{self, LocalEndpoint};
+use sip::transaction::{Event, Input, Output as TxOutput, Timers, TransactionKey, TransactionLayer};
+use sip::{HeaderName, Message, Request, Response, SipUri};
+use std::collections::{HashMap, VecDeque};
+use std::time::{Duration, Instant};
+
+/// Identifies one WebSocket connection.
+pub type ConnId = u64;
+
+/// Which listener a connection came in on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+pub enum Listener {
+    /// The `outboundProxy` listener.
+    Primary,
+    /// The `outboundProxyBackup` listener.
+    Backup,
+}
+
+/// What the driver must do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Output {
+    /// Send one text frame on a connection.
+    Send {
+        /// The connection.
+        conn: ConnId,
+        /// The SIP message.
+        text: String,
+    },
+    /// Close a connection.
+    Close(ConnId),
+}
+
+/// Direction of a logged message, seen from rc-sim.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Direction {
+    /// Received from a client.
+    In,
+    /// Sent to a client.
+    Out,
+}
+
+/// One logged SIP message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LogEntry {
+    /// Milliseconds since the server started.
+    pub at_ms: u64,
+    /// The connection.
+    pub conn: ConnId,
+    /// Received or sent.
+    pub direction: Direction,
+    /// The message text.
+    pub text: String,
+}
+
+/// Faults a test can switch on.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Faults {
+    /// Drop REGISTER requests without answering.
+    #[serde(default)]
+    pub ignore_register: bool,
+    /// Answer REGISTER with 503 Service Unavailable.
+    #[serde(default)]
+    pub register_503: bool,
+}
+
+struct Conn {
+    layer: TransactionLayer,
+    /// rc-sim's Via and Contact identity on this connection's listener.
+    local: LocalEndpoint,
+}
+
+/// rc-sim's identity toward `conn` (a default one if the connection is gone).
+fn endpoint(conns: &HashMap<ConnId, Conn>, conn: ConnId) -> LocalEndpoint {
+    conns.get(&conn).map_or_else(|| local_endpoint(None), |c| c.local.clone())
+}
+
+/// Via `127.0.0.1:port`, Contact `sip:rc-sim@127.0.0.1:port;transport=wss`, a RingCentral-like User-Agent.
+fn local_endpoint(port: Option<u16>) -> LocalEndpoint {
+    let mut contact = SipUri::new(Some("rc-sim"), "127.0.0.1").with_param("transport", Some("wss"));
+    contact.port = port;
+    LocalEndpoint {
+        transport: "WSS".into(),
+        via_host: "127.0.0.1".into(),
+        via_port: port,
+        contact,
+        user_agent: Some("RC_SIPWRP_rc-sim".into()),
+    }
+}
+
+/// The whole service state.
+pub struct Core {
+    cfg: Config,
+    started: Instant,
+    ports: HashMap<Listener, u16>,
+    conns: HashMap<ConnId, Conn>,
+    registrar: Registrar,
+    calls: Calls,
+    rng: StdRng,
+    out: VecDeque<Output>,
+    log: Vec<LogEntry>,
+    faults: Faults,
+}
+
+impl Core {
+    /// A service for `cfg` whose listeners use `ports`; `seed` fixes its random choices.
+    pub fn new(cfg: Config, ports: HashMap<Listener, u16>, seed: u64, now: Instant) -> Self {
+        let registrar = Registrar::new(Duration::from_secs(cfg.nonce_lifetime_secs));
+        Self {
+            cfg,
+            started: now,
+            ports,
+            conns: HashMap::new(),
+            registrar,
+            calls: Calls::default(),
+            rng: StdRng::seed_from_u64(seed),
+            out: VecDeque::new(),
+            log: Vec::new(),
+            faults: Faults::default(),
+        }
+    }
+
+    /// A client connected.
+    pub fn on_open(&mut self, conn: ConnId, listener: Listener) {
+        let local = local_endpoint(self.ports.get(&listener).copied());
+        self.conns.insert(conn, Conn { layer: TransactionLayer::new(Timers::RELIABLE), local });
+    }
+
+    /// A client sent a frame.
+    pub fn on_frame(&mut self, conn: ConnId, bytes: &[u8], now: Instant) {
+        let text = String::from_utf8_lossy(bytes).into_owned();
+        self.log_message(conn, Direction::In, text, now);
+        if bytes.iter().all(|b| matches!(b, b'\r' | b'\n' | b' ')) {
+            return; // RFC 5626 keep-alive
+        }
+        let Some(c) = self.conns.get_mut(&conn) else { return };
+        c.layer.handle_input(Input::Received(bytes), now);
+        self.flush(now);
+    }
+
+    /// A connection closed.
+    pub fn on_closed(&mut self, conn: ConnId, now: Instant) {
+        self.conns.remove(&conn);
+        self.registrar.forget_conn(conn);
+        self.connection_lost(conn, now);
+        self.flush(now);
+    }
+
+    /// Time passed; handle due timers.
+    pub fn on_timeout(&mut self, now: Instant) {
+        for c in self.conns.values_mut() {
+            if c.layer.poll_timeout().is_some_and(|t| t <= now) {
+                c.layer.handle_input(Input::Timeout, now);
+            }
+        }
+        self.registrar.expire(now);
+        self.ring_timeouts(now);
+        self.flush(now);
+    }
+
+    /// When [`on_timeout`](Self::on_timeout) should be called next.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        let layers = self.conns.values().filter_map(|c| c.layer.poll_timeout());
+        layers.chain(self.registrar.next_expiry()).chain(self.calls.next_deadline()).min()
+    }
+
+    /// The next thing for the driver to do.
+    pub fn poll_output(&mut self) -> Option<Output> {
+        self.out.pop_front()
+    }
+
+    /// Every SIP message sent and received so far.
+    pub fn log(&self) -> &[LogEntry] {
+        &self.log
+    }
+
+    /// Live registrations.
+    pub fn registrations(&self, now: Instant) -> Vec<BindingInfo> {
+        self.registrar
+            .all(now)
+            .map(|b| BindingInfo {
+                number: self.cfg.extensions[b.ext].number.clone(),
+                instance: b.instance.clone(),
+                conn: b.conn,
+                contact: b.contact.clone(),
+                expires_in: b.expires_at.saturating_duration_since(now).as_secs(),
+            })
+            .collect()
+    }
+
+    /// Calls in progress.
+    pub fn calls(&self) -> Vec<CallInfo> {
+        self.calls.infos()
+    }
+
+    /// Sets the faults to inject.
+    pub fn set_faults(&mut self, faults: Faults) {
+        self.faults = faults;
+    }
+
+    /// Closes a connection from the server side (a dropped network, as seen by the client).
+    pub fn drop_connection(&mut self, conn: ConnId, now: Instant) {
+        self.out.push_back(Output::Close(conn));
+        self.on_closed(conn, now);
+    }
+
+    /// Sends raw text to a connection (malformed-message injection).
+    pub fn send_raw(&mut self, conn: ConnId, text: String, now: Instant) {
+        self.log_message(conn, Direction::Out, text.clone(), now);
+        self.out.push_back(Output::Send { conn, text });
+    }
+
+    /// The configuration in use.
+    pub fn config(&self) -> &Config {
+        &self.cfg
+    }
+
+    fn log_message(&mut self, conn: ConnId, direction: Direction, text: String, now: Instant) {
+        let at_ms = now.saturating_duration_since(self.started).as_millis() as u64;
+        self.log.push(LogEntry { at_ms, conn, direction, text });
+    }
+
+    /// Drains every transaction layer until nothing more happens.
+    fn flush(&mut self, now: Instant) {
+        loop {
+            let mut events = Vec::new();
+            for (&id, c) in self.conns.iter_mut() {
+                while let Some(o) = c.layer.poll_output() {
+                    match o {
+                        TxOutput::Send(m) => events.push((id, Err(m))),
+                        TxOutput::Event(e) => events.push((id, Ok(e))),
+                    }
+                }
+            }
+            if events.is_empty() {
+                return;
+            }
+            for (conn, item) in events {
+                match item {
+                    Err(msg) => self.emit(conn, msg, now),
+                    Ok(event) => self.on_event(conn, event, now),
+                }
+            }
+        }
+    }
+
+    fn emit(&mut self, conn: ConnId, mut msg: Message, now: Instant) {
+        let headers = match &mut msg {
+            Message::Request(r) => &mut r.headers,
+            Message::Response(r) => &mut r.headers,
+        };
+        // The seed SDK reads `headers["Call-Id"]` case-sensitively (docs/seed-sdk-wire-notes.md).
+        headers.respell(HeaderName::CallId, "Call-Id");
+        let text = msg.to_string();
+        self.log_message(conn, Direction::Out, text.clone(), now);
+        self.out.push_back(Output::Send { conn, text });
+    }
+
+    fn on_event(&mut self, conn: ConnId, event: Event, now: Instant) {
+        match event {
+            Event::Request { key, request } => self.on_request(conn, key, request, now),
+            Event::Response { key, response } => self.on_response(conn, key, response, now),
+            Event::Ack(ack) => self.on_ack(conn, &ack),
+            Event::Timeout { key } => self.on_tx_timeout(conn, &key, now),
+            Event::Terminated { .. } | Event::StrayResponse(_) | Event::Malformed(_) => {}
+        }
+    }
+
+    fn respond(&mut self, conn: ConnId, req: &Request, status: u16, tag: Option<&str>, now: Instant) {
+        let resp = builder::response(req, status, tag);
+        self.send_response(conn, resp, now);
+    }
+
+    fn send_response(&mut self, conn: ConnId, resp: Response, now: Instant) {
+        if let Some(c) = self.conns.get_mut(&conn) {
+            if c.layer.send_response(resp.clone(), now).is_err() {
+                // No server transaction (e.g. a late answer): send it anyway, as RFC 6026 allows for 2xx.
+                c.layer.send_stateless(resp);
+            }
+        }
+    }
+
+    fn send_request(&mut self, conn: ConnId, req: Request, now: Instant) -> Option<TransactionKey> {
+        self.conns.get_mut(&conn).and_then(|c| c.layer.send_request(req, now).ok())
+    }
+
+    fn send_stateless(&mut self, conn: ConnId, msg: impl Into<Message>) {
+        if let Some(c) = self.conns.get_mut(&conn) {
+            c.layer.send_stateless(msg);
+        }
+    }
+}

@@ -1,0 +1,557 @@
+//! Registration, call set-up and the in-dialog requests relayed between legs.
+
+use super::calls::{Call, Leg, LegState, Side};
+use super::registrar::{Binding, NonceState};
+use super::{endpoint, ConnId, Core};
+use crate::rc_message::{cmd, RcMessage};
+use sip::auth::{Algorithm, DigestChallenge, DigestCredentials};
+use sip::builder::{self, RequestParts};
+use sip::{Dialog, HeaderName, Method, NameAddr, Request, Response, SipUri, TransactionKey, Uri, WithBody};
+use std::time::{Duration, Instant};
+
+/// The outcome of checking a request's credentials.
+enum AuthCheck {
+    /// Authenticated as extension `n`.
+    Ok(usize),
+    /// Challenge (again), `stale` when the nonce merely expired.
+    Challenge { stale: bool },
+    /// Refuse, with the reason phrase to send.
+    Forbidden(&'static str),
+}
+
+impl Core {
+    pub(super) fn on_request(&mut self, conn: ConnId, _key: TransactionKey, req: Request, now: Instant) {
+        match req.method {
+            Method::Register => self.on_register(conn, &req, now),
+            Method::Invite => self.on_invite(conn, req, now),
+            Method::Bye => self.on_bye(conn, &req, now),
+            Method::Cancel => self.on_cancel(conn, &req, now),
+            Method::Message => self.on_message(conn, &req, now),
+            Method::Info => self.on_info(conn, &req, now),
+            Method::Options => self.respond(conn, &req, 200, None, now),
+            _ => self.respond(conn, &req, 501, None, now),
+        }
+    }
+
+    fn authenticate(&self, req: &Request, proxy: bool, now: Instant) -> AuthCheck {
+        let header = if proxy { req.headers.proxy_authorization() } else { req.headers.authorization() };
+        let value = match header {
+            Ok(Some(v)) => v,
+            Ok(None) => return AuthCheck::Challenge { stale: false },
+            Err(_) => return AuthCheck::Forbidden("Malformed Credentials"),
+        };
+        let Ok(creds) = DigestCredentials::from_header(&value) else {
+            return AuthCheck::Forbidden("Unsupported Credentials");
+        };
+        let Some((ext, e)) = self.cfg.extension_by_auth_id(&creds.username) else {
+            return AuthCheck::Forbidden("Unknown User");
+        };
+        match self.registrar.check_nonce(&creds.nonce, now) {
+            NonceState::Unknown => return AuthCheck::Challenge { stale: false },
+            NonceState::Stale => return AuthCheck::Challenge { stale: true },
+            NonceState::Valid => {}
+        }
+        if creds.realm != self.cfg.domain || !creds.verify(req.method.as_str(), &e.password, &req.body) {
+            return AuthCheck::Forbidden("Wrong Password");
+        }
+        AuthCheck::Ok(ext)
+    }
+
+    fn challenge(&mut self, conn: ConnId, req: &Request, proxy: bool, stale: bool, now: Instant) {
+        let nonce = self.registrar.new_nonce(&mut self.rng, now);
+        let ch = DigestChallenge {
+            realm: self.cfg.domain.clone(),
+            nonce,
+            opaque: None,
+            algorithm: Algorithm::Md5,
+            qop: None,
+            stale,
+        };
+        let (status, name) = if proxy { (407, "Proxy-Authenticate") } else { (401, "Www-Authenticate") };
+        let tag = builder::new_tag(&mut self.rng);
+        let mut resp = builder::response(req, status, Some(&tag));
+        resp.headers.push_raw(name, ch.to_header().to_string(), 0);
+        self.send_response(conn, resp, now);
+    }
+
+    fn forbid(&mut self, conn: ConnId, req: &Request, reason: &str, now: Instant) {
+        let tag = builder::new_tag(&mut self.rng);
+        let resp = builder::response_with_reason(req, 403, reason, Some(&tag));
+        self.send_response(conn, resp, now);
+    }
+
+    fn on_register(&mut self, conn: ConnId, req: &Request, now: Instant) {
+        if self.faults.ignore_register {
+            return;
+        }
+        if self.faults.register_503 {
+            return self.respond(conn, req, 503, None, now);
+        }
+        self.respond(conn, req, 100, None, now);
+        let ext = match self.authenticate(req, false, now) {
+            AuthCheck::Ok(ext) => ext,
+            AuthCheck::Challenge { stale } => return self.challenge(conn, req, false, stale, now),
+            AuthCheck::Forbidden(why) => return self.forbid(conn, req, why, now),
+        };
+        let Some(mut contact) = req.headers.contacts().ok().and_then(|c| c.into_iter().next()) else {
+            return self.respond(conn, req, 400, None, now);
+        };
+        let asked = contact.expires().or(req.headers.expires().ok().flatten()).unwrap_or(3600);
+        let instance = contact
+            .params
+            .get_unquoted("+sip.instance")
+            .map_or_else(|| contact.uri.to_string(), |i| i.into_owned());
+        let tag = builder::new_tag(&mut self.rng);
+        if asked == 0 {
+            self.registrar.remove(ext, &instance);
+        } else {
+            let granted = granted_expires(asked, self.cfg.max_expires_secs);
+            let contact_uri = contact.uri.to_string();
+            let expires_at = now + Duration::from_secs(granted.into());
+            self.registrar.upsert(Binding { ext, instance, conn, contact: contact_uri, expires_at });
+            contact.params.set("expires", Some(&granted.to_string()));
+        }
+        let mut ok = builder::response(req, 200, Some(&tag));
+        ok.headers.push(HeaderName::Contact, contact.to_string());
+        self.send_response(conn, ok, now);
+    }
+
+    fn on_invite(&mut self, conn: ConnId, req: Request, now: Instant) {
+        let Ok(call_id) = req.headers.call_id().map(str::to_owned) else { return };
+        if let Some((id, side)) = self.calls.find(&call_id) {
+            return self.relay_reinvite(id, side, req, now);
+        }
+        if self.registrar.binding_of_conn(conn, now).is_none() {
+            return self.forbid(conn, &req, "Forbidden", now);
+        }
+        let caller_ext = match self.authenticate(&req, true, now) {
+            AuthCheck::Ok(ext) => ext,
+            AuthCheck::Challenge { stale } => return self.challenge(conn, &req, true, stale, now),
+            AuthCheck::Forbidden(why) => return self.forbid(conn, &req, why, now),
+        };
+        self.respond(conn, &req, 100, None, now);
+        let target = req.uri.as_sip().and_then(|u| u.user_decoded()).unwrap_or_default();
+        let Some((target_ext, _)) = self.cfg.extension_by_number(&target) else {
+            let tag = builder::new_tag(&mut self.rng);
+            return self.respond(conn, &req, 404, Some(&tag), now);
+        };
+        let devices = self.registrar.bindings_for(target_ext, now);
+        if devices.is_empty() {
+            let tag = builder::new_tag(&mut self.rng);
+            return self.respond(conn, &req, 480, Some(&tag), now);
+        }
+        let call = self.new_call(conn, caller_ext, target_ext, req, now);
+        let id = call.id;
+        self.calls.insert(call);
+        for device in devices {
+            self.ring_device(id, &device, now);
+        }
+    }
+
+    fn new_call(&mut self, conn: ConnId, caller_ext: usize, target_ext: usize, invite: Request, now: Instant) -> Call {
+        let hex = |rng: &mut rand::rngs::StdRng| format!("{:016x}{:016x}", rand::RngCore::next_u64(rng), rand::RngCore::next_u64(rng));
+        let caller = &self.cfg.extensions[caller_ext];
+        let presented = presented_caller_id(&invite).filter(|id| caller.caller_ids.iter().any(|c| c.trim_start_matches('+') == id.trim_start_matches('+')));
+        let caller_number = presented.unwrap_or_else(|| caller.number.clone());
+        let caller_name = if caller.name.is_empty() { caller_number.clone() } else { caller.name.clone() };
+        let id = self.calls.next_id();
+        let sid = format!("{}", 35_000_000_000_000u64 + rand::RngCore::next_u64(&mut self.rng) % 1_000_000_000_000);
+        let req_guid = format!("{{{}}}", hex(&mut self.rng).to_uppercase());
+        let rc_from = format!("#{}@{}:5060", 900_000 + id, self.cfg.domain);
+        let session_id = format!("s-{}", hex(&mut self.rng));
+        let caller_leg = Leg {
+            conn,
+            call_id: invite.headers.call_id().unwrap_or_default().to_owned(),
+            local_tag: builder::new_tag(&mut self.rng),
+            invite,
+            invite_key: None,
+            dialog: None,
+            state: LegState::Trying,
+            number: caller_number,
+            ext: Some(caller_ext),
+            pending_reinvite: None,
+        };
+        let _ = target_ext;
+        Call {
+            id,
+            caller: caller_leg,
+            callees: Vec::new(),
+            answered: None,
+            sid,
+            req: req_guid,
+            rc_from,
+            session_id,
+            caller_name,
+            ring_deadline: Some(now + Duration::from_secs(self.cfg.ring_timeout_secs)),
+        }
+    }
+
+    /// Sends the RingCentral-style INVITE of call `id` to one registered device.
+    pub(super) fn ring_device(&mut self, id: u64, device: &Binding, now: Instant) {
+        let Some(call) = self.calls.get(id) else { return };
+        let ext = self.cfg.extensions[device.ext].clone();
+        let domain = self.cfg.domain.clone();
+        let party = format!("p-{:016x}{:016x}-{}", rand::RngCore::next_u64(&mut self.rng), rand::RngCore::next_u64(&mut self.rng), call.callees.len() + 2);
+        let p_rc = RcMessage {
+            hdr: vec![
+                ("SID".into(), call.sid.clone()),
+                ("Req".into(), call.req.clone()),
+                ("From".into(), call.rc_from.clone()),
+                ("To".into(), ext.number.clone()),
+                ("Cmd".into(), cmd::INCOMING_CALL.to_string()),
+            ],
+            bdy: vec![
+                ("SrvLvl".into(), "-149699523".into()),
+                ("SrvLvlExt".into(), "406".into()),
+                ("Phn".into(), call.caller.number.clone()),
+                ("Nm".into(), call.caller_name.clone()),
+                ("ToPhn".into(), ext.number.clone()),
+                ("ToNm".into(), ext.name.clone()),
+                ("RecUrl".into(), String::new()),
+            ],
+        };
+        let local = endpoint(&self.conns, device.conn);
+        let tag = builder::new_tag(&mut self.rng);
+        let from = NameAddr::new(SipUri::new(Some(&call.caller.number), &domain)).with_display_name(&call.caller_name).with_param("tag", Some(&tag));
+        let parts = RequestParts {
+            method: Method::Invite,
+            uri: Uri::parse(&device.contact).unwrap_or_else(|_| SipUri::new(Some(&ext.number), &domain).into()),
+            from,
+            to: NameAddr::new(SipUri::new(Some(&ext.number), &domain)),
+            call_id: format!("{:016x}{:016x}", rand::RngCore::next_u64(&mut self.rng), rand::RngCore::next_u64(&mut self.rng)),
+            cseq: 100_000_000 + (rand::RngCore::next_u32(&mut self.rng) % 900_000_000),
+        };
+        let mut invite = builder::request(&local, parts, &mut self.rng);
+        invite.headers.set(HeaderName::MaxForwards, "67");
+        invite.headers.push_raw("p-rc-api-ids", format!("party-id={party};session-id={}", call.session_id), 0);
+        invite.headers.push_raw("p-rc-api-call-info", "callAttributes=reject,send-vm", 0);
+        invite.headers.push_raw("P-rc", p_rc.to_string(), 0);
+        for name in [HeaderName::AlertInfo, HeaderName::CallInfo] {
+            if let Some(v) = call.caller.invite.headers.get(name.clone()) {
+                invite.headers.push(name, v);
+            }
+        }
+        let content_type = call.caller.invite.headers.get(HeaderName::ContentType).unwrap_or("application/sdp").to_owned();
+        invite.set_body(&content_type, call.caller.invite.body.clone());
+        let call_id = invite.headers.call_id().unwrap_or_default().to_owned();
+        let key = self.send_request(device.conn, invite.clone(), now);
+        let leg = Leg {
+            conn: device.conn,
+            call_id,
+            local_tag: tag,
+            invite,
+            invite_key: key,
+            dialog: None,
+            state: LegState::Trying,
+            number: ext.number.clone(),
+            ext: Some(device.ext),
+            pending_reinvite: None,
+        };
+        if let Some(call) = self.calls.get_mut(id) {
+            call.callees.push(leg);
+        }
+    }
+
+    pub(super) fn on_response(&mut self, _conn: ConnId, key: TransactionKey, resp: Response, now: Instant) {
+        let Ok(call_id) = resp.headers.call_id() else { return };
+        let Some((id, side)) = self.calls.find(call_id) else { return };
+        if key.method != Method::Invite {
+            return;
+        }
+        let is_initial = match side {
+            Side::Callee(i) => self.calls.get(id).is_some_and(|c| c.callees[i].invite_key.as_ref() == Some(&key)),
+            Side::Caller => false,
+        };
+        match side {
+            Side::Callee(i) if is_initial => self.callee_progress(id, i, resp, now),
+            _ => self.relay_reinvite_answer(id, side, resp, now),
+        }
+    }
+
+    fn callee_progress(&mut self, id: u64, i: usize, resp: Response, now: Instant) {
+        let Some(call) = self.calls.get_mut(id) else { return };
+        let leg = &mut call.callees[i];
+        match resp.status {
+            100 => {}
+            101..=199 => {
+                leg.state = LegState::Ringing;
+                leg.dialog = Dialog::from_uac(&leg.invite, &resp).ok();
+                self.caller_ringing(id, now);
+            }
+            200..=299 => self.callee_answered(id, i, resp, now),
+            status => {
+                if leg.state != LegState::Answered {
+                    leg.state = LegState::Failed;
+                }
+                if call.answered.is_none() && !call.any_ringing() {
+                    self.fail_caller(id, status, now);
+                }
+            }
+        }
+    }
+
+    /// Tells the caller it rings (once). The seed SDK needs a 18x before the 200.
+    fn caller_ringing(&mut self, id: u64, now: Instant) {
+        let Some(call) = self.calls.get_mut(id) else { return };
+        if call.caller.state != LegState::Trying {
+            return;
+        }
+        call.caller.state = LegState::Ringing;
+        let resp = builder::response(&call.caller.invite, 180, Some(&call.caller.local_tag));
+        let conn = call.caller.conn;
+        self.send_response(conn, resp, now);
+    }
+
+    fn callee_answered(&mut self, id: u64, i: usize, resp: Response, now: Instant) {
+        let Some(call) = self.calls.get_mut(id) else { return };
+        if call.answered.is_some_and(|a| a != i) {
+            return self.ack_and_bye_late_fork(id, i, &resp, now);
+        }
+        let leg = &mut call.callees[i];
+        let mut dialog = match leg.dialog.take() {
+            Some(d) => d,
+            None => match Dialog::from_uac(&leg.invite, &resp) {
+                Ok(d) => d,
+                Err(_) => return,
+            },
+        };
+        let _ = dialog.on_response(&Method::Invite, &resp);
+        let invite_seq = leg.invite.headers.cseq().map(|c| c.seq).unwrap_or_default();
+        let local = endpoint(&self.conns, leg.conn);
+        let ack = dialog.ack(invite_seq, &local, &mut self.rng);
+        let (leg_conn, body) = (leg.conn, resp.body.clone());
+        leg.dialog = Some(dialog);
+        leg.state = LegState::Answered;
+        call.answered = Some(i);
+        call.ring_deadline = None;
+        self.send_stateless(leg_conn, ack);
+        self.cancel_forks(id, Some(i), now);
+        self.caller_ringing(id, now);
+        self.answer_caller(id, body, now);
+    }
+
+    fn answer_caller(&mut self, id: u64, sdp: Vec<u8>, now: Instant) {
+        let Some(call) = self.calls.get_mut(id) else { return };
+        let tag = call.caller.local_tag.clone();
+        let mut ok = builder::response(&call.caller.invite, 200, Some(&tag));
+        let local = endpoint(&self.conns, call.caller.conn);
+        ok.headers.push(HeaderName::Contact, NameAddr::new(local.contact).to_string());
+        ok.set_body("application/sdp", sdp);
+        call.caller.dialog = Dialog::from_uas(&call.caller.invite, &tag, true).ok();
+        call.caller.state = LegState::Answered;
+        let conn = call.caller.conn;
+        self.send_response(conn, ok, now);
+    }
+
+    fn ack_and_bye_late_fork(&mut self, id: u64, i: usize, resp: &Response, now: Instant) {
+        let Some(call) = self.calls.get_mut(id) else { return };
+        let leg = &mut call.callees[i];
+        let Ok(mut dialog) = Dialog::from_uac(&leg.invite, resp) else { return };
+        let seq = leg.invite.headers.cseq().map(|c| c.seq).unwrap_or_default();
+        let conn = leg.conn;
+        leg.state = LegState::Failed;
+        let local = endpoint(&self.conns, conn);
+        let ack = dialog.ack(seq, &local, &mut self.rng);
+        let bye = dialog.new_request(Method::Bye, &local, &mut self.rng);
+        self.send_stateless(conn, ack);
+        self.send_request(conn, bye, now);
+    }
+
+    /// CANCELs every callee leg still ringing, except `keep`.
+    pub(super) fn cancel_forks(&mut self, id: u64, keep: Option<usize>, now: Instant) {
+        let Some(call) = self.calls.get_mut(id) else { return };
+        let mut cancels = Vec::new();
+        for (i, leg) in call.callees.iter_mut().enumerate() {
+            if Some(i) != keep && matches!(leg.state, LegState::Trying | LegState::Ringing) {
+                leg.state = LegState::Failed;
+                cancels.push((leg.conn, builder::cancel(&leg.invite)));
+            }
+        }
+        for (conn, cancel) in cancels {
+            self.send_request(conn, cancel, now);
+        }
+    }
+
+    /// Ends an unanswered call with `status` toward the caller.
+    pub(super) fn fail_caller(&mut self, id: u64, status: u16, now: Instant) {
+        self.fail_caller_with(id, status, "", now);
+    }
+
+    /// Ends an unanswered call with `status` and a reason phrase toward the caller.
+    pub(super) fn fail_caller_with(&mut self, id: u64, status: u16, reason: &str, now: Instant) {
+        self.cancel_forks(id, None, now);
+        let Some(call) = self.calls.remove(id) else { return };
+        let resp = builder::response_with_reason(&call.caller.invite, status, reason, Some(&call.caller.local_tag));
+        self.send_response(call.caller.conn, resp, now);
+    }
+
+    pub(super) fn on_ack(&mut self, _conn: ConnId, _ack: &Request) {}
+
+    fn on_bye(&mut self, conn: ConnId, req: &Request, now: Instant) {
+        let found = req.headers.call_id().ok().and_then(|c| self.calls.find(c));
+        let Some((id, side)) = found else {
+            return self.respond(conn, req, 481, None, now);
+        };
+        self.respond(conn, req, 200, None, now);
+        let Some(call) = self.calls.get(id) else { return };
+        match call.peer_of(side) {
+            Some(peer) => {
+                self.send_bye(id, peer, now);
+                self.calls.remove(id);
+            }
+            None if side == Side::Caller => self.fail_caller(id, 487, now),
+            None => {}
+        }
+    }
+
+    /// Sends BYE on one leg of an answered call.
+    pub(super) fn send_bye(&mut self, id: u64, side: Side, now: Instant) {
+        let Some(call) = self.calls.get_mut(id) else { return };
+        let leg = call.leg_mut(side);
+        let conn = leg.conn;
+        let local = endpoint(&self.conns, conn);
+        let Some(dialog) = leg.dialog.as_mut() else { return };
+        let bye = dialog.new_request(Method::Bye, &local, &mut self.rng);
+        self.send_request(conn, bye, now);
+    }
+
+    fn on_cancel(&mut self, conn: ConnId, req: &Request, now: Instant) {
+        let has_invite = self.conns.get(&conn).and_then(|c| c.layer.find_invite_for_cancel(req)).is_some();
+        if !has_invite {
+            return self.respond(conn, req, 481, None, now);
+        }
+        self.respond(conn, req, 200, None, now);
+        let found = req.headers.call_id().ok().and_then(|c| self.calls.find(c));
+        if let Some((id, Side::Caller)) = found {
+            if self.calls.get(id).is_some_and(|c| c.answered.is_none()) {
+                self.fail_caller(id, 487, now);
+            }
+        }
+    }
+
+    fn relay_reinvite(&mut self, id: u64, side: Side, req: Request, now: Instant) {
+        let Some(call) = self.calls.get_mut(id) else { return };
+        let Some(peer) = call.peer_of(side) else {
+            let conn = call.leg(side).conn;
+            return self.respond(conn, &req, 491, None, now);
+        };
+        let this = call.leg_mut(side);
+        if let Some(d) = this.dialog.as_mut() {
+            if d.on_request(&req).is_err() {
+                let conn = this.conn;
+                return self.respond(conn, &req, 500, None, now);
+            }
+        }
+        this.pending_reinvite = Some(req.clone());
+        let other = call.leg_mut(peer);
+        let conn = other.conn;
+        let local = endpoint(&self.conns, conn);
+        let Some(dialog) = other.dialog.as_mut() else { return };
+        let reinvite = dialog.reinvite(&req.body, &local, &mut self.rng);
+        self.send_request(conn, reinvite, now);
+    }
+
+    fn relay_reinvite_answer(&mut self, id: u64, side: Side, resp: Response, now: Instant) {
+        if resp.status < 200 {
+            return;
+        }
+        let Some(call) = self.calls.get_mut(id) else { return };
+        let Some(peer) = call.peer_of(side) else { return };
+        let leg = call.leg_mut(side);
+        let conn = leg.conn;
+        let local = endpoint(&self.conns, conn);
+        if resp.is_success() {
+            if let Some(d) = leg.dialog.as_mut() {
+                let _ = d.on_response(&Method::Invite, &resp);
+                let seq = resp.headers.cseq().map(|c| c.seq).unwrap_or_default();
+                let ack = d.ack(seq, &local, &mut self.rng);
+                self.send_stateless(conn, ack);
+            }
+        }
+        let Some(call) = self.calls.get_mut(id) else { return };
+        let waiting = call.leg_mut(peer);
+        let Some(pending) = waiting.pending_reinvite.take() else { return };
+        let mut answer = builder::response(&pending, resp.status, Some(&waiting.local_tag));
+        if resp.is_success() {
+            let local = endpoint(&self.conns, waiting.conn);
+            answer.headers.push(HeaderName::Contact, NameAddr::new(local.contact).to_string());
+            answer.set_body("application/sdp", resp.body.clone());
+        }
+        let conn = waiting.conn;
+        self.send_response(conn, answer, now);
+    }
+
+    pub(super) fn on_tx_timeout(&mut self, _conn: ConnId, key: &TransactionKey, now: Instant) {
+        let hit = self.calls.infos().iter().find_map(|info| {
+            let call = self.calls.get(info.id)?;
+            let i = call.callees.iter().position(|l| l.invite_key.as_ref() == Some(key))?;
+            Some((info.id, i))
+        });
+        if let Some((id, i)) = hit {
+            let resp_status = 408;
+            if let Some(call) = self.calls.get_mut(id) {
+                call.callees[i].state = LegState::Failed;
+                if call.answered.is_none() && !call.any_ringing() {
+                    self.fail_caller(id, resp_status, now);
+                }
+            }
+        }
+    }
+
+    pub(super) fn ring_timeouts(&mut self, now: Instant) {
+        for id in self.calls.ring_expired(now) {
+            self.fail_caller(id, 480, now);
+        }
+    }
+
+    /// A connection went away: end or cancel what ran over it.
+    pub(super) fn connection_lost(&mut self, conn: ConnId, now: Instant) {
+        for (id, side) in self.calls.on_conn(conn) {
+            let Some(call) = self.calls.get_mut(id) else { continue };
+            match (side, call.peer_of(side)) {
+                (_, Some(peer)) => {
+                    self.send_bye(id, peer, now);
+                    self.calls.remove(id);
+                }
+                (Side::Caller, None) => {
+                    self.cancel_forks(id, None, now);
+                    self.calls.remove(id);
+                }
+                (Side::Callee(i), None) => {
+                    call.callees[i].state = LegState::Failed;
+                    if call.answered.is_none() && !call.any_ringing() {
+                        self.fail_caller(id, 480, now);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// RingCentral grants a little less than asked (47 s for 60 s), never more than `max`.
+fn granted_expires(asked: u32, max: u32) -> u32 {
+    let capped = asked.min(max);
+    if capped > 20 {
+        capped - 13
+    } else {
+        capped
+    }
+}
+
+/// The caller ID asked for with `P-Asserted-Identity: sip:{number}@{domain}`.
+fn presented_caller_id(invite: &Request) -> Option<String> {
+    let value = invite.headers.get(HeaderName::PAssertedIdentity)?;
+    NameAddr::parse(value).ok()?.sip_uri()?.user_decoded()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn expires_are_shortened_like_ringcentral() {
+        assert_eq!(granted_expires(60, 3600), 47);
+        assert_eq!(granted_expires(10, 3600), 10);
+        assert_eq!(granted_expires(7200, 3600), 3587);
+    }
+}

@@ -1,0 +1,316 @@
+//! The IO side: WSS listeners, one task per connection, the core's timers, and a handle.
+
+use crate::config::Config;
+use crate::core::{BindingInfo, CallInfo, ConnId, Core, Faults, Listener, LogEntry, Output};
+use crate::sipinfo::SipInfo;
+use crate::tls::{TlsError, TlsMaterial};
+use futures_util::{SinkExt, StreamExt};
+use std::collections::HashMap;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{broadcast, mpsc, oneshot};
+use tokio_rustls::TlsAcceptor;
+use tokio_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request as WsRequest, Response as WsResponse};
+use tokio_tungstenite::tungstenite::http::HeaderValue;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+use tokio_tungstenite::tungstenite::Message as WsMessage;
+
+/// The largest SIP message accepted in one frame.
+pub const MAX_FRAME: usize = 256 * 1024;
+
+/// How to start a server.
+#[derive(Debug)]
+pub struct ServerOptions {
+    /// Accounts.
+    pub config: Config,
+    /// Address to bind (127.0.0.1 by default).
+    pub bind: IpAddr,
+    /// Port of the primary listener (0: any free port).
+    pub port: u16,
+    /// Port of the backup listener (0: any free port).
+    pub backup_port: u16,
+    /// Certificates; generated for 127.0.0.1 and localhost when `None`.
+    pub tls: Option<TlsMaterial>,
+    /// Seed of the random choices (tags, nonces); from the clock when `None`.
+    pub seed: Option<u64>,
+}
+
+impl ServerOptions {
+    /// Loopback, any free ports, fresh certificates.
+    pub fn loopback(config: Config) -> Self {
+        Self { config, bind: IpAddr::V4(Ipv4Addr::LOCALHOST), port: 0, backup_port: 0, tls: None, seed: None }
+    }
+}
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    /// Certificates could not be made or used.
+    #[error(transparent)]
+    Tls(#[from] TlsError),
+    /// A listener could not be bound.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// The address.
+        addr: SocketAddr,
+        /// Cause.
+        source: std::io::Error,
+    },
+}
+
+enum Command {
+    Open(ConnId, Listener, mpsc::UnboundedSender<WsMessage>),
+    Frame(ConnId, Vec<u8>),
+    Closed(ConnId),
+    Registrations(oneshot::Sender<Vec<BindingInfo>>),
+    Calls(oneshot::Sender<Vec<CallInfo>>),
+    Log(oneshot::Sender<Vec<LogEntry>>),
+    Faults(Faults),
+    Drop(ConnId),
+    Raw(ConnId, String),
+    Shutdown,
+}
+
+/// A running server: its addresses, its CA, and ways to inspect and steer it.
+#[derive(Clone)]
+pub struct Handle {
+    tx: mpsc::UnboundedSender<Command>,
+    log_tx: broadcast::Sender<LogEntry>,
+    /// The primary (outboundProxy) address.
+    pub primary: SocketAddr,
+    /// The backup (outboundProxyBackup) address.
+    pub backup: SocketAddr,
+    /// PEM of the CA to trust.
+    pub ca_pem: String,
+    config: Arc<Config>,
+}
+
+impl Handle {
+    /// The sipInfo of the extension with this number.
+    pub fn sip_info(&self, number: &str) -> Option<SipInfo> {
+        let (_, ext) = self.config.extension_by_number(number)?;
+        Some(SipInfo::new(&self.config, ext, self.primary, self.backup))
+    }
+
+    /// The configuration in use.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    async fn ask<T>(&self, make: impl FnOnce(oneshot::Sender<T>) -> Command) -> Option<T> {
+        let (tx, rx) = oneshot::channel();
+        self.tx.send(make(tx)).ok()?;
+        rx.await.ok()
+    }
+
+    /// Live registrations.
+    pub async fn registrations(&self) -> Vec<BindingInfo> {
+        self.ask(Command::Registrations).await.unwrap_or_default()
+    }
+
+    /// Calls in progress.
+    pub async fn calls(&self) -> Vec<CallInfo> {
+        self.ask(Command::Calls).await.unwrap_or_default()
+    }
+
+    /// Every SIP message so far.
+    pub async fn log(&self) -> Vec<LogEntry> {
+        self.ask(Command::Log).await.unwrap_or_default()
+    }
+
+    /// Messages logged from now on.
+    pub fn subscribe_log(&self) -> broadcast::Receiver<LogEntry> {
+        self.log_tx.subscribe()
+    }
+
+    /// Switches faults on or off.
+    pub fn set_faults(&self, faults: Faults) {
+        let _ = self.tx.send(Command::Faults(faults));
+    }
+
+    /// Drops a client's connection.
+    pub fn drop_connection(&self, conn: ConnId) {
+        let _ = self.tx.send(Command::Drop(conn));
+    }
+
+    /// Sends raw text to a client (to inject malformed messages).
+    pub fn send_raw(&self, conn: ConnId, text: &str) {
+        let _ = self.tx.send(Command::Raw(conn, text.to_owned()));
+    }
+
+    /// Stops the server.
+    pub fn shutdown(&self) {
+        let _ = self.tx.send(Command::Shutdown);
+    }
+}
+
+/// Binds the listeners and starts the server on the current tokio runtime.
+pub async fn start(opts: ServerOptions) -> Result<Handle, ServerError> {
+    let tls = match opts.tls {
+        Some(t) => t,
+        None => TlsMaterial::generate(&["127.0.0.1", "localhost"])?,
+    };
+    let acceptor = TlsAcceptor::from(tls.server_config()?);
+    let bind = |port| async move {
+        let addr = SocketAddr::new(opts.bind, port);
+        TcpListener::bind(addr).await.map_err(|source| ServerError::Bind { addr, source })
+    };
+    let primary = bind(opts.port).await?;
+    let backup = bind(opts.backup_port).await?;
+    let (primary_addr, backup_addr) = (local_addr(&primary), local_addr(&backup));
+    let (tx, rx) = mpsc::unbounded_channel();
+    let (log_tx, _) = broadcast::channel(4096);
+    let ports = HashMap::from([(Listener::Primary, primary_addr.port()), (Listener::Backup, backup_addr.port())]);
+    let seed = opts.seed.unwrap_or_else(clock_seed);
+    let core = Core::new(opts.config.clone(), ports, seed, Instant::now());
+    tokio::spawn(run_core(core, rx, log_tx.clone()));
+    tokio::spawn(accept_loop(primary, Listener::Primary, acceptor.clone(), tx.clone()));
+    tokio::spawn(accept_loop(backup, Listener::Backup, acceptor, tx.clone()));
+    Ok(Handle { tx, log_tx, primary: primary_addr, backup: backup_addr, ca_pem: tls.ca_pem, config: Arc::new(opts.config) })
+}
+
+fn local_addr(l: &TcpListener) -> SocketAddr {
+    l.local_addr().expect("a bound listener has an address")
+}
+
+fn clock_seed() -> u64 {
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    now.as_nanos() as u64 ^ u64::from(std::process::id())
+}
+
+async fn accept_loop(listener: TcpListener, kind: Listener, acceptor: TlsAcceptor, tx: mpsc::UnboundedSender<Command>) {
+    let mut next_id: ConnId = match kind {
+        Listener::Primary => 1,
+        Listener::Backup => 1 << 32,
+    };
+    loop {
+        let Ok((tcp, _)) = listener.accept().await else { continue };
+        if tx.is_closed() {
+            return;
+        }
+        let id = next_id;
+        next_id += 1;
+        tokio::spawn(serve_connection(tcp, id, kind, acceptor.clone(), tx.clone()));
+    }
+}
+
+/// Accepts only clients that offer the `sip` subprotocol, and echoes it.
+#[allow(clippy::result_large_err)]
+fn negotiate_sip(req: &WsRequest, mut resp: WsResponse) -> Result<WsResponse, ErrorResponse> {
+    let offers_sip = req
+        .headers()
+        .get_all("Sec-WebSocket-Protocol")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(|v| v.split(',').any(|p| p.trim().eq_ignore_ascii_case("sip")));
+    if !offers_sip {
+        let mut err = ErrorResponse::new(Some("the sip subprotocol is required".into()));
+        *err.status_mut() = tokio_tungstenite::tungstenite::http::StatusCode::BAD_REQUEST;
+        return Err(err);
+    }
+    resp.headers_mut().insert("Sec-WebSocket-Protocol", HeaderValue::from_static("sip"));
+    Ok(resp)
+}
+
+async fn serve_connection(tcp: TcpStream, id: ConnId, kind: Listener, acceptor: TlsAcceptor, tx: mpsc::UnboundedSender<Command>) {
+    let _ = tcp.set_nodelay(true);
+    let Ok(tls) = acceptor.accept(tcp).await else { return };
+    let config = WebSocketConfig::default().max_message_size(Some(MAX_FRAME)).max_frame_size(Some(MAX_FRAME));
+    let Ok(ws) = tokio_tungstenite::accept_hdr_async_with_config(tls, negotiate_sip, Some(config)).await else {
+        return;
+    };
+    let (mut sink, mut stream) = ws.split();
+    let (out_tx, mut out_rx) = mpsc::unbounded_channel::<WsMessage>();
+    if tx.send(Command::Open(id, kind, out_tx)).is_err() {
+        return;
+    }
+    let writer = tokio::spawn(async move {
+        while let Some(msg) = out_rx.recv().await {
+            let closing = matches!(msg, WsMessage::Close(_));
+            if sink.send(msg).await.is_err() || closing {
+                break;
+            }
+        }
+        let _ = sink.close().await;
+    });
+    while let Some(Ok(msg)) = stream.next().await {
+        let bytes = match msg {
+            WsMessage::Text(t) => t.as_bytes().to_vec(),
+            WsMessage::Binary(b) => b.to_vec(),
+            WsMessage::Close(_) => break,
+            _ => continue,
+        };
+        if tx.send(Command::Frame(id, bytes)).is_err() {
+            break;
+        }
+    }
+    let _ = tx.send(Command::Closed(id));
+    writer.abort();
+}
+
+async fn run_core(mut core: Core, mut rx: mpsc::UnboundedReceiver<Command>, log_tx: broadcast::Sender<LogEntry>) {
+    let mut writers: HashMap<ConnId, mpsc::UnboundedSender<WsMessage>> = HashMap::new();
+    let mut logged = 0;
+    loop {
+        let wake = core.poll_timeout().map(tokio::time::Instant::from_std);
+        let sleep = tokio::time::sleep_until(wake.unwrap_or_else(|| tokio::time::Instant::now() + Duration::from_secs(3600)));
+        tokio::select! {
+            cmd = rx.recv() => {
+                let Some(cmd) = cmd else { return };
+                if !handle_command(&mut core, &mut writers, cmd) {
+                    return;
+                }
+            }
+            _ = sleep => core.on_timeout(Instant::now()),
+        }
+        while let Some(out) = core.poll_output() {
+            match out {
+                Output::Send { conn, text } => {
+                    if let Some(w) = writers.get(&conn) {
+                        let _ = w.send(WsMessage::text(text));
+                    }
+                }
+                Output::Close(conn) => {
+                    if let Some(w) = writers.remove(&conn) {
+                        let _ = w.send(WsMessage::Close(None));
+                    }
+                }
+            }
+        }
+        for entry in &core.log()[logged..] {
+            let _ = log_tx.send(entry.clone());
+        }
+        logged = core.log().len();
+    }
+}
+
+/// Applies one command; false when the server must stop.
+fn handle_command(core: &mut Core, writers: &mut HashMap<ConnId, mpsc::UnboundedSender<WsMessage>>, cmd: Command) -> bool {
+    let now = Instant::now();
+    match cmd {
+        Command::Open(id, kind, w) => {
+            writers.insert(id, w);
+            core.on_open(id, kind);
+        }
+        Command::Frame(id, bytes) => core.on_frame(id, &bytes, now),
+        Command::Closed(id) => {
+            writers.remove(&id);
+            core.on_closed(id, now);
+        }
+        Command::Registrations(reply) => drop(reply.send(core.registrations(now))),
+        Command::Calls(reply) => drop(reply.send(core.calls())),
+        Command::Log(reply) => drop(reply.send(core.log().to_vec())),
+        Command::Faults(f) => core.set_faults(f),
+        Command::Drop(id) => core.drop_connection(id, now),
+        Command::Raw(id, text) => core.send_raw(id, text, now),
+        Command::Shutdown => {
+            for (_, w) in writers.drain() {
+                let _ = w.send(WsMessage::Close(None));
+            }
+            return false;
+        }
+    }
+    true
+}
