@@ -105,6 +105,17 @@ impl Client {
         }
     }
 
+    /// Waits until the server closes the connection; SIP messages before that are an error.
+    pub async fn expect_closed(&mut self) {
+        loop {
+            match tokio::time::timeout(WAIT, self.ws.next()).await.expect("the server closes the connection") {
+                None | Some(Ok(WsMessage::Close(_))) | Some(Err(_)) => return,
+                Some(Ok(WsMessage::Ping(_) | WsMessage::Pong(_))) => continue,
+                Some(Ok(other)) => panic!("expected the connection to close, got {other:?}"),
+            }
+        }
+    }
+
     /// True if nothing arrives within `d`.
     pub async fn quiet_for(&mut self, d: Duration) -> bool {
         tokio::time::timeout(d, self.ws.next()).await.is_err()
