@@ -1,6 +1,8 @@
 //! A thin SIP-over-WSS client for rc-sim's tests: raw messages, no hidden behaviour.
 #![allow(dead_code)]
 
+pub mod seed;
+
 use futures_util::{SinkExt, StreamExt};
 use rand::rngs::StdRng;
 use rand::SeedableRng;

@@ -1,0 +1,157 @@
+//! The seed SDK itself (ringcentral-web-phone 2.5.4 in headless Chromium) against rc-sim.
+//! These tests prove that rc-sim answers the way RingCentral does, as the SDK sees it.
+
+mod common;
+
+use common::seed::{write_tone_wav, Seed};
+use rc_sim::{Config, Extension, Handle};
+use serde_json::{json, Value};
+use std::time::Duration;
+
+/// Scenarios share one machine of 2 cores: run them one at a time.
+static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+fn config() -> Config {
+    let mut c = Config::demo();
+    let mut third: Extension = c.extensions[1].clone();
+    third.number = "16505550103".into();
+    third.authorization_id = "800000000103".into();
+    third.name = "Demo User 103".into();
+    third.short_number = Some("103".into());
+    c.extensions.push(third);
+    c
+}
+
+async fn setup() -> (Handle, Seed, tempdir::Dir) {
+    let sim = rc_sim::start(rc_sim::ServerOptions::loopback(config())).await.unwrap();
+    let dir = tempdir::Dir::new();
+    let wav = dir.path.join("tone-1000.wav");
+    write_tone_wav(&wav, 1000.0, 5);
+    let seed = Seed::start(&wav).await;
+    (sim, seed, dir)
+}
+
+async fn phone(seed: &mut Seed, sim: &Handle, page: &str, number: &str) {
+    let info = sim.sip_info(number).unwrap();
+    seed.run(page, "start", json!({ "sipInfo": info, "options": {} })).await.expect("the seed SDK registers");
+}
+
+/// A calls `callee` and B (already started) gets the inbound call; returns (A's, B's) session ids.
+async fn ring(seed: &mut Seed, callee: &str, b: &str) -> (Value, Value) {
+    let a_session = seed.run("A", "call", json!({ "callee": callee })).await.unwrap()["session"].clone();
+    let inbound = seed.event(b, "inboundCall", |_| true).await;
+    seed.event("A", "ringing", |_| true).await;
+    (a_session, inbound["session"].clone())
+}
+
+async fn bytes_flow(seed: &mut Seed, page: &str, session: &Value) {
+    for _ in 0..50 {
+        let s = seed.run(page, "stats", json!({ "session": session })).await.unwrap();
+        if s["bytesReceived"].as_u64().unwrap_or(0) > 2000 {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    panic!("page {page} receives no audio");
+}
+
+async fn hears_tone(seed: &mut Seed, page: &str, session: &Value) {
+    let heard = seed.run(page, "listen", json!({ "session": session, "ms": 1500 })).await.unwrap();
+    let f = heard["frequency"].as_f64().unwrap();
+    if (f - 1000.0).abs() > 30.0 || heard["peakOverMean"].as_f64().unwrap_or(0.0) < 20.0 {
+        let stats = seed.run(page, "stats", json!({ "session": session })).await.unwrap();
+        panic!("page {page} did not hear the 1 kHz tone: {heard}; receive stats {stats}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn seed_sdk_registers_and_two_pages_talk_through_rc_sim() {
+    let _serial = ONE_AT_A_TIME.lock().await;
+    let (sim, mut seed, _dir) = setup().await;
+    phone(&mut seed, &sim, "A", "101").await;
+    phone(&mut seed, &sim, "B", "102").await;
+    let regs = sim.registrations().await;
+    assert!(regs.iter().any(|r| r.number == "16505550102" && r.instance == "<urn:uuid:800000000102>"), "{regs:?}");
+
+    let (a, b) = ring(&mut seed, "102", "B").await;
+    seed.run("B", "answer", json!({ "session": b })).await.unwrap();
+    seed.event("A", "answered", |_| true).await;
+    bytes_flow(&mut seed, "A", &a).await;
+    bytes_flow(&mut seed, "B", &b).await;
+    hears_tone(&mut seed, "B", &b).await;
+    hears_tone(&mut seed, "A", &a).await;
+
+    seed.run("A", "hold", json!({ "session": a })).await.expect("hold");
+    let log = sim.log().await;
+    assert!(log.iter().any(|e| e.text.starts_with("INVITE ") && e.text.contains("a=sendonly")), "hold re-INVITE relayed");
+    seed.run("A", "unhold", json!({ "session": a })).await.expect("unhold");
+
+    seed.run("A", "hangup", json!({ "session": a })).await.unwrap();
+    seed.event("B", "disposed", |_| true).await;
+    assert!(sim.calls().await.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn seed_sdk_inbound_call_controls() {
+    let _serial = ONE_AT_A_TIME.lock().await;
+    let (sim, mut seed, _dir) = setup().await;
+    phone(&mut seed, &sim, "A", "101").await;
+    phone(&mut seed, &sim, "B", "102").await;
+    phone(&mut seed, &sim, "C", "103").await;
+
+    // decline: the SDK's promise resolves on rc-sim's CANCEL; the caller fails with 603.
+    let (_, b) = ring(&mut seed, "102", "B").await;
+    seed.run("B", "decline", json!({ "session": b })).await.expect("decline resolves");
+    let failed = seed.event("A", "failed", |_| true).await;
+    assert!(failed["reason"].as_str().unwrap().contains("603"), "{failed}");
+
+    // forward to 103: C rings and answers, A is answered.
+    let (_, b) = ring(&mut seed, "102", "B").await;
+    seed.run("B", "forward", json!({ "session": b, "target": "103" })).await.expect("forward resolves");
+    let c = seed.event("C", "inboundCall", |_| true).await["session"].clone();
+    seed.run("C", "answer", json!({ "session": c })).await.unwrap();
+    let answered_a = seed.event("A", "answered", |_| true).await;
+    seed.run("C", "hangup", json!({ "session": c })).await.unwrap();
+    seed.event("A", "disposed", |v| v["session"] == answered_a["session"]).await;
+
+    // reply with text: resolves with the caller's answer (SessionClose, Cmd 9).
+    let (_, b) = ring(&mut seed, "102", "B").await;
+    seed.run("B", "startReply", json!({ "session": b })).await.unwrap();
+    let reply = seed.run("B", "reply", json!({ "session": b, "text": "On my way" })).await.unwrap();
+    assert_eq!(reply["headers"]["Cmd"], "9", "{reply}");
+    assert_eq!(reply["body"]["Sts"], "0", "{reply}");
+    assert_eq!(reply["body"]["Resp"], "1", "{reply}");
+    seed.event("A", "failed", |_| true).await;
+
+    // voicemail: resolves on CANCEL.
+    let (_, b) = ring(&mut seed, "102", "B").await;
+    seed.run("B", "toVoicemail", json!({ "session": b })).await.expect("toVoicemail resolves");
+    seed.event("A", "failed", |_| true).await;
+
+    // caller cancels: the callee's session is disposed.
+    let (a, _) = ring(&mut seed, "102", "B").await;
+    seed.run("A", "cancel", json!({ "session": a })).await.unwrap();
+    seed.event("B", "disposed", |_| true).await;
+    assert!(sim.calls().await.is_empty());
+}
+
+mod tempdir {
+    /// A temporary directory removed on drop.
+    pub struct Dir {
+        pub path: std::path::PathBuf,
+    }
+
+    impl Dir {
+        pub fn new() -> Self {
+            let path = std::env::temp_dir().join(format!("rc-sim-seed-{}-{:?}", std::process::id(), std::thread::current().id()));
+            std::fs::create_dir_all(&path).unwrap();
+            Dir { path }
+        }
+    }
+
+    impl Drop for Dir {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.path);
+        }
+    }
+}
