@@ -1,0 +1,18 @@
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+//! Call media shared by the engine and rc-sim's bots.
+//!
+//! * [`peer::AudioPeer`]: one WebRTC peer connection (the `webrtc` crate) with one Opus track,
+//!   non-trickle offers and answers, decoded audio and DTMF digits as events.
+//! * [`codec`]: Opus 48 kHz mono, 20 ms, in-band FEC, concealment of lost packets.
+//! * [`dtmf`]: RFC 4733 telephone-event payloads.
+//! * [`tone`]: sine generators, Goertzel detection and levels, used by bots and tests.
+//! * [`wav`]: 16-bit mono WAV files for recordings.
+
+pub mod codec;
+pub mod dtmf;
+pub mod peer;
+pub mod tone;
+pub mod wav;
+
+pub use peer::{AudioPeer, MediaError, MediaEvent, PeerConfig};

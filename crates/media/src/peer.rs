@@ -1,0 +1,305 @@
+//! One WebRTC audio peer (the `webrtc` crate): non-trickle offer/answer, Opus out, decoded PCM
+//! and DTMF digits in.
+
+use crate::codec::{Decoder, FRAME};
+use crate::dtmf::{digit_of, DtmfPayload};
+use bytes::Bytes;
+use rtc::media::Sample;
+use rtc::media_stream::MediaStreamTrack;
+use rtc::peer_connection::configuration::media_engine::{MIME_TYPE_OPUS, MIME_TYPE_PCMA, MIME_TYPE_PCMU, MIME_TYPE_TELEPHONE_EVENT};
+use rtc::rtp_transceiver::rtp_sender::{RTCRtpCodec, RTCRtpCodecParameters, RTCRtpCodingParameters, RTCRtpEncodingParameters, RtpCodecKind};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokio::sync::mpsc;
+use webrtc::media_stream::track_local::static_sample::TrackLocalStaticSample;
+use webrtc::media_stream::track_local::TrackLocal;
+use webrtc::media_stream::track_remote::{TrackRemote, TrackRemoteEvent};
+use webrtc::peer_connection::{
+    MediaEngine, PeerConnection, PeerConnectionBuilder, PeerConnectionEventHandler, RTCConfigurationBuilder, RTCIceGatheringState,
+    RTCIceServer, RTCPeerConnectionState, RTCSessionDescription, SettingEngineBuilder,
+};
+
+/// How long ICE gathering may take before the description is sent as it is.
+const GATHER_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// Why the media peer failed.
+#[derive(Debug, thiserror::Error)]
+pub enum MediaError {
+    /// The WebRTC stack refused an operation.
+    #[error("WebRTC: {0}")]
+    WebRtc(String),
+    /// The remote SDP is not acceptable.
+    #[error("SDP: {0}")]
+    Sdp(String),
+    /// A codec failed.
+    #[error(transparent)]
+    Codec(#[from] crate::codec::CodecError),
+}
+
+fn rtc_err(e: impl std::fmt::Display) -> MediaError {
+    MediaError::WebRtc(e.to_string())
+}
+
+/// Where to bind and which STUN servers to use.
+#[derive(Debug, Clone)]
+pub struct PeerConfig {
+    /// UDP addresses to bind (`127.0.0.1:0` for loopback tests).
+    pub bind: Vec<String>,
+    /// STUN servers as `host:port`.
+    pub stun_servers: Vec<String>,
+}
+
+impl Default for PeerConfig {
+    fn default() -> Self {
+        Self { bind: vec!["127.0.0.1:0".into()], stun_servers: Vec::new() }
+    }
+}
+
+/// What the peer reports.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MediaEvent {
+    /// ICE and DTLS are up.
+    Connected,
+    /// The connection failed or closed.
+    Disconnected(String),
+    /// 20 ms of decoded audio (48 kHz mono).
+    Audio(Vec<i16>),
+    /// A DTMF digit ended (RFC 4733).
+    Dtmf(char),
+}
+
+/// Payload types negotiated in the SDP, shared with the receive task.
+#[derive(Debug, Default, Clone, Copy)]
+struct Negotiated {
+    opus: Option<u8>,
+    telephone_event: Option<u8>,
+}
+
+struct Handler {
+    events: mpsc::UnboundedSender<MediaEvent>,
+    gathered: mpsc::UnboundedSender<()>,
+    negotiated: Arc<Mutex<Negotiated>>,
+}
+
+#[async_trait::async_trait]
+impl PeerConnectionEventHandler for Handler {
+    async fn on_ice_gathering_state_change(&self, state: RTCIceGatheringState) {
+        if state == RTCIceGatheringState::Complete {
+            let _ = self.gathered.send(());
+        }
+    }
+
+    async fn on_connection_state_change(&self, state: RTCPeerConnectionState) {
+        let event = match state {
+            RTCPeerConnectionState::Connected => MediaEvent::Connected,
+            RTCPeerConnectionState::Failed | RTCPeerConnectionState::Closed => MediaEvent::Disconnected(format!("{state:?}")),
+            _ => return,
+        };
+        let _ = self.events.send(event);
+    }
+
+    async fn on_track(&self, track: Arc<dyn TrackRemote>) {
+        let events = self.events.clone();
+        let negotiated = self.negotiated.clone();
+        tokio::spawn(receive(track, events, negotiated));
+    }
+}
+
+/// Decodes Opus into 20 ms frames and turns telephone-events into digits.
+async fn receive(track: Arc<dyn TrackRemote>, events: mpsc::UnboundedSender<MediaEvent>, negotiated: Arc<Mutex<Negotiated>>) {
+    let Ok(mut decoder) = Decoder::new() else { return };
+    let mut last_dtmf_ts = None;
+    while let Some(event) = track.poll().await {
+        let TrackRemoteEvent::OnRtpPacket(packet) = event else { continue };
+        let pts = *negotiated.lock().unwrap();
+        let pt = packet.header.payload_type;
+        if Some(pt) == pts.telephone_event {
+            let Some(p) = DtmfPayload::decode(&packet.payload) else { continue };
+            if p.end && last_dtmf_ts != Some(packet.header.timestamp) {
+                last_dtmf_ts = Some(packet.header.timestamp);
+                if let Some(d) = digit_of(p.event) {
+                    let _ = events.send(MediaEvent::Dtmf(d));
+                }
+            }
+        } else if pts.opus.is_none_or(|o| o == pt) {
+            if let Ok(pcm) = decoder.decode(&packet.payload) {
+                if events.send(MediaEvent::Audio(pcm.to_vec())).is_err() {
+                    return;
+                }
+            }
+        }
+    }
+}
+
+/// One audio peer connection.
+pub struct AudioPeer {
+    pc: Arc<dyn PeerConnection>,
+    track: Arc<TrackLocalStaticSample>,
+    ssrc: u32,
+    gathered: tokio::sync::Mutex<mpsc::UnboundedReceiver<()>>,
+    negotiated: Arc<Mutex<Negotiated>>,
+}
+
+fn codec(mime: &str, clock_rate: u32, channels: u16, fmtp: &str, payload_type: u8) -> RTCRtpCodecParameters {
+    RTCRtpCodecParameters {
+        rtp_codec: RTCRtpCodec {
+            mime_type: mime.to_owned(),
+            clock_rate,
+            channels,
+            sdp_fmtp_line: fmtp.to_owned(),
+            rtcp_feedback: vec![],
+        },
+        payload_type,
+    }
+}
+
+/// What we offer and accept, in order of preference: Opus, G.711, DTMF at both clock rates.
+fn audio_codecs() -> Vec<RTCRtpCodecParameters> {
+    vec![
+        codec(MIME_TYPE_OPUS, 48_000, 2, "minptime=10;useinbandfec=1", 111),
+        codec(MIME_TYPE_PCMU, 8_000, 0, "", 0),
+        codec(MIME_TYPE_PCMA, 8_000, 0, "", 8),
+        codec(MIME_TYPE_TELEPHONE_EVENT, 48_000, 0, "0-16", 110),
+        codec(MIME_TYPE_TELEPHONE_EVENT, 8_000, 0, "0-16", 126),
+    ]
+}
+
+fn media_engine() -> Result<MediaEngine, MediaError> {
+    let mut m = MediaEngine::default();
+    for c in audio_codecs() {
+        m.register_codec(c, RtpCodecKind::Audio).map_err(rtc_err)?;
+    }
+    Ok(m)
+}
+
+fn opus_track(ssrc: u32) -> Result<TrackLocalStaticSample, MediaError> {
+    let encoding = RTCRtpEncodingParameters {
+        rtp_coding_parameters: RTCRtpCodingParameters { ssrc: Some(ssrc), ..Default::default() },
+        codec: RTCRtpCodec {
+            mime_type: MIME_TYPE_OPUS.to_owned(),
+            clock_rate: 48_000,
+            channels: 2,
+            sdp_fmtp_line: "minptime=10;useinbandfec=1".to_owned(),
+            rtcp_feedback: vec![],
+        },
+        ..Default::default()
+    };
+    let track = MediaStreamTrack::new("audio".into(), "audio0".into(), "audio".into(), RtpCodecKind::Audio, vec![encoding]);
+    TrackLocalStaticSample::new(Instant::now(), track).map_err(rtc_err)
+}
+
+impl AudioPeer {
+    /// A peer with one outgoing Opus track; events arrive on the returned receiver.
+    pub async fn new(cfg: &PeerConfig) -> Result<(AudioPeer, mpsc::UnboundedReceiver<MediaEvent>), MediaError> {
+        let (events_tx, events) = mpsc::unbounded_channel();
+        let (gathered_tx, gathered) = mpsc::unbounded_channel();
+        let negotiated = Arc::new(Mutex::new(Negotiated::default()));
+        let handler = Handler { events: events_tx, gathered: gathered_tx, negotiated: negotiated.clone() };
+        let settings = SettingEngineBuilder::new()
+            .with_multicast_dns_mode(rtc::ice::mdns::MulticastDnsMode::Disabled)
+            .build();
+        let ice_servers = cfg
+            .stun_servers
+            .iter()
+            .map(|s| RTCIceServer { urls: vec![format!("stun:{s}")], ..Default::default() })
+            .collect();
+        let pc = PeerConnectionBuilder::new()
+            .with_media_engine(media_engine()?)
+            .with_setting_engine(settings)
+            .with_configuration(RTCConfigurationBuilder::new().with_ice_servers(ice_servers).build())
+            .with_handler(Arc::new(handler))
+            .with_udp_addrs(cfg.bind.clone())
+            .build()
+            .await
+            .map_err(rtc_err)?;
+        let pc: Arc<dyn PeerConnection> = Arc::new(pc);
+        let ssrc = rand_ssrc();
+        let track = Arc::new(opus_track(ssrc)?);
+        pc.add_track(Arc::clone(&track) as Arc<dyn TrackLocal>).await.map_err(rtc_err)?;
+        // A track alone offers only its own codec; we also want G.711 and telephone-events.
+        for transceiver in pc.get_transceivers().await {
+            transceiver.set_codec_preferences(audio_codecs()).await.map_err(rtc_err)?;
+        }
+        Ok((AudioPeer { pc, track, ssrc, gathered: tokio::sync::Mutex::new(gathered), negotiated }, events))
+    }
+
+    /// A complete offer (all candidates gathered).
+    pub async fn create_offer(&self) -> Result<String, MediaError> {
+        let offer = self.pc.create_offer(None).await.map_err(rtc_err)?;
+        self.pc.set_local_description(offer).await.map_err(rtc_err)?;
+        self.local_sdp().await
+    }
+
+    /// Takes a remote offer and returns a complete answer.
+    pub async fn answer(&self, offer: &str) -> Result<String, MediaError> {
+        let desc = RTCSessionDescription::offer(offer.to_owned()).map_err(|e| MediaError::Sdp(e.to_string()))?;
+        self.pc.set_remote_description(desc).await.map_err(|e| MediaError::Sdp(e.to_string()))?;
+        let answer = self.pc.create_answer(None).await.map_err(rtc_err)?;
+        self.pc.set_local_description(answer).await.map_err(rtc_err)?;
+        let sdp = self.local_sdp().await?;
+        self.learn_payload_types(&sdp);
+        Ok(sdp)
+    }
+
+    /// Takes the remote answer to our offer.
+    pub async fn set_answer(&self, answer: &str) -> Result<(), MediaError> {
+        let desc = RTCSessionDescription::answer(answer.to_owned()).map_err(|e| MediaError::Sdp(e.to_string()))?;
+        self.pc.set_remote_description(desc).await.map_err(|e| MediaError::Sdp(e.to_string()))?;
+        self.learn_payload_types(answer);
+        Ok(())
+    }
+
+    async fn local_sdp(&self) -> Result<String, MediaError> {
+        let _ = tokio::time::timeout(GATHER_TIMEOUT, self.gathered.lock().await.recv()).await;
+        let desc = self.pc.local_description().await.ok_or_else(|| rtc_err("no local description"))?;
+        Ok(desc.sdp)
+    }
+
+    fn learn_payload_types(&self, sdp: &str) {
+        let mut n = self.negotiated.lock().unwrap();
+        n.opus = rtpmap_pt(sdp, "opus/48000");
+        n.telephone_event = rtpmap_pt(sdp, "telephone-event/48000").or_else(|| rtpmap_pt(sdp, "telephone-event/8000"));
+    }
+
+    /// Sends one encoded 20 ms Opus packet.
+    pub async fn send_opus(&self, packet: Vec<u8>) -> Result<(), MediaError> {
+        let pt = self.negotiated.lock().unwrap().opus.unwrap_or(111);
+        let sample = Sample { data: Bytes::from(packet), duration: Duration::from_millis(20), ..Sample::new(Instant::now()) };
+        self.track.sample_writer(self.ssrc, pt).write_sample(&sample).await.map_err(rtc_err)
+    }
+
+    /// Closes the connection.
+    pub async fn close(&self) {
+        let _ = self.pc.close().await;
+    }
+}
+
+/// The payload type of the first `a=rtpmap:<pt> <codec>` line (case-insensitive codec).
+fn rtpmap_pt(sdp: &str, codec: &str) -> Option<u8> {
+    sdp.lines().find_map(|l| {
+        let rest = l.trim().strip_prefix("a=rtpmap:")?;
+        let (pt, name) = rest.split_once(' ')?;
+        name.to_ascii_lowercase().starts_with(&codec.to_ascii_lowercase()).then(|| pt.parse().ok()).flatten()
+    })
+}
+
+fn rand_ssrc() -> u32 {
+    let t = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    (t.subsec_nanos() ^ (t.as_secs() as u32).rotate_left(7) ^ std::process::id()) | 1
+}
+
+/// Samples per frame, re-exported for callers that pace audio.
+pub const FRAME_SAMPLES: usize = FRAME;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_payload_types() {
+        let sdp = "m=audio 9 RTP/SAVPF 109 111 101\r\na=rtpmap:109 OPUS/16000\r\na=rtpmap:111 OPUS/48000/2\r\na=rtpmap:101 telephone-event/8000\r\n";
+        assert_eq!(rtpmap_pt(sdp, "opus/48000"), Some(111));
+        assert_eq!(rtpmap_pt(sdp, "telephone-event/8000"), Some(101));
+        assert_eq!(rtpmap_pt(sdp, "pcmu/8000"), None);
+    }
+}
