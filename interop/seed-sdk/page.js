@@ -131,6 +131,12 @@ const ops = {
   park: ({ session: id }) => session(id).park(),
   state: ({ session: id }) => ({ state: session(id).state }),
   stats: ({ session: id }) => stats(id),
+  async rawStats({ session: id }) {
+    const pc = session(id).rtcPeerConnection;
+    const out = [];
+    (await pc.getStats()).forEach((s) => out.push(s));
+    return { stats: out, remote: pc.remoteDescription && pc.remoteDescription.sdp, state: pc.connectionState };
+  },
   listen: ({ session: id, ms }) => listen(id, ms ?? 1500),
   dispose: () => webPhone.dispose(),
 };

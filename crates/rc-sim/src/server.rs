@@ -1,12 +1,14 @@
 //! The IO side: WSS listeners, one task per connection, the core's timers, and a handle.
 
 use crate::config::Config;
-use crate::core::{BindingInfo, CallInfo, ConnId, Core, Faults, Listener, LogEntry, Output};
+use crate::bots::{self, BotControl, BotOutput};
+use crate::core::{BindingInfo, BotReport, CallInfo, ConnId, Core, Faults, Listener, LogEntry, Output};
 use crate::sipinfo::SipInfo;
 use crate::tls::{TlsError, TlsMaterial};
 use futures_util::{SinkExt, StreamExt};
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::net::{TcpListener, TcpStream};
@@ -35,12 +37,22 @@ pub struct ServerOptions {
     pub tls: Option<TlsMaterial>,
     /// Seed of the random choices (tags, nonces); from the clock when `None`.
     pub seed: Option<u64>,
+    /// Where the voicemail bot and call recording write WAV files.
+    pub recordings: PathBuf,
 }
 
 impl ServerOptions {
     /// Loopback, any free ports, fresh certificates.
     pub fn loopback(config: Config) -> Self {
-        Self { config, bind: IpAddr::V4(Ipv4Addr::LOCALHOST), port: 0, backup_port: 0, tls: None, seed: None }
+        Self {
+            config,
+            bind: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            port: 0,
+            backup_port: 0,
+            tls: None,
+            seed: None,
+            recordings: std::env::temp_dir().join("rc-sim-recordings"),
+        }
     }
 }
 
@@ -50,6 +62,14 @@ pub enum ServerError {
     /// Certificates could not be made or used.
     #[error(transparent)]
     Tls(#[from] TlsError),
+    /// The recordings directory could not be made.
+    #[error("cannot create {path}: {source}")]
+    Recordings {
+        /// The directory.
+        path: PathBuf,
+        /// Cause.
+        source: std::io::Error,
+    },
     /// A listener could not be bound.
     #[error("cannot listen on {addr}: {source}")]
     Bind {
@@ -70,6 +90,8 @@ enum Command {
     Faults(Faults),
     Drop(ConnId),
     Raw(ConnId, String),
+    Bot(u64, crate::core::BotKind, BotOutput),
+    BotReports(oneshot::Sender<Vec<BotReport>>),
     Shutdown,
 }
 
@@ -125,6 +147,11 @@ impl Handle {
         self.log_tx.subscribe()
     }
 
+    /// What the bots reported (DTMF digits, recordings, failures).
+    pub async fn bot_reports(&self) -> Vec<BotReport> {
+        self.ask(Command::BotReports).await.unwrap_or_default()
+    }
+
     /// Switches faults on or off.
     pub fn set_faults(&self, faults: Faults) {
         let _ = self.tx.send(Command::Faults(faults));
@@ -165,7 +192,9 @@ pub async fn start(opts: ServerOptions) -> Result<Handle, ServerError> {
     let ports = HashMap::from([(Listener::Primary, primary_addr.port()), (Listener::Backup, backup_addr.port())]);
     let seed = opts.seed.unwrap_or_else(clock_seed);
     let core = Core::new(opts.config.clone(), ports, seed, Instant::now());
-    tokio::spawn(run_core(core, rx, log_tx.clone()));
+    std::fs::create_dir_all(&opts.recordings).map_err(|source| ServerError::Recordings { path: opts.recordings.clone(), source })?;
+    let driver = Driver { writers: HashMap::new(), bots: HashMap::new(), tx: tx.clone(), recordings: opts.recordings.clone() };
+    tokio::spawn(run_core(core, driver, rx, log_tx.clone()));
     tokio::spawn(accept_loop(primary, Listener::Primary, acceptor.clone(), tx.clone()));
     tokio::spawn(accept_loop(backup, Listener::Backup, acceptor, tx.clone()));
     Ok(Handle { tx, log_tx, primary: primary_addr, backup: backup_addr, ca_pem: tls.ca_pem, config: Arc::new(opts.config) })
@@ -250,8 +279,47 @@ async fn serve_connection(tcp: TcpStream, id: ConnId, kind: Listener, acceptor: 
     writer.abort();
 }
 
-async fn run_core(mut core: Core, mut rx: mpsc::UnboundedReceiver<Command>, log_tx: broadcast::Sender<LogEntry>) {
-    let mut writers: HashMap<ConnId, mpsc::UnboundedSender<WsMessage>> = HashMap::new();
+/// The IO the core's outputs turn into: connection writers and running bots.
+struct Driver {
+    writers: HashMap<ConnId, mpsc::UnboundedSender<WsMessage>>,
+    bots: HashMap<u64, BotControl>,
+    tx: mpsc::UnboundedSender<Command>,
+    recordings: PathBuf,
+}
+
+impl Driver {
+    fn carry_out(&mut self, out: Output) {
+        match out {
+            Output::Send { conn, text } => {
+                if let Some(w) = self.writers.get(&conn) {
+                    let _ = w.send(WsMessage::text(text));
+                }
+            }
+            Output::Close(conn) => {
+                if let Some(w) = self.writers.remove(&conn) {
+                    let _ = w.send(WsMessage::Close(None));
+                }
+            }
+            Output::StartBot { call, bot, offer } => {
+                let tx = self.tx.clone();
+                let control = bots::spawn(bot, offer, self.recordings.clone(), call, move |o| drop(tx.send(Command::Bot(call, bot, o))));
+                self.bots.insert(call, control);
+            }
+            Output::BotOffer { call, offer } => {
+                if let Some(b) = self.bots.get(&call) {
+                    let _ = b.offers.send(offer);
+                }
+            }
+            Output::StopBot(call) => {
+                if let Some(b) = self.bots.remove(&call) {
+                    let _ = b.stop.send(());
+                }
+            }
+        }
+    }
+}
+
+async fn run_core(mut core: Core, mut driver: Driver, mut rx: mpsc::UnboundedReceiver<Command>, log_tx: broadcast::Sender<LogEntry>) {
     let mut logged = 0;
     loop {
         let wake = core.poll_timeout().map(tokio::time::Instant::from_std);
@@ -259,25 +327,14 @@ async fn run_core(mut core: Core, mut rx: mpsc::UnboundedReceiver<Command>, log_
         tokio::select! {
             cmd = rx.recv() => {
                 let Some(cmd) = cmd else { return };
-                if !handle_command(&mut core, &mut writers, cmd) {
+                if !handle_command(&mut core, &mut driver.writers, cmd) {
                     return;
                 }
             }
             _ = sleep => core.on_timeout(Instant::now()),
         }
         while let Some(out) = core.poll_output() {
-            match out {
-                Output::Send { conn, text } => {
-                    if let Some(w) = writers.get(&conn) {
-                        let _ = w.send(WsMessage::text(text));
-                    }
-                }
-                Output::Close(conn) => {
-                    if let Some(w) = writers.remove(&conn) {
-                        let _ = w.send(WsMessage::Close(None));
-                    }
-                }
-            }
+            driver.carry_out(out);
         }
         for entry in &core.log()[logged..] {
             let _ = log_tx.send(entry.clone());
@@ -285,7 +342,6 @@ async fn run_core(mut core: Core, mut rx: mpsc::UnboundedReceiver<Command>, log_
         logged = core.log().len();
     }
 }
-
 /// Applies one command; false when the server must stop.
 fn handle_command(core: &mut Core, writers: &mut HashMap<ConnId, mpsc::UnboundedSender<WsMessage>>, cmd: Command) -> bool {
     let now = Instant::now();
@@ -305,6 +361,9 @@ fn handle_command(core: &mut Core, writers: &mut HashMap<ConnId, mpsc::Unbounded
         Command::Faults(f) => core.set_faults(f),
         Command::Drop(id) => core.drop_connection(id, now),
         Command::Raw(id, text) => core.send_raw(id, text, now),
+        Command::Bot(call, _, BotOutput::Answer(answer)) => core.on_bot_answer(call, answer, now),
+        Command::Bot(call, bot, BotOutput::Event(event)) => core.on_bot_event(call, bot, event),
+        Command::BotReports(reply) => drop(reply.send(core.bot_reports().to_vec())),
         Command::Shutdown => {
             for (_, w) in writers.drain() {
                 let _ = w.send(WsMessage::Close(None));

@@ -77,6 +77,8 @@ pub struct Call {
     pub caller_name: String,
     /// When an unanswered call gives up.
     pub ring_deadline: Option<Instant>,
+    /// The media bot answering this call, if any (then there are no callee legs).
+    pub bot: Option<super::bots::BotKind>,
 }
 
 impl Call {
@@ -208,8 +210,8 @@ impl Calls {
                 id: c.id,
                 session_id: c.session_id.clone(),
                 from: c.caller.number.clone(),
-                to: c.callees.first().map(|l| l.number.clone()).unwrap_or_default(),
-                state: if c.answered.is_some() { "answered" } else { "ringing" }.into(),
+                to: c.bot.map_or_else(|| c.callees.first().map(|l| l.number.clone()).unwrap_or_default(), |b| b.number().to_owned()),
+                state: if c.caller.state == LegState::Answered { "answered" } else { "ringing" }.into(),
                 conns: std::iter::once(c.caller.conn).chain(c.callees.iter().map(|l| l.conn)).collect(),
             })
             .collect();

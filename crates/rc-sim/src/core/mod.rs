@@ -5,11 +5,13 @@
 //! (per-connection transaction layers from `crates/sip`, registrations, calls) lives here, so
 //! tests can drive it without sockets.
 
+mod bots;
 mod calls;
 mod control;
 mod registrar;
 mod routing;
 
+pub use bots::{BotEvent, BotKind, BotReport};
 pub use calls::CallInfo;
 pub use registrar::{Binding, BindingInfo, NonceState, Registrar};
 
@@ -48,6 +50,24 @@ pub enum Output {
     },
     /// Close a connection.
     Close(ConnId),
+    /// Start a media bot for call `call` and answer `offer` with it ([`Core::on_bot_answer`]).
+    StartBot {
+        /// The call.
+        call: u64,
+        /// Which bot.
+        bot: BotKind,
+        /// The caller's SDP offer.
+        offer: String,
+    },
+    /// The caller re-offered (hold, unhold, ICE restart): the bot answers it.
+    BotOffer {
+        /// The call.
+        call: u64,
+        /// The new offer.
+        offer: String,
+    },
+    /// Stop the bot of call `call`.
+    StopBot(u64),
 }
 
 /// Direction of a logged message, seen from rc-sim.
@@ -121,6 +141,7 @@ pub struct Core {
     out: VecDeque<Output>,
     log: Vec<LogEntry>,
     faults: Faults,
+    bot_reports: Vec<BotReport>,
 }
 
 impl Core {
@@ -138,6 +159,7 @@ impl Core {
             out: VecDeque::new(),
             log: Vec::new(),
             faults: Faults::default(),
+            bot_reports: Vec::new(),
         }
     }
 

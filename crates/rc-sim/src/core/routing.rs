@@ -131,6 +131,9 @@ impl Core {
         };
         self.respond(conn, &req, 100, None, now);
         let target = req.uri.as_sip().and_then(|u| u.user_decoded()).unwrap_or_default();
+        if let Some(bot) = super::bots::BotKind::by_number(&target) {
+            return self.call_bot(conn, caller_ext, bot, req, now);
+        }
         let Some((target_ext, _)) = self.cfg.extension_by_number(&target) else {
             let tag = builder::new_tag(&mut self.rng);
             return self.respond(conn, &req, 404, Some(&tag), now);
@@ -140,7 +143,7 @@ impl Core {
             let tag = builder::new_tag(&mut self.rng);
             return self.respond(conn, &req, 480, Some(&tag), now);
         }
-        let call = self.new_call(conn, caller_ext, target_ext, req, now);
+        let call = self.new_call(conn, caller_ext, req, now);
         let id = call.id;
         self.calls.insert(call);
         for device in devices {
@@ -148,7 +151,7 @@ impl Core {
         }
     }
 
-    fn new_call(&mut self, conn: ConnId, caller_ext: usize, target_ext: usize, invite: Request, now: Instant) -> Call {
+    pub(super) fn new_call(&mut self, conn: ConnId, caller_ext: usize, invite: Request, now: Instant) -> Call {
         let hex = |rng: &mut rand::rngs::StdRng| format!("{:016x}{:016x}", rand::RngCore::next_u64(rng), rand::RngCore::next_u64(rng));
         let caller = &self.cfg.extensions[caller_ext];
         let presented = presented_caller_id(&invite).filter(|id| caller.caller_ids.iter().any(|c| c.trim_start_matches('+') == id.trim_start_matches('+')));
@@ -171,7 +174,6 @@ impl Core {
             ext: Some(caller_ext),
             pending_reinvite: None,
         };
-        let _ = target_ext;
         Call {
             id,
             caller: caller_leg,
@@ -183,6 +185,7 @@ impl Core {
             session_id,
             caller_name,
             ring_deadline: Some(now + Duration::from_secs(self.cfg.ring_timeout_secs)),
+            bot: None,
         }
     }
 
@@ -291,7 +294,7 @@ impl Core {
     }
 
     /// Tells the caller it rings (once). The seed SDK needs a 18x before the 200.
-    fn caller_ringing(&mut self, id: u64, now: Instant) {
+    pub(super) fn caller_ringing(&mut self, id: u64, now: Instant) {
         let Some(call) = self.calls.get_mut(id) else { return };
         if call.caller.state != LegState::Trying {
             return;
@@ -330,7 +333,7 @@ impl Core {
         self.answer_caller(id, body, now);
     }
 
-    fn answer_caller(&mut self, id: u64, sdp: Vec<u8>, now: Instant) {
+    pub(super) fn answer_caller(&mut self, id: u64, sdp: Vec<u8>, now: Instant) {
         let Some(call) = self.calls.get_mut(id) else { return };
         let tag = call.caller.local_tag.clone();
         let mut ok = builder::response(&call.caller.invite, 200, Some(&tag));
@@ -393,6 +396,9 @@ impl Core {
             return self.respond(conn, req, 481, None, now);
         };
         self.respond(conn, req, 200, None, now);
+        if self.is_bot_call(id) {
+            return self.end_bot_call(id);
+        }
         let Some(call) = self.calls.get(id) else { return };
         match call.peer_of(side) {
             Some(peer) => {
@@ -423,13 +429,19 @@ impl Core {
         self.respond(conn, req, 200, None, now);
         let found = req.headers.call_id().ok().and_then(|c| self.calls.find(c));
         if let Some((id, Side::Caller)) = found {
-            if self.calls.get(id).is_some_and(|c| c.answered.is_none()) {
+            if self.calls.get(id).is_some_and(|c| c.caller.state != LegState::Answered) {
+                if self.is_bot_call(id) {
+                    self.out.push_back(super::Output::StopBot(id));
+                }
                 self.fail_caller(id, 487, now);
             }
         }
     }
 
     fn relay_reinvite(&mut self, id: u64, side: Side, req: Request, now: Instant) {
+        if self.is_bot_call(id) {
+            return self.reinvite_bot(id, req);
+        }
         let Some(call) = self.calls.get_mut(id) else { return };
         let Some(peer) = call.peer_of(side) else {
             let conn = call.leg(side).conn;
@@ -507,6 +519,10 @@ impl Core {
     /// A connection went away: end or cancel what ran over it.
     pub(super) fn connection_lost(&mut self, conn: ConnId, now: Instant) {
         for (id, side) in self.calls.on_conn(conn) {
+            if self.is_bot_call(id) {
+                self.end_bot_call(id);
+                continue;
+            }
             let Some(call) = self.calls.get_mut(id) else { continue };
             match (side, call.peer_of(side)) {
                 (_, Some(peer)) => {

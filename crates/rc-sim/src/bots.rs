@@ -1,0 +1,112 @@
+//! The media side of the bots: one WebRTC peer per bot call (`crates/media`).
+
+use crate::core::{BotEvent, BotKind};
+use media::codec::{Encoder, FRAME};
+use media::tone::Tone;
+use media::{AudioPeer, MediaEvent, PeerConfig};
+use std::path::PathBuf;
+use std::time::Duration;
+use tokio::sync::mpsc;
+
+/// Frames the echo bot buffers before dropping the oldest (200 ms).
+const ECHO_QUEUE: usize = 10;
+
+/// What the bot tells the server.
+#[derive(Debug)]
+pub enum BotOutput {
+    /// The SDP answer to the latest offer, or why there is none.
+    Answer(Result<String, String>),
+    /// Something to report.
+    Event(BotEvent),
+}
+
+/// Controls a running bot.
+pub struct BotControl {
+    /// New offers from re-INVITEs.
+    pub offers: mpsc::UnboundedSender<String>,
+    /// Dropping this stops the bot.
+    pub stop: tokio::sync::oneshot::Sender<()>,
+}
+
+/// Bots bind the host's interfaces as well as loopback: Chromium offers only non-loopback host
+/// candidates, and a socket bound to 127.0.0.1 cannot reach those (the kernel drops
+/// loopback-sourced packets to other addresses), so ICE would depend on which pair wins.
+/// Nothing leaves the machine either way.
+fn bot_peer_config() -> PeerConfig {
+    PeerConfig { bind: vec!["0.0.0.0:0".into()], ..PeerConfig::default() }
+}
+
+/// Starts the bot `kind` answering `offer`; its outputs go to `report`.
+pub fn spawn(kind: BotKind, offer: String, recordings: PathBuf, call: u64, report: impl Fn(BotOutput) + Send + Sync + 'static) -> BotControl {
+    let (offers_tx, offers) = mpsc::unbounded_channel();
+    let (stop, stopped) = tokio::sync::oneshot::channel();
+    tokio::spawn(async move {
+        if let Err(e) = run(kind, offer, offers, stopped, &recordings, call, &report).await {
+            report(BotOutput::Answer(Err(e)));
+        }
+    });
+    BotControl { offers: offers_tx, stop }
+}
+
+async fn run(
+    kind: BotKind,
+    offer: String,
+    mut offers: mpsc::UnboundedReceiver<String>,
+    mut stopped: tokio::sync::oneshot::Receiver<()>,
+    recordings: &std::path::Path,
+    call: u64,
+    report: &(impl Fn(BotOutput) + Send + Sync),
+) -> Result<(), String> {
+    let (peer, mut events) = AudioPeer::new(&bot_peer_config()).await.map_err(|e| e.to_string())?;
+    let answer = peer.answer(&offer).await.map_err(|e| e.to_string());
+    report(BotOutput::Answer(answer));
+    let mut encoder = Encoder::new().map_err(|e| e.to_string())?;
+    let mut tone = Tone::new(440.0, 48_000, 8000);
+    let mut tick = tokio::time::interval(Duration::from_millis(20));
+    let mut recorded: Vec<i16> = Vec::new();
+    let mut echo: std::collections::VecDeque<Vec<i16>> = std::collections::VecDeque::new();
+    loop {
+        tokio::select! {
+            _ = &mut stopped => break,
+            offer = offers.recv() => match offer {
+                Some(o) => report(BotOutput::Answer(peer.answer(&o).await.map_err(|e| e.to_string()))),
+                None => break,
+            },
+            event = events.recv() => match event {
+                Some(MediaEvent::Audio(pcm)) => match kind {
+                    BotKind::Echo => {
+                        echo.push_back(pcm);
+                        if echo.len() > ECHO_QUEUE {
+                            echo.pop_front();
+                        }
+                    }
+                    BotKind::Voicemail => recorded.extend_from_slice(&pcm),
+                    BotKind::Tone | BotKind::Ivr => {}
+                },
+                Some(MediaEvent::Dtmf(digit)) => report(BotOutput::Event(BotEvent::Digit { digit })),
+                Some(MediaEvent::Connected) => {}
+                Some(MediaEvent::Disconnected(_)) | None => break,
+            },
+            _ = tick.tick(), if matches!(kind, BotKind::Tone | BotKind::Echo) => {
+                // Paced by our own 20 ms clock: the echo plays back what it heard (silence
+                // when nothing is queued), the tone bot its tone.
+                let frame = match kind {
+                    BotKind::Tone => tone.next_frame(FRAME),
+                    _ => echo.pop_front().unwrap_or_else(|| vec![0; FRAME]),
+                };
+                if let Ok(packet) = encoder.encode(&frame) {
+                    let _ = peer.send_opus(packet).await;
+                }
+            }
+        }
+    }
+    peer.close().await;
+    if kind == BotKind::Voicemail {
+        let path = recordings.join(format!("voicemail-{call}.wav"));
+        media::wav::write(&path, 48_000, &recorded).map_err(|e| format!("{}: {e}", path.display()))?;
+        let seconds = recorded.len() as f64 / 48_000.0;
+        report(BotOutput::Event(BotEvent::Recorded { path: path.display().to_string(), seconds }));
+    }
+    Ok(())
+}
+

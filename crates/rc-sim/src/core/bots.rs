@@ -1,0 +1,165 @@
+//! Calls answered by media bots: the core decides, the driver runs the media.
+
+use super::calls::{Call, LegState};
+use super::{ConnId, Core, Output};
+use serde::Serialize;
+use sip::{builder, HeaderName, NameAddr, Request, WithBody};
+use std::time::Instant;
+
+/// The media bots rc-sim can connect a caller to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BotKind {
+    /// Sends back what it hears.
+    Echo,
+    /// Plays a steady 440 Hz tone.
+    Tone,
+    /// Reports the RFC 4733 digits it receives.
+    Ivr,
+    /// Records what it hears to a WAV file.
+    Voicemail,
+}
+
+impl BotKind {
+    /// The short number that reaches this bot.
+    pub fn number(self) -> &'static str {
+        match self {
+            BotKind::Echo => "600",
+            BotKind::Tone => "601",
+            BotKind::Ivr => "602",
+            BotKind::Voicemail => "603",
+        }
+    }
+
+    /// The bot reached by dialling `number` (short form, or `*` prefix-less names too).
+    pub fn by_number(number: &str) -> Option<BotKind> {
+        [BotKind::Echo, BotKind::Tone, BotKind::Ivr, BotKind::Voicemail]
+            .into_iter()
+            .find(|b| b.number() == number || format!("{b:?}").eq_ignore_ascii_case(number))
+    }
+}
+
+/// Something a bot noticed.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase", tag = "type")]
+pub enum BotEvent {
+    /// The IVR bot received a DTMF digit.
+    Digit {
+        /// The digit.
+        digit: char,
+    },
+    /// The voicemail bot saved a recording.
+    Recorded {
+        /// The WAV file.
+        path: String,
+        /// Seconds of audio.
+        seconds: f64,
+    },
+    /// The bot's media failed.
+    Failed {
+        /// Why.
+        reason: String,
+    },
+}
+
+/// A bot event with the call it belongs to.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BotReport {
+    /// The call (admin id).
+    pub call: u64,
+    /// The bot.
+    pub bot: BotKind,
+    /// What happened.
+    pub event: BotEvent,
+}
+
+impl Core {
+    /// Starts a call from `conn` answered by `bot`: the driver is asked for an SDP answer.
+    pub(super) fn call_bot(&mut self, conn: ConnId, caller_ext: usize, bot: BotKind, invite: Request, now: Instant) {
+        let mut call: Call = self.new_call(conn, caller_ext, invite, now);
+        debug_assert_eq!(call.caller.state, LegState::Trying);
+        call.bot = Some(bot);
+        call.ring_deadline = None;
+        let offer = String::from_utf8_lossy(&call.caller.invite.body).into_owned();
+        let id = call.id;
+        self.calls.insert(call);
+        self.out.push_back(Output::StartBot { call: id, bot, offer });
+    }
+
+    /// The driver's bot answered the offer (or could not).
+    pub fn on_bot_answer(&mut self, id: u64, answer: Result<String, String>, now: Instant) {
+        self.bot_answered(id, answer, now);
+        self.flush(now);
+    }
+
+    fn bot_answered(&mut self, id: u64, answer: Result<String, String>, now: Instant) {
+        let Some(call) = self.calls.get(id) else { return };
+        let Some(bot) = call.bot else { return };
+        let pending = call.caller.pending_reinvite.is_some();
+        match (answer, pending) {
+            (Ok(sdp), false) => {
+                self.caller_ringing(id, now);
+                self.answer_caller(id, sdp.into_bytes(), now);
+            }
+            (Ok(sdp), true) => self.answer_bot_reinvite(id, Some(sdp), now),
+            (Err(reason), false) => {
+                self.bot_reports.push(BotReport { call: id, bot, event: BotEvent::Failed { reason } });
+                self.fail_caller_with(id, 488, "Not Acceptable Here", now);
+            }
+            (Err(reason), true) => {
+                self.bot_reports.push(BotReport { call: id, bot, event: BotEvent::Failed { reason } });
+                self.answer_bot_reinvite(id, None, now);
+            }
+        }
+    }
+
+    /// Something a bot reports (digits, recordings).
+    pub fn on_bot_event(&mut self, id: u64, bot: BotKind, event: BotEvent) {
+        self.bot_reports.push(BotReport { call: id, bot, event });
+    }
+
+    /// Everything bots reported so far.
+    pub fn bot_reports(&self) -> &[BotReport] {
+        &self.bot_reports
+    }
+
+    /// A re-INVITE toward a bot: the bot answers the new offer.
+    pub(super) fn reinvite_bot(&mut self, id: u64, req: Request) {
+        let Some(call) = self.calls.get_mut(id) else { return };
+        let offer = String::from_utf8_lossy(&req.body).into_owned();
+        call.caller.pending_reinvite = Some(req);
+        self.out.push_back(Output::BotOffer { call: id, offer });
+    }
+
+    fn answer_bot_reinvite(&mut self, id: u64, sdp: Option<String>, now: Instant) {
+        let Some(call) = self.calls.get_mut(id) else { return };
+        let Some(pending) = call.caller.pending_reinvite.take() else { return };
+        let tag = call.caller.local_tag.clone();
+        let conn = call.caller.conn;
+        let resp = match sdp {
+            Some(sdp) => {
+                let mut ok = builder::response(&pending, 200, Some(&tag));
+                let local = super::endpoint(&self.conns, conn);
+                ok.headers.push(HeaderName::Contact, NameAddr::new(local.contact).to_string());
+                ok.set_body("application/sdp", sdp);
+                ok
+            }
+            None => builder::response(&pending, 488, Some(&tag)),
+        };
+        self.send_response(conn, resp, now);
+    }
+
+    /// Ends a bot call (the caller hung up or vanished): the driver stops the bot.
+    pub(super) fn end_bot_call(&mut self, id: u64) {
+        if self.calls.remove(id).is_some_and(|c| c.bot.is_some()) {
+            self.out.push_back(Output::StopBot(id));
+        }
+    }
+
+    /// True when call `id` is answered by a bot (and so has no callee legs).
+    pub(super) fn is_bot_call(&self, id: u64) -> bool {
+        self.calls.get(id).is_some_and(|c| c.bot.is_some())
+    }
+}
+
