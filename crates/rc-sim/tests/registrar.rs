@@ -61,7 +61,7 @@ async fn latest_registration_of_an_instance_wins() {
 #[tokio::test]
 async fn websocket_without_sip_subprotocol_is_refused() {
     let sim = server().await;
-    let err = open_ws(sim.primary, &sim.ca_pem, None).await.err().expect("handshake must fail");
+    let err = open_ws(sim.primary, &sim.ca_pem, None).await.expect_err("handshake must fail");
     assert!(err.contains("400"), "{err}");
     assert!(open_ws(sim.backup, &sim.ca_pem, Some("sip")).await.is_ok(), "the backup listener works too");
 }
