@@ -208,8 +208,7 @@ async fn seed_sdk_sends_dtmf_and_voicemail_to_the_bots() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-#[ignore = "Chromium does not receive the RTP of rc-sim's webrtc-rs bots yet (the bots do receive Chromium's); see docs/NOTES.md"]
-async fn seed_sdk_hears_the_tone_bot() {
+async fn seed_sdk_hears_the_tone_and_echo_bots() {
     let _serial = ONE_AT_A_TIME.lock().await;
     let (sim, mut seed, _dir) = setup().await;
     phone(&mut seed, &sim, "A", "101").await;
@@ -219,6 +218,12 @@ async fn seed_sdk_hears_the_tone_bot() {
     seed.run("A", "hold", json!({ "session": a })).await.expect("hold toward a bot");
     seed.run("A", "unhold", json!({ "session": a })).await.expect("unhold toward a bot");
     hears(&mut seed, "A", &a, 440.0).await;
+    seed.run("A", "hangup", json!({ "session": a })).await.unwrap();
+
+    // echo: we hear our own 1 kHz tone back.
+    let a = call_bot(&mut seed, "600").await;
+    bytes_flow(&mut seed, "A", &a).await;
+    hears_tone(&mut seed, "A", &a).await;
     seed.run("A", "hangup", json!({ "session": a })).await.unwrap();
 }
 
