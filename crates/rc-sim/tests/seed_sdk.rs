@@ -227,6 +227,65 @@ async fn seed_sdk_hears_the_tone_and_echo_bots() {
     seed.run("A", "hangup", json!({ "session": a })).await.unwrap();
 }
 
+/// A (101) calls B (102) and B answers; returns (A's, B's) sessions.
+async fn talking(seed: &mut Seed) -> (Value, Value) {
+    let (a, b) = ring(seed, "102", "B").await;
+    seed.run("B", "answer", json!({ "session": b })).await.unwrap();
+    seed.event("A", "answered", |v| v["session"] == a).await;
+    (a, b)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn seed_sdk_parks_flips_and_transfers() {
+    let _serial = ONE_AT_A_TIME.lock().await;
+    let (sim, mut seed, _dir) = setup().await;
+    phone(&mut seed, &sim, "A", "101").await;
+    phone(&mut seed, &sim, "B", "102").await;
+    phone(&mut seed, &sim, "C", "103").await;
+
+    // park: B parks A on 801 and is hung up; C dials *801 and talks with A.
+    let (a, b) = talking(&mut seed).await;
+    let parked = seed.run("B", "park", json!({ "session": b })).await.expect("park resolves");
+    assert_eq!(parked["code"], 0, "{parked}");
+    assert_eq!(parked["park extension"], "801", "{parked}");
+    seed.event("B", "disposed", |v| v["session"] == b).await;
+    let c = seed.run("C", "call", json!({ "callee": "*801" })).await.unwrap()["session"].clone();
+    seed.event("C", "answered", |v| v["session"] == c).await;
+    bytes_flow(&mut seed, "C", &c).await;
+    hears_tone(&mut seed, "C", &c).await;
+    hears_tone(&mut seed, "A", &a).await;
+    seed.run("C", "hangup", json!({ "session": c })).await.unwrap();
+    seed.event("A", "disposed", |v| v["session"] == a).await;
+
+    // flip: B flips the call to 103; C answers and talks with A; B is hung up.
+    let (a, b) = talking(&mut seed).await;
+    let flipped = seed.run("B", "flip", json!({ "session": b, "target": "103" })).await.expect("flip resolves");
+    assert_eq!(flipped["code"], 0, "{flipped}");
+    assert_eq!(flipped["number"], "+16505550103", "{flipped}");
+    let c = seed.event("C", "inboundCall", |_| true).await["session"].clone();
+    seed.run("C", "answer", json!({ "session": c })).await.unwrap();
+    seed.event("B", "disposed", |v| v["session"] == b).await;
+    bytes_flow(&mut seed, "C", &c).await;
+    hears_tone(&mut seed, "C", &c).await;
+    hears_tone(&mut seed, "A", &a).await;
+    seed.run("A", "hangup", json!({ "session": a })).await.unwrap();
+    seed.event("C", "disposed", |v| v["session"] == c).await;
+
+    // cold transfer: B REFERs A to 103; the SDK's transfer() resolves on rc-sim's BYE.
+    let (a, b) = talking(&mut seed).await;
+    let transfer = seed.begin("B", "transfer", json!({ "session": b, "target": "103" })).await;
+    let c = seed.event("C", "inboundCall", |_| true).await["session"].clone();
+    seed.run("C", "answer", json!({ "session": c })).await.unwrap();
+    seed.finish(transfer).await.expect("transfer resolves");
+    hears_tone(&mut seed, "C", &c).await;
+    hears_tone(&mut seed, "A", &a).await;
+    let log = sim.log().await;
+    assert!(log.iter().any(|e| e.text.starts_with("NOTIFY ") && e.text.contains("SIP/2.0 200 OK")), "sipfrag NOTIFY sent");
+    seed.run("C", "hangup", json!({ "session": c })).await.unwrap();
+    seed.event("A", "disposed", |v| v["session"] == a).await;
+    assert!(sim.calls().await.is_empty(), "{:?}", sim.calls().await);
+}
+
 mod tempdir {
     /// A temporary directory removed on drop.
     pub struct Dir {

@@ -79,6 +79,22 @@ pub struct Call {
     pub ring_deadline: Option<Instant>,
     /// The media bot answering this call, if any (then there are no callee legs).
     pub bot: Option<super::bots::BotKind>,
+    /// Callee devices get an INVITE without SDP (their 200 carries the offer).
+    pub delayed_offer: bool,
+    /// Set while the caller leg is being transferred to the callees.
+    pub transfer: Option<Transfer>,
+}
+
+/// A transfer in progress: the caller leg (already in a call) is being connected to the
+/// callee devices; the transferor is told and hung up when it is done.
+#[derive(Debug)]
+pub struct Transfer {
+    /// The leg that asked (REFER or callflip).
+    pub transferor: Leg,
+    /// True for REFER: the transferor gets NOTIFY with a sipfrag.
+    pub notify: bool,
+    /// The callee that answered (its 200 carried the offer) while the caller re-negotiates.
+    pub answering: Option<(usize, Vec<u8>)>,
 }
 
 impl Call {

@@ -123,12 +123,45 @@ impl Core {
         let Some(request) = json.get("request") else { return };
         let reqid = request.get("reqid").cloned().unwrap_or(serde_json::Value::Null);
         let command = request.get("command").and_then(|c| c.as_str()).unwrap_or_default().to_owned();
-        let result = serde_json::json!({
-            "code": 1,
-            "description": format!("rc-sim does not support {command} yet"),
-        });
+        let target = request.get("target").and_then(|t| t.as_str()).unwrap_or_default().to_owned();
+        let result = match command.as_str() {
+            "callpark" => match self.park(id, side) {
+                Some(orbit) => serde_json::json!({ "code": 0, "description": "Succeeded", "park extension": orbit }),
+                None => serde_json::json!({ "code": 1, "description": "Nothing to park" }),
+            },
+            "callflip" => {
+                let number = self.cfg.extension_by_number(&target).map(|(_, e)| e.number.clone());
+                match number {
+                    Some(n) if self.calls.get(id).is_some_and(|c| c.peer_of(side).is_some()) => {
+                        serde_json::json!({ "code": 0, "description": "Succeeded", "number": format!("+{n}"), "target": target })
+                    }
+                    _ => serde_json::json!({ "code": 1, "description": "Flip target unavailable" }),
+                }
+            }
+            other => serde_json::json!({ "code": 1, "description": format!("rc-sim does not support {other} yet") }),
+        };
+        let ok = result["code"] == 0;
         let body = serde_json::json!({ "response": { "reqid": reqid, "command": command, "result": result } });
+        if command == "callpark" && ok {
+            self.send_info_to_released(req, body.to_string().as_bytes(), now);
+            return;
+        }
         self.send_info(id, side, body.to_string().as_bytes(), now);
+        if command == "callflip" && ok {
+            self.start_transfer(id, side, &target, false, now);
+        }
+    }
+
+    /// Sends a JSON INFO to a leg that park just released (found by the request's Call-ID).
+    fn send_info_to_released(&mut self, req: &Request, body: &[u8], now: Instant) {
+        let Ok(call_id) = req.headers.call_id() else { return };
+        let Some(leg) = self.released.get_mut(call_id) else { return };
+        let conn = leg.conn;
+        let local = super::endpoint(&self.conns, conn);
+        let Some(dialog) = leg.dialog.as_mut() else { return };
+        let mut info = dialog.new_request(Method::Info, &local, &mut self.rng);
+        info.set_body("application/json;charset=utf-8", body);
+        self.send_request(conn, info, now);
     }
 
     /// Sends a JSON INFO on one leg's dialog.

@@ -10,6 +10,7 @@ mod calls;
 mod control;
 mod registrar;
 mod routing;
+mod transfer;
 
 pub use bots::{BotEvent, BotKind, BotReport};
 pub use calls::CallInfo;
@@ -142,6 +143,10 @@ pub struct Core {
     log: Vec<LogEntry>,
     faults: Faults,
     bot_reports: Vec<BotReport>,
+    /// Parties waiting in a park orbit (`801`, …).
+    parked: HashMap<String, calls::Leg>,
+    /// Legs released by park or transfer whose BYE is still to come, by Call-ID.
+    released: HashMap<String, calls::Leg>,
 }
 
 impl Core {
@@ -160,6 +165,8 @@ impl Core {
             log: Vec::new(),
             faults: Faults::default(),
             bot_reports: Vec::new(),
+            parked: HashMap::new(),
+            released: HashMap::new(),
         }
     }
 

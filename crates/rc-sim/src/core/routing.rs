@@ -29,6 +29,7 @@ impl Core {
             Method::Message => self.on_message(conn, &req, now),
             Method::Info => self.on_info(conn, &req, now),
             Method::Options => self.respond(conn, &req, 200, None, now),
+            Method::Refer => self.on_refer(conn, &req, now),
             _ => self.respond(conn, &req, 501, None, now),
         }
     }
@@ -134,6 +135,13 @@ impl Core {
         if let Some(bot) = super::bots::BotKind::by_number(&target) {
             return self.call_bot(conn, caller_ext, bot, req, now);
         }
+        if let Some(orbit) = target.strip_prefix('*') {
+            if let Err(req) = self.retrieve(conn, caller_ext, orbit, req, now) {
+                let tag = builder::new_tag(&mut self.rng);
+                self.respond(conn, &req, 404, Some(&tag), now);
+            }
+            return;
+        }
         let Some((target_ext, _)) = self.cfg.extension_by_number(&target) else {
             let tag = builder::new_tag(&mut self.rng);
             return self.respond(conn, &req, 404, Some(&tag), now);
@@ -186,6 +194,8 @@ impl Core {
             caller_name,
             ring_deadline: Some(now + Duration::from_secs(self.cfg.ring_timeout_secs)),
             bot: None,
+            delayed_offer: false,
+            transfer: None,
         }
     }
 
@@ -287,9 +297,19 @@ impl Core {
                     leg.state = LegState::Failed;
                 }
                 if call.answered.is_none() && !call.any_ringing() {
-                    self.fail_caller(id, status, now);
+                    self.give_up(id, status, now);
                 }
             }
+        }
+    }
+
+    /// No callee will answer: the caller hears `status`, or a transfer falls back.
+    pub(super) fn give_up(&mut self, id: u64, status: u16, now: Instant) {
+        if self.calls.get(id).is_some_and(|c| c.transfer.is_some()) {
+            self.cancel_forks(id, None, now);
+            self.transfer_failed(id, now);
+        } else {
+            self.fail_caller(id, status, now);
         }
     }
 
@@ -319,6 +339,10 @@ impl Core {
             },
         };
         let _ = dialog.on_response(&Method::Invite, &resp);
+        if call.transfer.is_some() {
+            leg.dialog = Some(dialog);
+            return self.transfer_answered(id, i, resp.body, now);
+        }
         let invite_seq = leg.invite.headers.cseq().map(|c| c.seq).unwrap_or_default();
         let local = endpoint(&self.conns, leg.conn);
         let ack = dialog.ack(invite_seq, &local, &mut self.rng);
@@ -391,6 +415,9 @@ impl Core {
     pub(super) fn on_ack(&mut self, _conn: ConnId, _ack: &Request) {}
 
     fn on_bye(&mut self, conn: ConnId, req: &Request, now: Instant) {
+        if self.bye_of_released(conn, req, now) {
+            return;
+        }
         let found = req.headers.call_id().ok().and_then(|c| self.calls.find(c));
         let Some((id, side)) = found else {
             return self.respond(conn, req, 481, None, now);
@@ -468,7 +495,6 @@ impl Core {
             return;
         }
         let Some(call) = self.calls.get_mut(id) else { return };
-        let Some(peer) = call.peer_of(side) else { return };
         let leg = call.leg_mut(side);
         let conn = leg.conn;
         let local = endpoint(&self.conns, conn);
@@ -480,7 +506,16 @@ impl Core {
                 self.send_stateless(conn, ack);
             }
         }
+        if side == Side::Caller && resp.is_success() && self.transfer_completed(id, &resp.body, now) {
+            return;
+        }
         let Some(call) = self.calls.get_mut(id) else { return };
+        let Some(peer) = call.peer_of(side) else { return };
+        if peer == Side::Caller && call.caller.state != LegState::Answered {
+            // A retrieval: the parked party answered the retriever's offer.
+            call.caller.pending_reinvite = None;
+            return if resp.is_success() { self.answer_caller(id, resp.body, now) } else { self.fail_caller(id, resp.status, now) };
+        }
         let waiting = call.leg_mut(peer);
         let Some(pending) = waiting.pending_reinvite.take() else { return };
         let mut answer = builder::response(&pending, resp.status, Some(&waiting.local_tag));
@@ -504,7 +539,7 @@ impl Core {
             if let Some(call) = self.calls.get_mut(id) {
                 call.callees[i].state = LegState::Failed;
                 if call.answered.is_none() && !call.any_ringing() {
-                    self.fail_caller(id, resp_status, now);
+                    self.give_up(id, resp_status, now);
                 }
             }
         }
@@ -512,7 +547,7 @@ impl Core {
 
     pub(super) fn ring_timeouts(&mut self, now: Instant) {
         for id in self.calls.ring_expired(now) {
-            self.fail_caller(id, 480, now);
+            self.give_up(id, 480, now);
         }
     }
 
@@ -536,7 +571,7 @@ impl Core {
                 (Side::Callee(i), None) => {
                     call.callees[i].state = LegState::Failed;
                     if call.answered.is_none() && !call.any_ringing() {
-                        self.fail_caller(id, 480, now);
+                        self.give_up(id, 480, now);
                     }
                 }
             }

@@ -1,0 +1,227 @@
+//! Moving a party elsewhere: cold transfer (REFER), callflip, park and retrieval.
+//!
+//! The kept party's leg moves into a new call whose callees get an INVITE without SDP; the
+//! callee's 200 carries an offer, which goes to the kept party in a re-INVITE; its answer goes
+//! back in the ACK. This works with clients that cannot answer an offer-less re-INVITE (the seed
+//! SDK cannot).
+
+use super::calls::{Call, Leg, LegState, Side, Transfer};
+use super::{endpoint, ConnId, Core};
+use sip::{builder, HeaderName, Method, Request, WithBody};
+use std::time::Instant;
+
+/// The first park orbit; RingCentral's are 8xx.
+const FIRST_ORBIT: u32 = 801;
+
+impl Core {
+    /// A REFER on an answered call: cold transfer of the other party to Refer-To.
+    pub(super) fn on_refer(&mut self, conn: ConnId, req: &Request, now: Instant) {
+        let found = req.headers.call_id().ok().and_then(|c| self.calls.find(c));
+        let Some((id, side)) = found else {
+            return self.respond(conn, req, 481, None, now);
+        };
+        let target = req.headers.refer_to().ok().flatten();
+        let target_number = target.as_ref().and_then(|t| t.sip_uri()).and_then(|u| u.user_decoded());
+        let warm = target.as_ref().is_some_and(|t| t.embedded_replaces().is_some());
+        match target_number {
+            Some(number) if !warm => {
+                self.respond(conn, req, 202, None, now);
+                if !self.start_transfer(id, side, &number, true, now) {
+                    self.notify_transferor(id, side, 480, now);
+                }
+            }
+            Some(_) => self.respond(conn, req, 501, None, now),
+            None => self.respond(conn, req, 400, None, now),
+        }
+    }
+
+    /// Connects the party talking to `transferor` with the devices of `target`. False (and
+    /// nothing changed) when the target has no registered device.
+    pub(super) fn start_transfer(&mut self, id: u64, transferor: Side, target: &str, notify: bool, now: Instant) -> bool {
+        let devices = self
+            .cfg
+            .extension_by_number(target)
+            .map(|(ext, _)| self.registrar.bindings_for(ext, now))
+            .unwrap_or_default();
+        let Some(kept) = self.calls.get(id).and_then(|c| c.peer_of(transferor)) else { return false };
+        if devices.is_empty() || self.is_bot_call(id) {
+            return false;
+        }
+        let Some(old) = self.calls.remove(id) else { return false };
+        let (kept_leg, transferor_leg) = split_legs(old, kept, transferor);
+        let mut call = self.call_around(kept_leg, now);
+        call.delayed_offer = true;
+        call.transfer = Some(Transfer { transferor: transferor_leg, notify, answering: None });
+        let new_id = call.id;
+        self.calls.insert(call);
+        for device in devices {
+            self.ring_device(new_id, &device, now);
+        }
+        true
+    }
+
+    /// A new call whose caller side is an existing, answered leg.
+    fn call_around(&mut self, leg: Leg, now: Instant) -> Call {
+        let mut call = self.new_call(leg.conn, leg.ext.unwrap_or(0), leg.invite.clone(), now);
+        call.caller = leg;
+        call.caller.state = LegState::Answered;
+        call.caller_name = call.caller.number.clone();
+        call
+    }
+
+    /// A transfer's callee answered with an offer: the kept party re-negotiates with it.
+    pub(super) fn transfer_answered(&mut self, id: u64, i: usize, offer: Vec<u8>, now: Instant) {
+        let Some(call) = self.calls.get_mut(id) else { return };
+        if let Some(t) = call.transfer.as_mut() {
+            t.answering = Some((i, offer.clone()));
+        }
+        call.callees[i].state = LegState::Answered;
+        call.ring_deadline = None;
+        let kept = &mut call.caller;
+        let conn = kept.conn;
+        let local = endpoint(&self.conns, conn);
+        let Some(dialog) = kept.dialog.as_mut() else { return };
+        let reinvite = dialog.reinvite(&offer, &local, &mut self.rng);
+        self.send_request(conn, reinvite, now);
+        self.cancel_forks(id, Some(i), now);
+    }
+
+    /// The kept party answered the transfer's offer: ACK the callee with that answer and let
+    /// the transferor go. True when this response finished a transfer.
+    pub(super) fn transfer_completed(&mut self, id: u64, answer: &[u8], now: Instant) -> bool {
+        let Some(call) = self.calls.get_mut(id) else { return false };
+        let Some((i, _)) = call.transfer.as_ref().and_then(|t| t.answering.clone()) else { return false };
+        let transfer = call.transfer.take().expect("checked above");
+        call.answered = Some(i);
+        let leg = &mut call.callees[i];
+        let (conn, seq) = (leg.conn, leg.invite.headers.cseq().map(|c| c.seq).unwrap_or_default());
+        let local = endpoint(&self.conns, conn);
+        if let Some(dialog) = leg.dialog.as_mut() {
+            let mut ack = dialog.ack(seq, &local, &mut self.rng);
+            ack.set_body("application/sdp", answer);
+            self.send_stateless(conn, ack);
+        }
+        self.release_transferor(transfer, now);
+        true
+    }
+
+    /// Tells a REFER's sender how it went (NOTIFY with a sipfrag), then hangs it up.
+    fn release_transferor(&mut self, t: Transfer, now: Instant) {
+        let mut leg = t.transferor;
+        let local = endpoint(&self.conns, leg.conn);
+        let Some(dialog) = leg.dialog.as_mut() else { return };
+        if t.notify {
+            let notify = sipfrag_notify(dialog, 200, &local, &mut self.rng);
+            self.send_request(leg.conn, notify, now);
+        }
+        let bye = dialog.new_request(Method::Bye, &local, &mut self.rng);
+        self.send_request(leg.conn, bye, now);
+    }
+
+    fn notify_transferor(&mut self, id: u64, side: Side, status: u16, now: Instant) {
+        let Some(call) = self.calls.get_mut(id) else { return };
+        let leg = call.leg_mut(side);
+        let conn = leg.conn;
+        let local = endpoint(&self.conns, conn);
+        if let Some(dialog) = leg.dialog.as_mut() {
+            let notify = sipfrag_notify(dialog, status, &local, &mut self.rng);
+            self.send_request(conn, notify, now);
+        }
+    }
+
+    /// Every transfer callee failed: the kept party and the transferor talk again.
+    pub(super) fn transfer_failed(&mut self, id: u64, now: Instant) {
+        let Some(mut call) = self.calls.remove(id) else { return };
+        let Some(t) = call.transfer.take() else { return };
+        let mut restored = self.call_around(call.caller, now);
+        restored.callees.push(t.transferor);
+        restored.callees[0].state = LegState::Answered;
+        restored.answered = Some(0);
+        restored.ring_deadline = None;
+        let new_id = restored.id;
+        self.calls.insert(restored);
+        if t.notify {
+            self.notify_transferor(new_id, Side::Callee(0), 480, now);
+        }
+    }
+
+    /// callpark: the other party waits in an orbit; the parker is released.
+    pub(super) fn park(&mut self, id: u64, parker: Side) -> Option<String> {
+        let kept = self.calls.get(id).and_then(|c| c.peer_of(parker))?;
+        if self.is_bot_call(id) {
+            return None;
+        }
+        let old = self.calls.remove(id)?;
+        let (kept_leg, parker_leg) = split_legs(old, kept, parker);
+        let orbit = (FIRST_ORBIT..).map(|n| n.to_string()).find(|o| !self.parked.contains_key(o))?;
+        self.parked.insert(orbit.clone(), kept_leg);
+        self.released.insert(parker_leg.call_id.clone(), parker_leg);
+        Some(orbit)
+    }
+
+    /// An INVITE to `*8xx`: connect the caller with the party parked there.
+    pub(super) fn retrieve(&mut self, conn: ConnId, caller_ext: usize, orbit: &str, req: Request, now: Instant) -> Result<(), Request> {
+        let Some(mut parked) = self.parked.remove(orbit) else { return Err(req) };
+        let mut call = self.new_call(conn, caller_ext, req.clone(), now);
+        call.ring_deadline = None;
+        call.caller.pending_reinvite = Some(req.clone());
+        let local = endpoint(&self.conns, parked.conn);
+        let reinvite = parked.dialog.as_mut().map(|d| d.reinvite(&req.body, &local, &mut self.rng));
+        let parked_conn = parked.conn;
+        call.callees.push(parked);
+        call.answered = Some(0);
+        let id = call.id;
+        self.calls.insert(call);
+        self.caller_ringing(id, now);
+        if let Some(r) = reinvite {
+            self.send_request(parked_conn, r, now);
+        }
+        Ok(())
+    }
+
+    /// A BYE from a leg that was already released (parker, transferor): just say 200.
+    pub(super) fn bye_of_released(&mut self, conn: ConnId, req: &Request, now: Instant) -> bool {
+        let Ok(call_id) = req.headers.call_id() else { return false };
+        if self.released.remove(call_id).is_none() {
+            return false;
+        }
+        self.respond(conn, req, 200, None, now);
+        true
+    }
+}
+
+/// Takes a call apart into the leg on `keep` and the leg on `other`.
+fn split_legs(mut call: Call, keep: Side, other: Side) -> (Leg, Leg) {
+    let take = |call: &mut Call, side: Side| match side {
+        Side::Caller => std::mem::replace(&mut call.caller, placeholder_leg()),
+        Side::Callee(i) => std::mem::replace(&mut call.callees[i], placeholder_leg()),
+    };
+    let kept = take(&mut call, keep);
+    let other = take(&mut call, other);
+    (kept, other)
+}
+
+fn placeholder_leg() -> Leg {
+    Leg {
+        conn: 0,
+        call_id: String::new(),
+        local_tag: String::new(),
+        invite: Request::new(Method::Invite, sip::SipUri::new(None, "invalid").into()),
+        invite_key: None,
+        dialog: None,
+        state: LegState::Failed,
+        number: String::new(),
+        ext: None,
+        pending_reinvite: None,
+    }
+}
+
+/// A NOTIFY for the implicit REFER subscription (RFC 3515) carrying `SIP/2.0 {status}`.
+fn sipfrag_notify(dialog: &mut sip::Dialog, status: u16, local: &builder::LocalEndpoint, rng: &mut rand::rngs::StdRng) -> Request {
+    let mut notify = dialog.new_request(Method::Notify, local, rng);
+    notify.headers.push(HeaderName::Event, "refer");
+    notify.headers.push(HeaderName::SubscriptionState, "terminated;reason=noresource");
+    let frag = format!("SIP/2.0 {status} {}\r\n", sip::message::reason_phrase(status));
+    notify.set_body("message/sipfrag;version=2.0", frag);
+    notify
+}
