@@ -17,6 +17,7 @@
 //! one per connection. [`server`] owns sockets and timers. [`Handle`](server::Handle) lets a
 //! test or the app inspect and steer a running server.
 
+pub mod admin;
 pub mod bots;
 pub mod config;
 pub mod core;

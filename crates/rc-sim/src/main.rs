@@ -1,6 +1,6 @@
 //! `rc-sim`: runs the simulated RingCentral service on loopback until interrupted.
 //!
-//! Usage: `rc-sim [--config FILE] [--port N] [--backup-port N] [--out DIR]`.
+//! Usage: `rc-sim [--config FILE] [--port N] [--backup-port N] [--admin-port N] [--out DIR]`.
 //! Prints one JSON line with the addresses, the CA file and every extension's sipInfo; with
 //! `--out`, also writes `ca.pem` and `sipinfo-<number>.json` there.
 
@@ -12,11 +12,12 @@ struct Args {
     config: Option<PathBuf>,
     port: u16,
     backup_port: u16,
+    admin_port: Option<u16>,
     out: Option<PathBuf>,
 }
 
 fn parse_args() -> Result<Args, String> {
-    let mut args = Args { config: None, port: 0, backup_port: 0, out: None };
+    let mut args = Args { config: None, port: 0, backup_port: 0, admin_port: None, out: None };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
         let mut value = || it.next().ok_or(format!("{flag} needs a value"));
@@ -25,7 +26,8 @@ fn parse_args() -> Result<Args, String> {
             "--port" => args.port = value()?.parse().map_err(|e| format!("--port: {e}"))?,
             "--backup-port" => args.backup_port = value()?.parse().map_err(|e| format!("--backup-port: {e}"))?,
             "--out" => args.out = Some(value()?.into()),
-            "-h" | "--help" => return Err("usage: rc-sim [--config FILE] [--port N] [--backup-port N] [--out DIR]".into()),
+            "--admin-port" => args.admin_port = Some(value()?.parse().map_err(|e| format!("--admin-port: {e}"))?),
+            "-h" | "--help" => return Err("usage: rc-sim [--config FILE] [--port N] [--backup-port N] [--admin-port N] [--out DIR]".into()),
             other => return Err(format!("unknown argument {other}")),
         }
     }
@@ -53,6 +55,10 @@ async fn run() -> Result<(), String> {
     opts.port = args.port;
     opts.backup_port = args.backup_port;
     let handle = rc_sim::start(opts).await.map_err(|e| e.to_string())?;
+    let admin = match args.admin_port {
+        Some(port) => Some(rc_sim::admin::start(([127, 0, 0, 1], port).into(), handle.clone()).await.map_err(|e| format!("admin API: {e}"))?),
+        None => None,
+    };
     let infos: Vec<_> = handle.config().extensions.iter().filter_map(|e| handle.sip_info(&e.number)).collect();
     let mut ca_file = None;
     if let Some(dir) = &args.out {
@@ -70,6 +76,7 @@ async fn run() -> Result<(), String> {
         "outboundProxy": handle.primary.to_string(),
         "outboundProxyBackup": handle.backup.to_string(),
         "caFile": ca_file,
+        "admin": admin.map(|a| a.to_string()),
         "caPem": handle.ca_pem,
         "sipInfo": infos,
     });

@@ -71,6 +71,10 @@ async fn call_rings_every_device_and_the_first_answer_wins() {
     b1.send(ok).await;
     let ack = b1.request("ACK of the 200").await;
     assert_eq!(ack.method, Method::Ack);
+    let taken = b2.request("AlreadyProcessed MESSAGE to the other device").await;
+    assert_eq!(taken.method, Method::Message);
+    let taken = RcMessage::parse(&String::from_utf8_lossy(&taken.body)).unwrap();
+    assert_eq!((taken.cmd(), taken.bdy("Cln")), (Some(7), Some("800000000102")));
     let cancel = b2.request("CANCEL of the other device").await;
     assert_eq!(cancel.method, Method::Cancel);
     assert!(cancel.to_bytes().windows(9).any(|w| w == b"Call-Id: "), "the seed SDK matches `Call-Id` exactly");

@@ -94,6 +94,37 @@ impl Core {
         self.send_rc_message(conn, target, &body, now);
     }
 
+    /// Tells the other ringing devices that device `answered` took the call (Cmd 7).
+    pub(super) fn tell_others_already_processed(&mut self, id: u64, answered: usize, now: Instant) {
+        let Some(call) = self.calls.get(id) else { return };
+        let mut messages = Vec::new();
+        for (i, leg) in call.callees.iter().enumerate() {
+            if i == answered || !matches!(leg.state, LegState::Trying | LegState::Ringing) {
+                continue;
+            }
+            let cln = leg.ext.map(|e| self.cfg.extensions[e].authorization_id.clone()).unwrap_or_default();
+            let msg = RcMessage {
+                hdr: vec![
+                    ("SID".into(), call.sid.clone()),
+                    ("Req".into(), call.req.clone()),
+                    ("From".into(), call.rc_from.clone()),
+                    ("To".into(), leg.number.clone()),
+                    ("Cmd".into(), cmd::ALREADY_PROCESSED.to_string()),
+                ],
+                bdy: vec![
+                    ("Cln".into(), cln),
+                    ("IP".into(), "4294967295".into()),
+                    ("Sts".into(), "0".into()),
+                    ("CtrlCln".into(), String::new()),
+                ],
+            };
+            messages.push((leg.conn, leg.invite.uri.clone(), msg));
+        }
+        for (conn, target, msg) in messages {
+            self.send_rc_message(conn, target, &msg, now);
+        }
+    }
+
     /// Sends an `x-rc/agent` MESSAGE to a device, as RingCentral's servers do.
     pub(super) fn send_rc_message(&mut self, conn: ConnId, target: sip::Uri, msg: &RcMessage, now: Instant) {
         let domain = self.cfg.domain.clone();

@@ -352,6 +352,7 @@ impl Core {
         call.answered = Some(i);
         call.ring_deadline = None;
         self.send_stateless(leg_conn, ack);
+        self.tell_others_already_processed(id, i, now);
         self.cancel_forks(id, Some(i), now);
         self.caller_ringing(id, now);
         self.answer_caller(id, body, now);

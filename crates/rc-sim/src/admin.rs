@@ -1,0 +1,122 @@
+//! A small HTTP/JSON admin API on loopback, for tests and tools in other languages.
+//!
+//! `GET /registrations`, `GET /calls`, `GET /log`, `GET /bots`, `POST /faults` (JSON body),
+//! `POST /connections/{id}/drop`, `POST /connections/{id}/raw` (the body is sent as a frame).
+
+use crate::core::Faults;
+use crate::server::Handle;
+use std::net::SocketAddr;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+/// Largest admin request accepted.
+const MAX_REQUEST: usize = 256 * 1024;
+
+/// Serves the admin API on `listener` until the process ends.
+pub async fn serve(listener: TcpListener, handle: Handle) {
+    while let Ok((stream, _)) = listener.accept().await {
+        let handle = handle.clone();
+        tokio::spawn(async move {
+            let _ = serve_one(stream, &handle).await;
+        });
+    }
+}
+
+async fn serve_one(mut stream: TcpStream, handle: &Handle) -> std::io::Result<()> {
+    let (method, path, body) = match read_request(&mut stream).await? {
+        Ok(r) => r,
+        Err(why) => return respond(&mut stream, 400, &serde_json::json!({ "error": why })).await,
+    };
+    let (status, json) = route(handle, &method, &path, &body).await;
+    respond(&mut stream, status, &json).await
+}
+
+async fn route(handle: &Handle, method: &str, path: &str, body: &[u8]) -> (u16, serde_json::Value) {
+    let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
+    let ok = serde_json::json!({ "ok": true });
+    match (method, parts.as_slice()) {
+        ("GET", ["registrations"]) => (200, serde_json::json!(handle.registrations().await)),
+        ("GET", ["calls"]) => (200, serde_json::json!(handle.calls().await)),
+        ("GET", ["log"]) => (200, serde_json::json!(handle.log().await)),
+        ("GET", ["bots"]) => (200, serde_json::json!(handle.bot_reports().await)),
+        ("POST", ["faults"]) => match serde_json::from_slice::<Faults>(body) {
+            Ok(f) => {
+                handle.set_faults(f);
+                (200, ok)
+            }
+            Err(e) => (400, serde_json::json!({ "error": e.to_string() })),
+        },
+        ("POST", ["connections", id, action]) => match (id.parse(), *action) {
+            (Ok(id), "drop") => {
+                handle.drop_connection(id);
+                (200, ok)
+            }
+            (Ok(id), "raw") => {
+                handle.send_raw(id, &String::from_utf8_lossy(body));
+                (200, ok)
+            }
+            _ => (404, serde_json::json!({ "error": "unknown connection action" })),
+        },
+        _ => (404, serde_json::json!({ "error": format!("no route for {method} {path}") })),
+    }
+}
+
+type Parsed = Result<(String, String, Vec<u8>), String>;
+
+async fn read_request(stream: &mut TcpStream) -> std::io::Result<Parsed> {
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 4096];
+    loop {
+        let n = stream.read(&mut chunk).await?;
+        if n == 0 {
+            return Ok(Err("connection closed before the request ended".into()));
+        }
+        buf.extend_from_slice(&chunk[..n]);
+        if buf.len() > MAX_REQUEST {
+            return Ok(Err("request too large".into()));
+        }
+        let mut headers = [httparse::EMPTY_HEADER; 32];
+        let mut req = httparse::Request::new(&mut headers);
+        let head_len = match req.parse(&buf) {
+            Ok(httparse::Status::Complete(n)) => n,
+            Ok(httparse::Status::Partial) => continue,
+            Err(e) => return Ok(Err(format!("malformed HTTP request: {e}"))),
+        };
+        let length = req
+            .headers
+            .iter()
+            .find(|h| h.name.eq_ignore_ascii_case("content-length"))
+            .and_then(|h| std::str::from_utf8(h.value).ok()?.trim().parse::<usize>().ok())
+            .unwrap_or(0);
+        if buf.len() < head_len + length {
+            continue;
+        }
+        let method = req.method.unwrap_or_default().to_owned();
+        let path = req.path.unwrap_or_default().to_owned();
+        return Ok(Ok((method, path, buf[head_len..head_len + length].to_vec())));
+    }
+}
+
+async fn respond(stream: &mut TcpStream, status: u16, json: &serde_json::Value) -> std::io::Result<()> {
+    let body = json.to_string();
+    let reason = match status {
+        200 => "OK",
+        400 => "Bad Request",
+        _ => "Not Found",
+    };
+    let head = format!(
+        "HTTP/1.1 {status} {reason}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).await?;
+    stream.write_all(body.as_bytes()).await?;
+    stream.shutdown().await
+}
+
+/// Binds the admin API on `addr` and serves it in the background; returns the bound address.
+pub async fn start(addr: SocketAddr, handle: Handle) -> std::io::Result<SocketAddr> {
+    let listener = TcpListener::bind(addr).await?;
+    let bound = listener.local_addr()?;
+    tokio::spawn(serve(listener, handle));
+    Ok(bound)
+}
