@@ -136,7 +136,7 @@ impl Core {
             return self.call_bot(conn, caller_ext, bot, req, now);
         }
         if let Some(orbit) = target.strip_prefix('*') {
-            if let Err(req) = self.retrieve(conn, caller_ext, orbit, req, now) {
+            if !self.retrieve(conn, caller_ext, orbit, &req, now) {
                 let tag = builder::new_tag(&mut self.rng);
                 self.respond(conn, &req, 404, Some(&tag), now);
             }

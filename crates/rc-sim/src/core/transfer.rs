@@ -159,9 +159,10 @@ impl Core {
         Some(orbit)
     }
 
-    /// An INVITE to `*8xx`: connect the caller with the party parked there.
-    pub(super) fn retrieve(&mut self, conn: ConnId, caller_ext: usize, orbit: &str, req: Request, now: Instant) -> Result<(), Request> {
-        let Some(mut parked) = self.parked.remove(orbit) else { return Err(req) };
+    /// An INVITE to `*8xx`: connect the caller with the party parked there; false when the
+    /// orbit is empty.
+    pub(super) fn retrieve(&mut self, conn: ConnId, caller_ext: usize, orbit: &str, req: &Request, now: Instant) -> bool {
+        let Some(mut parked) = self.parked.remove(orbit) else { return false };
         let mut call = self.new_call(conn, caller_ext, req.clone(), now);
         call.ring_deadline = None;
         call.caller.pending_reinvite = Some(req.clone());
@@ -176,7 +177,7 @@ impl Core {
         if let Some(r) = reinvite {
             self.send_request(parked_conn, r, now);
         }
-        Ok(())
+        true
     }
 
     /// A BYE from a leg that was already released (parker, transferor): just say 200.
