@@ -1,6 +1,7 @@
 //! A small HTTP/JSON admin API on loopback, for tests and tools in other languages.
 //!
 //! `GET /registrations`, `GET /calls`, `GET /log`, `GET /bots`, `POST /faults` (JSON body),
+//! `POST /calls` (`{"bot": "tone", "to": "101"}`: a bot calls an extension),
 //! `POST /connections/{id}/drop`, `POST /connections/{id}/raw` (the body is sent as a frame).
 
 use crate::core::Faults;
@@ -39,6 +40,7 @@ async fn route(handle: &Handle, method: &str, path: &str, body: &[u8]) -> (u16, 
         ("GET", ["calls"]) => (200, serde_json::json!(handle.calls().await)),
         ("GET", ["log"]) => (200, serde_json::json!(handle.log().await)),
         ("GET", ["bots"]) => (200, serde_json::json!(handle.bot_reports().await)),
+        ("POST", ["calls"]) => start_bot_call(handle, body).await,
         ("POST", ["faults"]) => match serde_json::from_slice::<Faults>(body) {
             Ok(f) => {
                 handle.set_faults(f);
@@ -58,6 +60,22 @@ async fn route(handle: &Handle, method: &str, path: &str, body: &[u8]) -> (u16, 
             _ => (404, serde_json::json!({ "error": "unknown connection action" })),
         },
         _ => (404, serde_json::json!({ "error": format!("no route for {method} {path}") })),
+    }
+}
+
+/// `POST /calls {"bot": "tone", "to": "101"}`: a bot calls an extension.
+async fn start_bot_call(handle: &Handle, body: &[u8]) -> (u16, serde_json::Value) {
+    #[derive(serde::Deserialize)]
+    struct Req {
+        bot: crate::core::BotKind,
+        to: String,
+    }
+    match serde_json::from_slice::<Req>(body) {
+        Ok(r) => match handle.call_extension(r.bot, &r.to).await {
+            Ok(id) => (200, serde_json::json!({ "call": id })),
+            Err(e) => (400, serde_json::json!({ "error": e })),
+        },
+        Err(e) => (400, serde_json::json!({ "error": e.to_string() })),
     }
 }
 

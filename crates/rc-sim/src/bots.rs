@@ -14,15 +14,26 @@ const ECHO_QUEUE: usize = 10;
 /// What the bot tells the server.
 #[derive(Debug)]
 pub enum BotOutput {
+    /// A calling bot's offer, or why there is none.
+    Offer(Result<String, String>),
     /// The SDP answer to the latest offer, or why there is none.
     Answer(Result<String, String>),
     /// Something to report.
     Event(BotEvent),
 }
 
+/// Whether the bot answers a caller's offer or places the call itself.
+#[derive(Debug)]
+pub enum Role {
+    /// Answer this offer.
+    Answer(String),
+    /// Make an offer; the first SDP received afterwards is the answer.
+    Call,
+}
+
 /// Controls a running bot.
 pub struct BotControl {
-    /// New offers from re-INVITEs.
+    /// Remote SDPs: offers from re-INVITEs, or the answer to a calling bot's offer.
     pub offers: mpsc::UnboundedSender<String>,
     /// Dropping this stops the bot.
     pub stop: tokio::sync::oneshot::Sender<()>,
@@ -36,12 +47,12 @@ fn bot_peer_config() -> PeerConfig {
     PeerConfig { bind: vec!["0.0.0.0:0".into()], ..PeerConfig::default() }
 }
 
-/// Starts the bot `kind` answering `offer`; its outputs go to `report`.
-pub fn spawn(kind: BotKind, offer: String, recordings: PathBuf, call: u64, report: impl Fn(BotOutput) + Send + Sync + 'static) -> BotControl {
+/// Starts the bot `kind` in `role`; its outputs go to `report`.
+pub fn spawn(kind: BotKind, role: Role, recordings: PathBuf, call: u64, report: impl Fn(BotOutput) + Send + Sync + 'static) -> BotControl {
     let (offers_tx, offers) = mpsc::unbounded_channel();
     let (stop, stopped) = tokio::sync::oneshot::channel();
     tokio::spawn(async move {
-        if let Err(e) = run(kind, offer, offers, stopped, &recordings, call, &report).await {
+        if let Err(e) = run(kind, role, offers, stopped, &recordings, call, &report).await {
             report(BotOutput::Answer(Err(e)));
         }
     });
@@ -50,7 +61,7 @@ pub fn spawn(kind: BotKind, offer: String, recordings: PathBuf, call: u64, repor
 
 async fn run(
     kind: BotKind,
-    offer: String,
+    role: Role,
     mut offers: mpsc::UnboundedReceiver<String>,
     mut stopped: tokio::sync::oneshot::Receiver<()>,
     recordings: &std::path::Path,
@@ -58,8 +69,11 @@ async fn run(
     report: &(impl Fn(BotOutput) + Send + Sync),
 ) -> Result<(), String> {
     let (peer, mut events) = AudioPeer::new(&bot_peer_config()).await.map_err(|e| e.to_string())?;
-    let answer = peer.answer(&offer).await.map_err(|e| e.to_string());
-    report(BotOutput::Answer(answer));
+    let mut awaiting_answer = matches!(role, Role::Call);
+    match role {
+        Role::Answer(offer) => report(BotOutput::Answer(peer.answer(&offer).await.map_err(|e| e.to_string()))),
+        Role::Call => report(BotOutput::Offer(peer.create_offer().await.map_err(|e| e.to_string()))),
+    }
     let mut encoder = Encoder::new().map_err(|e| e.to_string())?;
     let mut tone = Tone::new(440.0, 48_000, 8000);
     let mut tick = tokio::time::interval(Duration::from_millis(20));
@@ -68,7 +82,13 @@ async fn run(
     loop {
         tokio::select! {
             _ = &mut stopped => break,
-            offer = offers.recv() => match offer {
+            sdp = offers.recv() => match sdp {
+                Some(answer) if awaiting_answer => {
+                    awaiting_answer = false;
+                    if let Err(e) = peer.set_answer(&answer).await {
+                        report(BotOutput::Event(BotEvent::Failed { reason: e.to_string() }));
+                    }
+                }
                 Some(o) => report(BotOutput::Answer(peer.answer(&o).await.map_err(|e| e.to_string()))),
                 None => break,
             },

@@ -92,6 +92,7 @@ enum Command {
     Raw(ConnId, String),
     Bot(u64, crate::core::BotKind, BotOutput),
     BotReports(oneshot::Sender<Vec<BotReport>>),
+    CallerBot(crate::core::BotKind, String, oneshot::Sender<Result<u64, String>>),
     Shutdown,
 }
 
@@ -150,6 +151,12 @@ impl Handle {
     /// What the bots reported (DTMF digits, recordings, failures).
     pub async fn bot_reports(&self) -> Vec<BotReport> {
         self.ask(Command::BotReports).await.unwrap_or_default()
+    }
+
+    /// Has a bot call extension `number` (a demo or test inbound call); returns the call id.
+    pub async fn call_extension(&self, bot: crate::core::BotKind, number: &str) -> Result<u64, String> {
+        let number = number.to_owned();
+        self.ask(|tx| Command::CallerBot(bot, number, tx)).await.unwrap_or_else(|| Err("rc-sim stopped".into()))
     }
 
     /// Switches faults on or off.
@@ -288,6 +295,12 @@ struct Driver {
 }
 
 impl Driver {
+    fn start_bot(&mut self, call: u64, bot: crate::core::BotKind, role: bots::Role) {
+        let tx = self.tx.clone();
+        let control = bots::spawn(bot, role, self.recordings.clone(), call, move |o| drop(tx.send(Command::Bot(call, bot, o))));
+        self.bots.insert(call, control);
+    }
+
     fn carry_out(&mut self, out: Output) {
         match out {
             Output::Send { conn, text } => {
@@ -300,14 +313,11 @@ impl Driver {
                     let _ = w.send(WsMessage::Close(None));
                 }
             }
-            Output::StartBot { call, bot, offer } => {
-                let tx = self.tx.clone();
-                let control = bots::spawn(bot, offer, self.recordings.clone(), call, move |o| drop(tx.send(Command::Bot(call, bot, o))));
-                self.bots.insert(call, control);
-            }
-            Output::BotOffer { call, offer } => {
+            Output::StartBot { call, bot, offer } => self.start_bot(call, bot, bots::Role::Answer(offer)),
+            Output::StartCallerBot { call, bot } => self.start_bot(call, bot, bots::Role::Call),
+            Output::BotRemoteSdp { call, sdp } => {
                 if let Some(b) = self.bots.get(&call) {
-                    let _ = b.offers.send(offer);
+                    let _ = b.offers.send(sdp);
                 }
             }
             Output::StopBot(call) => {
@@ -362,6 +372,8 @@ fn handle_command(core: &mut Core, writers: &mut HashMap<ConnId, mpsc::Unbounded
         Command::Drop(id) => core.drop_connection(id, now),
         Command::Raw(id, text) => core.send_raw(id, text, now),
         Command::Bot(call, _, BotOutput::Answer(answer)) => core.on_bot_answer(call, answer, now),
+        Command::Bot(call, _, BotOutput::Offer(offer)) => core.on_bot_offer(call, offer, now),
+        Command::CallerBot(bot, number, reply) => drop(reply.send(core.start_caller_bot(bot, &number, now))),
         Command::Bot(call, bot, BotOutput::Event(event)) => core.on_bot_event(call, bot, event),
         Command::BotReports(reply) => drop(reply.send(core.bot_reports().to_vec())),
         Command::Shutdown => {

@@ -58,3 +58,36 @@ async fn echo_bot_returns_our_tone() {
     let peer = sender.await.unwrap();
     peer.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn tone_bot_calls_an_extension() {
+    let sim = server().await;
+    let mut b = Client::connect(&sim, "102", "b").await;
+    b.register().await;
+    assert!(sim.call_extension(rc_sim::core::BotKind::Tone, "103").await.is_err(), "unknown extension is refused");
+    sim.call_extension(rc_sim::core::BotKind::Tone, "102").await.expect("the bot calls 102");
+    let invite = b.request("INVITE from the tone bot").await;
+    let p_rc = rc_sim::rc_message::RcMessage::parse(invite.headers.get("P-rc").unwrap()).unwrap();
+    assert_eq!(p_rc.bdy("Nm"), Some("rc-sim Tone bot"));
+    b.reply(&invite, 180, "tb").await;
+    let (peer, mut events) = AudioPeer::new(&PeerConfig::default()).await.unwrap();
+    let answer = peer.answer(&String::from_utf8_lossy(&invite.body)).await.unwrap();
+    let mut ok = sip::builder::response(&invite, 200, Some("tb"));
+    ok.set_body("application/sdp", answer);
+    b.send(ok).await;
+    assert_eq!(b.request("ACK").await.method, sip::Method::Ack);
+    let mut heard = Vec::new();
+    let collect = async {
+        while heard.len() < 48_000 {
+            match events.recv().await {
+                Some(MediaEvent::Audio(pcm)) => heard.extend(pcm),
+                Some(_) => {}
+                None => break,
+            }
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(10), collect).await.expect("the bot's audio within 10 s");
+    assert_eq!(dominant_frequency(&heard[9600..], 48_000, 100, 4000, 10).0, 440);
+    assert_eq!(sim.calls().await[0].state, "answered");
+    peer.close().await;
+}

@@ -220,6 +220,14 @@ async fn seed_sdk_hears_the_tone_and_echo_bots() {
     hears(&mut seed, "A", &a, 440.0).await;
     seed.run("A", "hangup", json!({ "session": a })).await.unwrap();
 
+    // a bot calls us: the inbound call is answered and the tone heard.
+    sim.call_extension(rc_sim::core::BotKind::Tone, "101").await.expect("the bot calls 101");
+    let inbound = seed.event("A", "inboundCall", |_| true).await["session"].clone();
+    seed.run("A", "answer", json!({ "session": inbound })).await.unwrap();
+    bytes_flow(&mut seed, "A", &inbound).await;
+    hears(&mut seed, "A", &inbound, 440.0).await;
+    seed.run("A", "hangup", json!({ "session": inbound })).await.unwrap();
+
     // echo: we hear our own 1 kHz tone back.
     let a = call_bot(&mut seed, "600").await;
     bytes_flow(&mut seed, "A", &a).await;

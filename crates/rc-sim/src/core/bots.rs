@@ -1,9 +1,20 @@
 //! Calls answered by media bots: the core decides, the driver runs the media.
 
-use super::calls::{Call, LegState};
+use super::calls::{Call, LegState, Side};
 use super::{ConnId, Core, Output};
 use serde::Serialize;
 use sip::{builder, HeaderName, NameAddr, Request, WithBody};
+
+/// The connection id standing for a bot on the caller side (real connections count from 1).
+pub(super) const BOT_CONN: ConnId = 0;
+
+/// The leg waiting for a bot's answer to its re-INVITE.
+fn pending_side(call: &Call) -> Option<Side> {
+    if call.caller.pending_reinvite.is_some() {
+        return Some(Side::Caller);
+    }
+    call.callees.iter().position(|l| l.pending_reinvite.is_some()).map(Side::Callee)
+}
 use std::time::Instant;
 
 /// The media bots rc-sim can connect a caller to.
@@ -87,6 +98,52 @@ impl Core {
         self.out.push_back(Output::StartBot { call: id, bot, offer });
     }
 
+    /// Has bot `bot` call the extension `number` (a demo or test inbound call). The bot makes
+    /// its offer first; the devices ring once it arrives ([`Core::on_bot_offer`]).
+    pub fn start_caller_bot(&mut self, bot: BotKind, number: &str, now: Instant) -> Result<u64, String> {
+        let (ext, _) = self.cfg.extension_by_number(number).ok_or(format!("no extension {number}"))?;
+        if self.registrar.bindings_for(ext, now).is_empty() {
+            return Err(format!("extension {number} has no registered device"));
+        }
+        let uri: sip::Uri = sip::SipUri::new(Some(number), &self.cfg.domain).into();
+        let mut invite = Request::new(sip::Method::Invite, uri);
+        invite.headers.push(HeaderName::CallId, sip::builder::new_call_id(&mut self.rng));
+        let mut call = self.new_call(BOT_CONN, ext, invite, now);
+        call.caller.number = format!("1650555{}", bot.number());
+        call.caller.ext = None;
+        call.caller_name = format!("rc-sim {bot:?} bot");
+        call.bot = Some(bot);
+        call.bot_target = Some(ext);
+        let id = call.id;
+        self.calls.insert(call);
+        self.out.push_back(Output::StartCallerBot { call: id, bot });
+        Ok(id)
+    }
+
+    /// A calling bot made its offer (or could not): ring the target's devices with it.
+    pub fn on_bot_offer(&mut self, id: u64, offer: Result<String, String>, now: Instant) {
+        let Some(call) = self.calls.get_mut(id) else { return };
+        let (Some(bot), Some(ext)) = (call.bot, call.bot_target) else { return };
+        match offer {
+            Ok(sdp) => {
+                call.caller.invite.set_body("application/sdp", sdp);
+                for device in self.registrar.bindings_for(ext, now) {
+                    self.ring_device(id, &device, now);
+                }
+            }
+            Err(reason) => {
+                self.bot_reports.push(BotReport { call: id, bot, event: BotEvent::Failed { reason } });
+                self.end_bot_call(id);
+            }
+        }
+        self.flush(now);
+    }
+
+    /// True when the caller side of call `id` is a bot.
+    pub(super) fn is_bot_caller(&self, id: u64) -> bool {
+        self.calls.get(id).is_some_and(|c| c.caller.conn == BOT_CONN)
+    }
+
     /// The driver's bot answered the offer (or could not).
     pub fn on_bot_answer(&mut self, id: u64, answer: Result<String, String>, now: Instant) {
         self.bot_answered(id, answer, now);
@@ -96,7 +153,7 @@ impl Core {
     fn bot_answered(&mut self, id: u64, answer: Result<String, String>, now: Instant) {
         let Some(call) = self.calls.get(id) else { return };
         let Some(bot) = call.bot else { return };
-        let pending = call.caller.pending_reinvite.is_some();
+        let pending = pending_side(call).is_some();
         match (answer, pending) {
             (Ok(sdp), false) => {
                 self.caller_ringing(id, now);
@@ -124,19 +181,21 @@ impl Core {
         &self.bot_reports
     }
 
-    /// A re-INVITE toward a bot: the bot answers the new offer.
-    pub(super) fn reinvite_bot(&mut self, id: u64, req: Request) {
+    /// A re-INVITE toward a bot (from the side `side`): the bot answers the new offer.
+    pub(super) fn reinvite_bot(&mut self, id: u64, side: Side, req: Request) {
         let Some(call) = self.calls.get_mut(id) else { return };
-        let offer = String::from_utf8_lossy(&req.body).into_owned();
-        call.caller.pending_reinvite = Some(req);
-        self.out.push_back(Output::BotOffer { call: id, offer });
+        let sdp = String::from_utf8_lossy(&req.body).into_owned();
+        call.leg_mut(side).pending_reinvite = Some(req);
+        self.out.push_back(Output::BotRemoteSdp { call: id, sdp });
     }
 
     fn answer_bot_reinvite(&mut self, id: u64, sdp: Option<String>, now: Instant) {
         let Some(call) = self.calls.get_mut(id) else { return };
-        let Some(pending) = call.caller.pending_reinvite.take() else { return };
-        let tag = call.caller.local_tag.clone();
-        let conn = call.caller.conn;
+        let Some(side) = pending_side(call) else { return };
+        let leg = call.leg_mut(side);
+        let Some(pending) = leg.pending_reinvite.take() else { return };
+        let tag = leg.local_tag.clone();
+        let conn = leg.conn;
         let resp = match sdp {
             Some(sdp) => {
                 let mut ok = builder::response(&pending, 200, Some(&tag));

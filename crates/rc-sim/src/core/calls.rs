@@ -79,6 +79,8 @@ pub struct Call {
     pub ring_deadline: Option<Instant>,
     /// The media bot answering this call, if any (then there are no callee legs).
     pub bot: Option<super::bots::BotKind>,
+    /// The extension a calling bot rings.
+    pub bot_target: Option<usize>,
     /// Callee devices get an INVITE without SDP (their 200 carries the offer).
     pub delayed_offer: bool,
     /// Set while the caller leg is being transferred to the callees.

@@ -60,12 +60,19 @@ pub enum Output {
         /// The caller's SDP offer.
         offer: String,
     },
-    /// The caller re-offered (hold, unhold, ICE restart): the bot answers it.
-    BotOffer {
+    /// Start a calling bot for call `call`: it makes an offer ([`Core::on_bot_offer`]).
+    StartCallerBot {
         /// The call.
         call: u64,
-        /// The new offer.
-        offer: String,
+        /// Which bot.
+        bot: BotKind,
+    },
+    /// SDP for a running bot: a new offer to answer (re-INVITE), or the answer to its own offer.
+    BotRemoteSdp {
+        /// The call.
+        call: u64,
+        /// The SDP.
+        sdp: String,
     },
     /// Stop the bot of call `call`.
     StopBot(u64),

@@ -194,6 +194,7 @@ impl Core {
             caller_name,
             ring_deadline: Some(now + Duration::from_secs(self.cfg.ring_timeout_secs)),
             bot: None,
+            bot_target: None,
             delayed_offer: false,
             transfer: None,
         }
@@ -359,6 +360,13 @@ impl Core {
     }
 
     pub(super) fn answer_caller(&mut self, id: u64, sdp: Vec<u8>, now: Instant) {
+        if self.is_bot_caller(id) {
+            if let Some(call) = self.calls.get_mut(id) {
+                call.caller.state = LegState::Answered;
+            }
+            let sdp = String::from_utf8_lossy(&sdp).into_owned();
+            return self.out.push_back(super::Output::BotRemoteSdp { call: id, sdp });
+        }
         let Some(call) = self.calls.get_mut(id) else { return };
         let tag = call.caller.local_tag.clone();
         let mut ok = builder::response(&call.caller.invite, 200, Some(&tag));
@@ -409,6 +417,9 @@ impl Core {
     pub(super) fn fail_caller_with(&mut self, id: u64, status: u16, reason: &str, now: Instant) {
         self.cancel_forks(id, None, now);
         let Some(call) = self.calls.remove(id) else { return };
+        if call.bot.is_some() {
+            self.out.push_back(super::Output::StopBot(id));
+        }
         let resp = builder::response_with_reason(&call.caller.invite, status, reason, Some(&call.caller.local_tag));
         self.send_response(call.caller.conn, resp, now);
     }
@@ -468,7 +479,7 @@ impl Core {
 
     fn relay_reinvite(&mut self, id: u64, side: Side, req: Request, now: Instant) {
         if self.is_bot_call(id) {
-            return self.reinvite_bot(id, req);
+            return self.reinvite_bot(id, side, req);
         }
         let Some(call) = self.calls.get_mut(id) else { return };
         let Some(peer) = call.peer_of(side) else {
