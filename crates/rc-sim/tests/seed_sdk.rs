@@ -285,6 +285,8 @@ async fn seed_sdk_parks_flips_and_transfers() {
     let c = seed.event("C", "inboundCall", |_| true).await["session"].clone();
     seed.run("C", "answer", json!({ "session": c })).await.unwrap();
     seed.finish(transfer).await.expect("transfer resolves");
+    bytes_flow(&mut seed, "C", &c).await;
+    bytes_flow(&mut seed, "A", &a).await;
     hears_tone(&mut seed, "C", &c).await;
     hears_tone(&mut seed, "A", &a).await;
     let log = sim.log().await;
