@@ -8,6 +8,17 @@ use std::path::PathBuf;
 use std::time::Duration;
 use tokio::sync::mpsc;
 
+/// The declined-call announcement: 950, 1400 and 1800 Hz for 330 ms each (the special
+/// information tones), twice, as 20 ms frames.
+fn announcement_frames() -> impl Iterator<Item = Vec<i16>> {
+    let segment = |freq: f64| {
+        let mut t = Tone::new(freq, 48_000, 8000);
+        (0..16).map(move |_| t.next_frame(FRAME))
+    };
+    let once = || segment(950.0).chain(segment(1400.0)).chain(segment(1800.0));
+    once().chain(once())
+}
+
 /// Frames the echo bot buffers before dropping the oldest (200 ms).
 const ECHO_QUEUE: usize = 10;
 
@@ -79,6 +90,7 @@ async fn run(
     let mut tick = tokio::time::interval(Duration::from_millis(20));
     let mut recorded: Vec<i16> = Vec::new();
     let mut echo: std::collections::VecDeque<Vec<i16>> = std::collections::VecDeque::new();
+    let mut announcement = announcement_frames();
     loop {
         tokio::select! {
             _ = &mut stopped => break,
@@ -101,17 +113,24 @@ async fn run(
                         }
                     }
                     BotKind::Voicemail => recorded.extend_from_slice(&pcm),
-                    BotKind::Tone | BotKind::Ivr => {}
+                    BotKind::Tone | BotKind::Ivr | BotKind::Announcement => {}
                 },
                 Some(MediaEvent::Dtmf(digit)) => report(BotOutput::Event(BotEvent::Digit { digit })),
                 Some(MediaEvent::Connected) => {}
                 Some(MediaEvent::Disconnected(_)) | None => break,
             },
-            _ = tick.tick(), if matches!(kind, BotKind::Tone | BotKind::Echo) => {
+            _ = tick.tick(), if matches!(kind, BotKind::Tone | BotKind::Echo | BotKind::Announcement) => {
                 // Paced by our own 20 ms clock: the echo plays back what it heard (silence
-                // when nothing is queued), the tone bot its tone.
+                // when nothing is queued), the tone bot its tone, the announcement its tones.
                 let frame = match kind {
                     BotKind::Tone => tone.next_frame(FRAME),
+                    BotKind::Announcement => match announcement.next() {
+                        Some(f) => f,
+                        None => {
+                            report(BotOutput::Event(BotEvent::Finished));
+                            break;
+                        }
+                    },
                     _ => echo.pop_front().unwrap_or_else(|| vec![0; FRAME]),
                 };
                 if let Ok(packet) = encoder.encode(&frame) {

@@ -374,7 +374,7 @@ fn handle_command(core: &mut Core, writers: &mut HashMap<ConnId, mpsc::Unbounded
         Command::Bot(call, _, BotOutput::Answer(answer)) => core.on_bot_answer(call, answer, now),
         Command::Bot(call, _, BotOutput::Offer(offer)) => core.on_bot_offer(call, offer, now),
         Command::CallerBot(bot, number, reply) => drop(reply.send(core.start_caller_bot(bot, &number, now))),
-        Command::Bot(call, bot, BotOutput::Event(event)) => core.on_bot_event(call, bot, event),
+        Command::Bot(call, bot, BotOutput::Event(event)) => core.on_bot_event(call, bot, event, now),
         Command::BotReports(reply) => drop(reply.send(core.bot_reports().to_vec())),
         Command::Shutdown => {
             for (_, w) in writers.drain() {

@@ -142,7 +142,7 @@ fn rc_control(dev: &mut Client, invite: &Request, cmd: u32, extra: &[(&str, &str
 }
 
 #[tokio::test]
-async fn decline_cancels_the_device_and_the_caller_hears_decline() {
+async fn decline_cancels_the_device_and_diverts_the_caller_to_the_announcement() {
     let sim = server().await;
     let mut a = registered(&sim, "101", "a").await;
     let mut b = registered(&sim, "102", "b").await;
@@ -156,8 +156,11 @@ async fn decline_cancels_the_device_and_the_caller_hears_decline() {
     assert_eq!(b.response("200 to decline").await.status, 200);
     assert_eq!(b.request("CANCEL after decline").await.method, Method::Cancel);
     assert_eq!(a.response("180").await.status, 180);
-    let final_ = a.response("603").await;
-    assert_eq!((final_.status, final_.reason.as_str()), (603, "Decline"));
+    // The announcement bot answers the caller's offer; this test's SDP is a stub it cannot
+    // answer, which must end in a clear 488 (the seed SDK test hears the real announcement).
+    let final_ = a.response("488").await;
+    assert_eq!((final_.status, final_.reason.as_str()), (488, "Not Acceptable Here"));
+    assert!(sim.bot_reports().await.iter().any(|r| r.bot == rc_sim::core::BotKind::Announcement));
 }
 
 #[tokio::test]

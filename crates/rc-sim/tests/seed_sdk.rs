@@ -123,11 +123,16 @@ async fn seed_sdk_inbound_call_controls() {
     phone(&mut seed, &sim, "B", "102").await;
     phone(&mut seed, &sim, "C", "103").await;
 
-    // decline: the SDK's promise resolves on rc-sim's CANCEL; the caller fails with 603.
-    let (_, b) = ring(&mut seed, "102", "B").await;
+    // decline: the SDK's promise resolves on rc-sim's CANCEL; the caller hears the
+    // announcement (special information tones), then rc-sim hangs up.
+    let (a, b) = ring(&mut seed, "102", "B").await;
     seed.run("B", "decline", json!({ "session": b })).await.expect("decline resolves");
-    let failed = seed.event("A", "failed", |_| true).await;
-    assert!(failed["reason"].as_str().unwrap().contains("603"), "{failed}");
+    seed.event("A", "answered", |v| v["session"] == a).await;
+    bytes_flow(&mut seed, "A", &a).await;
+    let heard = seed.run("A", "listen", json!({ "session": a, "ms": 600 })).await.unwrap();
+    let f = heard["frequency"].as_f64().unwrap();
+    assert!([950.0, 1400.0, 1800.0].iter().any(|t| (f - t).abs() < 30.0), "announcement tones, heard {heard}");
+    seed.event("A", "disposed", |v| v["session"] == a).await;
 
     // forward to 103: C rings and answers, A is answered.
     let (_, b) = ring(&mut seed, "102", "B").await;
@@ -147,10 +152,11 @@ async fn seed_sdk_inbound_call_controls() {
     assert_eq!(reply["body"]["Resp"], "1", "{reply}");
     seed.event("A", "failed", |_| true).await;
 
-    // voicemail: resolves on CANCEL.
-    let (_, b) = ring(&mut seed, "102", "B").await;
+    // voicemail: resolves on CANCEL; the caller is answered by the voicemail bot.
+    let (a, b) = ring(&mut seed, "102", "B").await;
     seed.run("B", "toVoicemail", json!({ "session": b })).await.expect("toVoicemail resolves");
-    seed.event("A", "failed", |_| true).await;
+    seed.event("A", "answered", |v| v["session"] == a).await;
+    seed.run("A", "hangup", json!({ "session": a })).await.unwrap();
 
     // caller cancels: the callee's session is disposed.
     let (a, _) = ring(&mut seed, "102", "B").await;

@@ -29,6 +29,8 @@ pub enum BotKind {
     Ivr,
     /// Records what it hears to a WAV file.
     Voicemail,
+    /// Plays the "call declined" announcement (three rising tones), then hangs up.
+    Announcement,
 }
 
 impl BotKind {
@@ -39,12 +41,13 @@ impl BotKind {
             BotKind::Tone => "601",
             BotKind::Ivr => "602",
             BotKind::Voicemail => "603",
+            BotKind::Announcement => "604",
         }
     }
 
     /// The bot reached by dialling `number` (short form, or `*` prefix-less names too).
     pub fn by_number(number: &str) -> Option<BotKind> {
-        [BotKind::Echo, BotKind::Tone, BotKind::Ivr, BotKind::Voicemail]
+        [BotKind::Echo, BotKind::Tone, BotKind::Ivr, BotKind::Voicemail, BotKind::Announcement]
             .into_iter()
             .find(|b| b.number() == number || format!("{b:?}").eq_ignore_ascii_case(number))
     }
@@ -66,6 +69,8 @@ pub enum BotEvent {
         /// Seconds of audio.
         seconds: f64,
     },
+    /// The bot finished what it had to say (the announcement): rc-sim hangs up.
+    Finished,
     /// The bot's media failed.
     Failed {
         /// Why.
@@ -171,9 +176,28 @@ impl Core {
         }
     }
 
-    /// Something a bot reports (digits, recordings).
-    pub fn on_bot_event(&mut self, id: u64, bot: BotKind, event: BotEvent) {
+    /// Something a bot reports (digits, recordings, the end of an announcement).
+    pub fn on_bot_event(&mut self, id: u64, bot: BotKind, event: BotEvent, now: Instant) {
+        if event == BotEvent::Finished {
+            self.send_bye(id, Side::Caller, now);
+            self.end_bot_call(id);
+        }
         self.bot_reports.push(BotReport { call: id, bot, event });
+        self.flush(now);
+    }
+
+    /// Stops ringing the callee and connects the ringing caller to `bot` instead (voicemail
+    /// after "to voicemail", the announcement after the last decline).
+    pub(super) fn divert_to_bot(&mut self, id: u64, bot: BotKind, now: Instant) {
+        self.cancel_forks(id, None, now);
+        if self.is_bot_caller(id) {
+            return self.fail_caller_with(id, 480, "Temporarily Unavailable", now);
+        }
+        let Some(call) = self.calls.get_mut(id) else { return };
+        call.bot = Some(bot);
+        call.ring_deadline = None;
+        let offer = String::from_utf8_lossy(&call.caller.invite.body).into_owned();
+        self.out.push_back(Output::StartBot { call: id, bot, offer });
     }
 
     /// Everything bots reported so far.

@@ -1,5 +1,6 @@
 //! RingCentral control: XML MESSAGEs before answer, JSON INFOs in a call.
 
+use super::bots::BotKind;
 use super::calls::{LegState, Side};
 use super::{endpoint, ConnId, Core};
 use crate::rc_message::{cmd, RcMessage};
@@ -22,7 +23,7 @@ impl Core {
         let Some((id, Side::Callee(i))) = found else { return };
         match msg.cmd() {
             Some(cmd::CLIENT_REJECT) => self.decline_fork(id, i, now),
-            Some(cmd::CLIENT_VOICEMAIL) => self.fail_caller_with(id, 480, "Sent To Voicemail", now),
+            Some(cmd::CLIENT_VOICEMAIL) => self.divert_to_bot(id, BotKind::Voicemail, now),
             Some(cmd::CLIENT_FORWARD) => self.forward(id, msg.bdy("Phn").unwrap_or_default(), now),
             Some(cmd::CLIENT_START_REPLY) => {
                 if let Some(call) = self.calls.get_mut(id) {
@@ -45,7 +46,7 @@ impl Core {
         let (conn, cancel) = (leg.conn, builder::cancel(&leg.invite));
         self.send_request(conn, cancel, now);
         if self.calls.get(id).is_some_and(|c| !c.any_ringing() && c.answered.is_none()) {
-            self.fail_caller_with(id, 603, "Decline", now);
+            self.divert_to_bot(id, BotKind::Announcement, now);
         }
     }
 
