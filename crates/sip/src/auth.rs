@@ -139,10 +139,7 @@ impl DigestChallenge {
             return Err(AuthError::Unsupported(v.scheme.clone()));
         }
         let p = &v.params;
-        let algorithm = match p.get_unquoted("algorithm") {
-            Some(a) => Algorithm::parse(&a).ok_or_else(|| AuthError::Unsupported(a.into_owned()))?,
-            None => Algorithm::Md5,
-        };
+        let algorithm = algorithm_of(p)?;
         let qop = match p.get_unquoted("qop") {
             None => None,
             Some(list) => Some(pick_qop(&list).ok_or_else(|| AuthError::Unsupported(format!("qop {list}")))?),
@@ -175,6 +172,14 @@ impl DigestChallenge {
             params.set("stale", Some("true"));
         }
         AuthValue { scheme: "Digest".into(), params, token68: None }
+    }
+}
+
+/// The `algorithm` parameter (MD5 when absent); `Unsupported` for an unknown one.
+fn algorithm_of(p: &Params) -> Result<Algorithm, AuthError> {
+    match p.get_unquoted("algorithm") {
+        Some(a) => Algorithm::parse(&a).ok_or_else(|| AuthError::Unsupported(a.into_owned())),
+        None => Ok(Algorithm::Md5),
     }
 }
 
@@ -288,10 +293,7 @@ impl DigestCredentials {
             return Err(AuthError::Unsupported(v.scheme.clone()));
         }
         let p = &v.params;
-        let algorithm = match p.get_unquoted("algorithm") {
-            Some(a) => Algorithm::parse(&a).ok_or_else(|| AuthError::Unsupported(a.into_owned()))?,
-            None => Algorithm::Md5,
-        };
+        let algorithm = algorithm_of(p)?;
         let qop = match p.get_unquoted("qop") {
             None => None,
             Some(q) => {

@@ -244,6 +244,14 @@ impl TransactionLayer {
     }
 }
 
+/// The earlier of two optional deadlines.
+fn earliest(a: Option<Instant>, b: Option<Instant>) -> Option<Instant> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}
+
 fn client_key(via: &Via, method: &Method) -> TransactionKey {
     TransactionKey { branch: via.branch().unwrap_or_default().to_owned(), method: method.clone(), server: false }
 }

@@ -63,10 +63,7 @@ impl ServerTransaction {
 
     /// The earliest time at which [`on_timeout`](Self::on_timeout) has work to do.
     pub fn next_wake(&self) -> Option<Instant> {
-        match (self.retransmit.map(|r| r.0), self.deadline) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+        super::earliest(self.retransmit.map(|r| r.0), self.deadline)
     }
 
     fn is_invite(&self) -> bool {
