@@ -8,10 +8,12 @@
 //! * [`dtmf`]: RFC 4733 telephone-event payloads.
 //! * [`tone`]: sine generators, Goertzel detection and levels, used by bots and tests.
 //! * [`wav`]: 16-bit mono WAV files for recordings.
+//! * [`probe`]: play a tone through a peer, collect what it hears (bots and tests).
 
 pub mod codec;
 pub mod dtmf;
 pub mod peer;
+pub mod probe;
 pub mod tone;
 pub mod wav;
 

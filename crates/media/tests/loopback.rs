@@ -2,6 +2,7 @@
 
 use media::codec::{Encoder, FRAME};
 use media::tone::{dominant_frequency, Tone};
+use media::probe::collect_audio;
 use media::{AudioPeer, MediaEvent, PeerConfig};
 use std::time::Duration;
 use tokio::sync::mpsc::UnboundedReceiver;
@@ -42,15 +43,10 @@ async fn a_tone_crosses_a_real_webrtc_connection() {
         }
         a
     });
-    let mut heard = Vec::new();
-    let collect = async {
-        while heard.len() < 48_000 {
-            if let Some(MediaEvent::Audio(pcm)) = b_events.recv().await {
-                heard.extend(pcm);
-            }
-        }
-    };
-    tokio::time::timeout(Duration::from_secs(10), collect).await.expect("one second of audio within 10 s");
+    let heard = tokio::time::timeout(Duration::from_secs(10), collect_audio(&mut b_events, 48_000))
+        .await
+        .expect("one second of audio within 10 s")
+        .expect("events go on");
     let (f, share) = dominant_frequency(&heard[9600..], 48_000, 100, 4000, 10);
     assert_eq!(f, 1000, "share {share}");
     let a = sender.await.unwrap();

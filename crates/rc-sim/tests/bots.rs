@@ -3,9 +3,9 @@
 mod common;
 
 use common::{server, Client};
-use media::codec::{Encoder, FRAME};
-use media::tone::{dominant_frequency, Tone};
-use media::{AudioPeer, MediaEvent, PeerConfig};
+use media::probe::{collect_audio, play_tone};
+use media::tone::dominant_frequency;
+use media::{AudioPeer, PeerConfig};
 use sip::WithBody;
 use std::time::Duration;
 
@@ -33,26 +33,13 @@ async fn echo_bot_returns_our_tone() {
     peer.set_answer(&String::from_utf8_lossy(&ok.body)).await.unwrap();
 
     let sender = tokio::spawn(async move {
-        let mut enc = Encoder::new().unwrap();
-        let mut tone = Tone::new(1000.0, 48_000, 8000);
-        let mut tick = tokio::time::interval(Duration::from_millis(20));
-        for _ in 0..150 {
-            tick.tick().await;
-            let _ = peer.send_opus(enc.encode(&tone.next_frame(FRAME)).unwrap()).await;
-        }
+        play_tone(&peer, 1000.0, 150).await.expect("tone sent");
         peer
     });
-    let mut heard = Vec::new();
-    let collect = async {
-        while heard.len() < 48_000 {
-            match events.recv().await {
-                Some(MediaEvent::Audio(pcm)) => heard.extend(pcm),
-                Some(_) => {}
-                None => break,
-            }
-        }
-    };
-    tokio::time::timeout(Duration::from_secs(10), collect).await.expect("echoed audio within 10 s");
+    let heard = tokio::time::timeout(Duration::from_secs(10), collect_audio(&mut events, 48_000))
+        .await
+        .expect("echoed audio within 10 s")
+        .expect("events go on");
     let (f, share) = dominant_frequency(&heard[9600..], 48_000, 100, 4000, 10);
     assert_eq!(f, 1000, "share {share}");
     let peer = sender.await.unwrap();
@@ -76,17 +63,10 @@ async fn tone_bot_calls_an_extension() {
     ok.set_body("application/sdp", answer);
     b.send(ok).await;
     assert_eq!(b.request("ACK").await.method, sip::Method::Ack);
-    let mut heard = Vec::new();
-    let collect = async {
-        while heard.len() < 48_000 {
-            match events.recv().await {
-                Some(MediaEvent::Audio(pcm)) => heard.extend(pcm),
-                Some(_) => {}
-                None => break,
-            }
-        }
-    };
-    tokio::time::timeout(Duration::from_secs(10), collect).await.expect("the bot's audio within 10 s");
+    let heard = tokio::time::timeout(Duration::from_secs(10), collect_audio(&mut events, 48_000))
+        .await
+        .expect("the bot's audio within 10 s")
+        .expect("events go on");
     assert_eq!(dominant_frequency(&heard[9600..], 48_000, 100, 4000, 10).0, 440);
     assert_eq!(sim.calls().await[0].state, "answered");
     peer.close().await;

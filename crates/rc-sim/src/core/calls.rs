@@ -116,6 +116,17 @@ impl Call {
         }
     }
 
+    /// The `Hdr` attributes of a RingCentral control message about this call, to `to`.
+    pub fn rc_header(&self, to: &str, cmd: u32) -> Vec<(String, String)> {
+        vec![
+            ("SID".into(), self.sid.clone()),
+            ("Req".into(), self.req.clone()),
+            ("From".into(), self.rc_from.clone()),
+            ("To".into(), to.to_owned()),
+            ("Cmd".into(), cmd.to_string()),
+        ]
+    }
+
     /// The side talking to `side` once answered.
     pub fn peer_of(&self, side: Side) -> Option<Side> {
         match side {

@@ -72,13 +72,7 @@ impl Core {
         let leg = &call.callees[i];
         let ext = leg.ext.map(|e| self.cfg.extensions[e].clone());
         let body = RcMessage {
-            hdr: vec![
-                ("SID".into(), call.sid.clone()),
-                ("Req".into(), call.req.clone()),
-                ("From".into(), call.rc_from.clone()),
-                ("To".into(), leg.number.clone()),
-                ("Cmd".into(), cmd::SESSION_CLOSE.to_string()),
-            ],
+            hdr: call.rc_header(&leg.number, cmd::SESSION_CLOSE),
             bdy: vec![
                 ("Cln".into(), ext.as_ref().map(|e| e.authorization_id.clone()).unwrap_or_default()),
                 ("Sts".into(), "0".into()),
@@ -105,13 +99,7 @@ impl Core {
             }
             let cln = leg.ext.map(|e| self.cfg.extensions[e].authorization_id.clone()).unwrap_or_default();
             let msg = RcMessage {
-                hdr: vec![
-                    ("SID".into(), call.sid.clone()),
-                    ("Req".into(), call.req.clone()),
-                    ("From".into(), call.rc_from.clone()),
-                    ("To".into(), leg.number.clone()),
-                    ("Cmd".into(), cmd::ALREADY_PROCESSED.to_string()),
-                ],
+                hdr: call.rc_header(&leg.number, cmd::ALREADY_PROCESSED),
                 bdy: vec![
                     ("Cln".into(), cln),
                     ("IP".into(), "4294967295".into()),

@@ -207,13 +207,7 @@ impl Core {
         let domain = self.cfg.domain.clone();
         let party = format!("p-{:016x}{:016x}-{}", rand::RngCore::next_u64(&mut self.rng), rand::RngCore::next_u64(&mut self.rng), call.callees.len() + 2);
         let p_rc = RcMessage {
-            hdr: vec![
-                ("SID".into(), call.sid.clone()),
-                ("Req".into(), call.req.clone()),
-                ("From".into(), call.rc_from.clone()),
-                ("To".into(), ext.number.clone()),
-                ("Cmd".into(), cmd::INCOMING_CALL.to_string()),
-            ],
+            hdr: call.rc_header(&ext.number, cmd::INCOMING_CALL),
             bdy: vec![
                 ("SrvLvl".into(), "-149699523".into()),
                 ("SrvLvlExt".into(), "406".into()),

@@ -109,28 +109,8 @@ impl Seed {
     }
 }
 
-/// Writes a mono 48 kHz 16-bit WAV of a `freq` Hz sine lasting `secs` seconds.
-pub fn write_tone_wav(path: &std::path::Path, freq: f32, secs: u32) {
-    let rate = 48_000u32;
-    let samples: Vec<i16> = (0..rate * secs)
-        .map(|i| ((i as f32 * freq * std::f32::consts::TAU / rate as f32).sin() * 12_000.0) as i16)
-        .collect();
-    let data_len = (samples.len() * 2) as u32;
-    let mut out = Vec::with_capacity(44 + data_len as usize);
-    out.extend_from_slice(b"RIFF");
-    out.extend_from_slice(&(36 + data_len).to_le_bytes());
-    out.extend_from_slice(b"WAVEfmt ");
-    out.extend_from_slice(&16u32.to_le_bytes());
-    out.extend_from_slice(&1u16.to_le_bytes());
-    out.extend_from_slice(&1u16.to_le_bytes());
-    out.extend_from_slice(&rate.to_le_bytes());
-    out.extend_from_slice(&(rate * 2).to_le_bytes());
-    out.extend_from_slice(&2u16.to_le_bytes());
-    out.extend_from_slice(&16u16.to_le_bytes());
-    out.extend_from_slice(b"data");
-    out.extend_from_slice(&data_len.to_le_bytes());
-    for s in samples {
-        out.extend_from_slice(&s.to_le_bytes());
-    }
-    std::fs::write(path, out).expect("write WAV");
+/// Writes a mono 48 kHz WAV of a `freq` Hz sine lasting `secs` seconds.
+pub fn write_tone_wav(path: &std::path::Path, freq: f64, secs: u32) {
+    let samples = media::tone::Tone::new(freq, 48_000, 12_000).next_frame(48_000 * secs as usize);
+    media::wav::write(path, 48_000, &samples).expect("write WAV");
 }
