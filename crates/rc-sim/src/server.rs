@@ -222,7 +222,11 @@ async fn accept_loop(listener: TcpListener, kind: Listener, acceptor: TlsAccepto
         Listener::Backup => 1 << 32,
     };
     loop {
-        let Ok((tcp, _)) = listener.accept().await else { continue };
+        let Ok((tcp, _)) = listener.accept().await else {
+            // Out of file descriptors and the like: back off instead of spinning.
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            continue;
+        };
         if tx.is_closed() {
             return;
         }

@@ -119,6 +119,21 @@ struct Conn {
     local: LocalEndpoint,
 }
 
+/// The text with every digest `response="…"` value replaced: secrets never reach a log.
+fn redact_digest_responses(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find("response=\"") {
+        let value_at = i + "response=\"".len();
+        out.push_str(&rest[..value_at]);
+        out.push_str("<redacted>");
+        rest = &rest[value_at..];
+        rest = rest.find('"').map_or("", |end| &rest[end..]);
+    }
+    out.push_str(rest);
+    out
+}
+
 /// rc-sim's identity toward `conn` (a default one if the connection is gone).
 fn endpoint(conns: &HashMap<ConnId, Conn>, conn: ConnId) -> LocalEndpoint {
     conns.get(&conn).map_or_else(|| local_endpoint(None), |c| c.local.clone())
@@ -274,7 +289,7 @@ impl Core {
 
     fn log_message(&mut self, conn: ConnId, direction: Direction, text: String, now: Instant) {
         let at_ms = now.saturating_duration_since(self.started).as_millis() as u64;
-        self.log.push(LogEntry { at_ms, conn, direction, text });
+        self.log.push(LogEntry { at_ms, conn, direction, text: redact_digest_responses(&text) });
     }
 
     /// Drains every transaction layer until nothing more happens.
@@ -317,7 +332,8 @@ impl Core {
         match event {
             Event::Request { key, request } => self.on_request(conn, key, request, now),
             Event::Response { key, response } => self.on_response(conn, key, response, now),
-            Event::Ack(ack) => self.on_ack(conn, &ack),
+            // ACKs of our 2xx need nothing: the dialogs are already confirmed.
+            Event::Ack(_) => {}
             Event::Timeout { key } => self.on_tx_timeout(conn, &key, now),
             Event::Terminated { .. } | Event::StrayResponse(_) | Event::Malformed(_) => {}
         }
@@ -345,5 +361,17 @@ impl Core {
         if let Some(c) = self.conns.get_mut(&conn) {
             c.layer.send_stateless(msg);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn digest_responses_are_redacted() {
+        let text = "Authorization: Digest username=\"1\", response=\"0123abcd\", uri=\"sip:x\"\r\n";
+        let red = super::redact_digest_responses(text);
+        assert!(!red.contains("0123abcd"), "{red}");
+        assert!(red.contains("response=\"<redacted>\", uri=\"sip:x\""), "{red}");
+        assert_eq!(super::redact_digest_responses("no secrets"), "no secrets");
     }
 }

@@ -418,8 +418,6 @@ impl Core {
         self.send_response(call.caller.conn, resp, now);
     }
 
-    pub(super) fn on_ack(&mut self, _conn: ConnId, _ack: &Request) {}
-
     fn on_bye(&mut self, conn: ConnId, req: &Request, now: Instant) {
         if self.bye_of_released(conn, req, now) {
             return;

@@ -192,29 +192,19 @@ impl Core {
 }
 
 /// Takes a call apart into the leg on `keep` and the leg on `other`.
-fn split_legs(mut call: Call, keep: Side, other: Side) -> (Leg, Leg) {
-    let take = |call: &mut Call, side: Side| match side {
-        Side::Caller => std::mem::replace(&mut call.caller, placeholder_leg()),
-        Side::Callee(i) => std::mem::replace(&mut call.callees[i], placeholder_leg()),
+fn split_legs(call: Call, keep: Side, other: Side) -> (Leg, Leg) {
+    let Call { caller, callees, .. } = call;
+    let mut caller = Some(caller);
+    let mut callees: Vec<Option<Leg>> = callees.into_iter().map(Some).collect();
+    let mut take = |side: Side| {
+        let leg = match side {
+            Side::Caller => caller.take(),
+            Side::Callee(i) => callees.get_mut(i).and_then(Option::take),
+        };
+        leg.expect("keep and other are two different, existing sides of the call")
     };
-    let kept = take(&mut call, keep);
-    let other = take(&mut call, other);
-    (kept, other)
-}
-
-fn placeholder_leg() -> Leg {
-    Leg {
-        conn: 0,
-        call_id: String::new(),
-        local_tag: String::new(),
-        invite: Request::new(Method::Invite, sip::SipUri::new(None, "invalid").into()),
-        invite_key: None,
-        dialog: None,
-        state: LegState::Failed,
-        number: String::new(),
-        ext: None,
-        pending_reinvite: None,
-    }
+    let kept = take(keep);
+    (kept, take(other))
 }
 
 /// A NOTIFY for the implicit REFER subscription (RFC 3515) carrying `SIP/2.0 {status}`.
