@@ -33,6 +33,21 @@ pub enum BotOutput {
     Event(BotEvent),
 }
 
+/// A conference room: the latest 20 ms frame heard from each participant (by call id).
+pub type Room = std::sync::Arc<std::sync::Mutex<std::collections::HashMap<u64, Vec<i16>>>>;
+
+/// What a participant hears: everyone else's latest frame, summed.
+fn mix_others(room: &Room, me: u64) -> Vec<i16> {
+    let room = room.lock().unwrap_or_else(|p| p.into_inner());
+    let mut mix = vec![0i32; FRAME];
+    for (_, frame) in room.iter().filter(|(id, _)| **id != me) {
+        for (m, s) in mix.iter_mut().zip(frame) {
+            *m += i32::from(*s);
+        }
+    }
+    mix.into_iter().map(|v| v.clamp(-32768, 32767) as i16).collect()
+}
+
 /// Whether the bot answers a caller's offer or places the call itself.
 #[derive(Debug)]
 pub enum Role {
@@ -59,26 +74,39 @@ fn bot_peer_config() -> PeerConfig {
 }
 
 /// Starts the bot `kind` in `role`; its outputs go to `report`.
-pub fn spawn(kind: BotKind, role: Role, recordings: PathBuf, call: u64, report: impl Fn(BotOutput) + Send + Sync + 'static) -> BotControl {
+pub fn spawn(kind: BotKind, role: Role, recordings: PathBuf, call: u64, room: Option<Room>, report: impl Fn(BotOutput) + Send + Sync + 'static) -> BotControl {
     let (offers_tx, offers) = mpsc::unbounded_channel();
     let (stop, stopped) = tokio::sync::oneshot::channel();
     tokio::spawn(async move {
-        if let Err(e) = run(kind, role, offers, stopped, &recordings, call, &report).await {
+        let setup = Setup { kind, call, recordings, room };
+        let result = run(&setup, role, offers, stopped, &report).await;
+        if let Some(room) = &setup.room {
+            room.lock().unwrap_or_else(|p| p.into_inner()).remove(&call);
+        }
+        if let Err(e) = result {
             report(BotOutput::Answer(Err(e)));
         }
     });
     BotControl { offers: offers_tx, stop }
 }
 
-async fn run(
+/// Who a bot is: its kind, its call, where it writes, which room it is in.
+struct Setup {
     kind: BotKind,
+    call: u64,
+    recordings: PathBuf,
+    room: Option<Room>,
+}
+
+async fn run(
+    setup: &Setup,
     role: Role,
     mut offers: mpsc::UnboundedReceiver<String>,
     mut stopped: tokio::sync::oneshot::Receiver<()>,
-    recordings: &std::path::Path,
-    call: u64,
     report: &(impl Fn(BotOutput) + Send + Sync),
 ) -> Result<(), String> {
+    let Setup { kind, call, recordings, room } = setup;
+    let (kind, call, room) = (*kind, *call, room.as_ref());
     let (peer, mut events) = AudioPeer::new(&bot_peer_config()).await.map_err(|e| e.to_string())?;
     let mut awaiting_answer = matches!(role, Role::Call);
     match role {
@@ -113,13 +141,18 @@ async fn run(
                         }
                     }
                     BotKind::Voicemail => recorded.extend_from_slice(&pcm),
+                    BotKind::Conference => {
+                        if let Some(room) = room {
+                            room.lock().unwrap_or_else(|p| p.into_inner()).insert(call, pcm);
+                        }
+                    }
                     BotKind::Tone | BotKind::Ivr | BotKind::Announcement => {}
                 },
                 Some(MediaEvent::Dtmf(digit)) => report(BotOutput::Event(BotEvent::Digit { digit })),
                 Some(MediaEvent::Connected) => {}
                 Some(MediaEvent::Disconnected(_)) | None => break,
             },
-            _ = tick.tick(), if matches!(kind, BotKind::Tone | BotKind::Echo | BotKind::Announcement) => {
+            _ = tick.tick(), if matches!(kind, BotKind::Tone | BotKind::Echo | BotKind::Announcement | BotKind::Conference) => {
                 // Paced by our own 20 ms clock: the echo plays back what it heard (silence
                 // when nothing is queued), the tone bot its tone, the announcement its tones.
                 let frame = match kind {
@@ -131,6 +164,7 @@ async fn run(
                             break;
                         }
                     },
+                    BotKind::Conference => room.map_or_else(|| vec![0; FRAME], |r| mix_others(r, call)),
                     _ => echo.pop_front().unwrap_or_else(|| vec![0; FRAME]),
                 };
                 if let Ok(packet) = encoder.encode(&frame) {

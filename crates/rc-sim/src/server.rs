@@ -200,7 +200,7 @@ pub async fn start(opts: ServerOptions) -> Result<Handle, ServerError> {
     let seed = opts.seed.unwrap_or_else(clock_seed);
     let core = Core::new(opts.config.clone(), ports, seed, Instant::now());
     std::fs::create_dir_all(&opts.recordings).map_err(|source| ServerError::Recordings { path: opts.recordings.clone(), source })?;
-    let driver = Driver { writers: HashMap::new(), bots: HashMap::new(), tx: tx.clone(), recordings: opts.recordings.clone() };
+    let driver = Driver { writers: HashMap::new(), bots: HashMap::new(), rooms: HashMap::new(), tx: tx.clone(), recordings: opts.recordings.clone() };
     tokio::spawn(run_core(core, driver, rx, log_tx.clone()));
     tokio::spawn(accept_loop(primary, Listener::Primary, acceptor.clone(), tx.clone()));
     tokio::spawn(accept_loop(backup, Listener::Backup, acceptor, tx.clone()));
@@ -294,15 +294,23 @@ async fn serve_connection(tcp: TcpStream, id: ConnId, kind: Listener, acceptor: 
 struct Driver {
     writers: HashMap<ConnId, mpsc::UnboundedSender<WsMessage>>,
     bots: HashMap<u64, BotControl>,
+    rooms: HashMap<String, bots::Room>,
     tx: mpsc::UnboundedSender<Command>,
     recordings: PathBuf,
 }
 
 impl Driver {
-    fn start_bot(&mut self, call: u64, bot: crate::core::BotKind, role: bots::Role) {
+    fn start_bot(&mut self, call: u64, bot: crate::core::BotKind, role: bots::Role, room: Option<bots::Room>) {
         let tx = self.tx.clone();
-        let control = bots::spawn(bot, role, self.recordings.clone(), call, move |o| drop(tx.send(Command::Bot(call, bot, o))));
+        let report = move |o| drop(tx.send(Command::Bot(call, bot, o)));
+        let control = bots::spawn(bot, role, self.recordings.clone(), call, room, report);
         self.bots.insert(call, control);
+    }
+
+    /// The conference room `name`, made on first use; empty rooms are forgotten.
+    fn room(&mut self, name: &str) -> bots::Room {
+        self.rooms.retain(|_, r| std::sync::Arc::strong_count(r) > 1);
+        self.rooms.entry(name.to_owned()).or_default().clone()
     }
 
     fn carry_out(&mut self, out: Output) {
@@ -317,8 +325,11 @@ impl Driver {
                     let _ = w.send(WsMessage::Close(None));
                 }
             }
-            Output::StartBot { call, bot, offer } => self.start_bot(call, bot, bots::Role::Answer(offer)),
-            Output::StartCallerBot { call, bot } => self.start_bot(call, bot, bots::Role::Call),
+            Output::StartBot { call, bot, offer, room } => {
+                let room = room.map(|r| self.room(&r));
+                self.start_bot(call, bot, bots::Role::Answer(offer), room);
+            }
+            Output::StartCallerBot { call, bot } => self.start_bot(call, bot, bots::Role::Call, None),
             Output::BotRemoteSdp { call, sdp } => {
                 if let Some(b) = self.bots.get(&call) {
                     let _ = b.offers.send(sdp);

@@ -302,6 +302,27 @@ async fn seed_sdk_parks_flips_and_transfers() {
     assert!(sim.calls().await.is_empty(), "{:?}", sim.calls().await);
 }
 
+#[tokio::test(flavor = "multi_thread")]
+async fn seed_sdk_conference_bridge_mixes_the_others() {
+    let _serial = ONE_AT_A_TIME.lock().await;
+    let (sim, mut seed, _dir) = setup().await;
+    phone(&mut seed, &sim, "A", "101").await;
+    phone(&mut seed, &sim, "B", "102").await;
+    let a = call_bot(&mut seed, "conf_777").await;
+    bytes_flow(&mut seed, "A", &a).await;
+    let alone = seed.run("A", "listen", json!({ "session": a, "ms": 800 })).await.unwrap();
+    assert!(alone["rms"].as_f64().unwrap() < 0.01, "alone in the room, A hears nothing of itself: {alone}");
+    let b = seed.run("B", "call", json!({ "callee": "conf_777" })).await.unwrap()["session"].clone();
+    seed.event("B", "answered", |v| v["session"] == b).await;
+    bytes_flow(&mut seed, "B", &b).await;
+    hears_tone(&mut seed, "B", &b).await;
+    hears_tone(&mut seed, "A", &a).await;
+    let calls = sim.calls().await;
+    assert!(calls.len() == 2 && calls.iter().all(|c| c.to == "conf_777"), "{calls:?}");
+    seed.run("A", "hangup", json!({ "session": a })).await.unwrap();
+    seed.run("B", "hangup", json!({ "session": b })).await.unwrap();
+}
+
 mod tempdir {
     /// A temporary directory removed on drop.
     pub struct Dir {

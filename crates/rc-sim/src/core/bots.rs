@@ -31,6 +31,8 @@ pub enum BotKind {
     Voicemail,
     /// Plays the "call declined" announcement (three rising tones), then hangs up.
     Announcement,
+    /// A conference bridge: everyone who dials the same `conf_…` number hears the others.
+    Conference,
 }
 
 impl BotKind {
@@ -42,11 +44,15 @@ impl BotKind {
             BotKind::Ivr => "602",
             BotKind::Voicemail => "603",
             BotKind::Announcement => "604",
+            BotKind::Conference => "conf_",
         }
     }
 
     /// The bot reached by dialling `number` (short form, or `*` prefix-less names too).
     pub fn by_number(number: &str) -> Option<BotKind> {
+        if number.starts_with("conf_") {
+            return Some(BotKind::Conference);
+        }
         [BotKind::Echo, BotKind::Tone, BotKind::Ivr, BotKind::Voicemail, BotKind::Announcement]
             .into_iter()
             .find(|b| b.number() == number || format!("{b:?}").eq_ignore_ascii_case(number))
@@ -98,9 +104,10 @@ impl Core {
         call.bot = Some(bot);
         call.ring_deadline = None;
         let offer = String::from_utf8_lossy(&call.caller.invite.body).into_owned();
+        let room = (bot == BotKind::Conference).then(|| call.caller.invite.uri.as_sip().and_then(|u| u.user_decoded()).unwrap_or_default());
         let id = call.id;
         self.calls.insert(call);
-        self.out.push_back(Output::StartBot { call: id, bot, offer });
+        self.out.push_back(Output::StartBot { call: id, bot, offer, room });
     }
 
     /// Has bot `bot` call the extension `number` (a demo or test inbound call). The bot makes
@@ -197,7 +204,7 @@ impl Core {
         call.bot = Some(bot);
         call.ring_deadline = None;
         let offer = String::from_utf8_lossy(&call.caller.invite.body).into_owned();
-        self.out.push_back(Output::StartBot { call: id, bot, offer });
+        self.out.push_back(Output::StartBot { call: id, bot, offer, room: None });
     }
 
     /// Everything bots reported so far.

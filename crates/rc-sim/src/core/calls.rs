@@ -239,7 +239,11 @@ impl Calls {
                 id: c.id,
                 session_id: c.session_id.clone(),
                 from: c.caller.number.clone(),
-                to: c.bot.map_or_else(|| c.callees.first().map(|l| l.number.clone()).unwrap_or_default(), |b| b.number().to_owned()),
+                to: match c.bot {
+                    // A bot call: what was dialled (600, conf_123, or the extension a bot calls).
+                    Some(_) => c.caller.invite.uri.as_sip().and_then(|u| u.user_decoded()).unwrap_or_default(),
+                    None => c.callees.first().map(|l| l.number.clone()).unwrap_or_default(),
+                },
                 state: if c.caller.state == LegState::Answered { "answered" } else { "ringing" }.into(),
                 conns: std::iter::once(c.caller.conn).chain(c.callees.iter().map(|l| l.conn)).collect(),
             })

@@ -59,6 +59,8 @@ pub enum Output {
         bot: BotKind,
         /// The caller's SDP offer.
         offer: String,
+        /// The conference room (the dialled `conf_…` number) for the conference bot.
+        room: Option<String>,
     },
     /// Start a calling bot for call `call`: it makes an offer ([`Core::on_bot_offer`]).
     StartCallerBot {
