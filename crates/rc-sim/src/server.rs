@@ -200,7 +200,7 @@ pub async fn start(opts: ServerOptions) -> Result<Handle, ServerError> {
     let seed = opts.seed.unwrap_or_else(clock_seed);
     let core = Core::new(opts.config.clone(), ports, seed, Instant::now());
     std::fs::create_dir_all(&opts.recordings).map_err(|source| ServerError::Recordings { path: opts.recordings.clone(), source })?;
-    let driver = Driver { writers: HashMap::new(), bots: HashMap::new(), rooms: HashMap::new(), tx: tx.clone(), recordings: opts.recordings.clone() };
+    let driver = Driver { writers: HashMap::new(), delay: Duration::ZERO, bots: HashMap::new(), rooms: HashMap::new(), tx: tx.clone(), recordings: opts.recordings.clone() };
     tokio::spawn(run_core(core, driver, rx, log_tx.clone()));
     tokio::spawn(accept_loop(primary, Listener::Primary, acceptor.clone(), tx.clone()));
     tokio::spawn(accept_loop(backup, Listener::Backup, acceptor, tx.clone()));
@@ -293,6 +293,8 @@ async fn serve_connection(tcp: TcpStream, id: ConnId, kind: Listener, acceptor: 
 /// The IO the core's outputs turn into: connection writers and running bots.
 struct Driver {
     writers: HashMap<ConnId, mpsc::UnboundedSender<WsMessage>>,
+    /// Injected delay of every frame sent (`Faults::delay_ms`).
+    delay: Duration,
     bots: HashMap<u64, BotControl>,
     rooms: HashMap<String, bots::Room>,
     tx: mpsc::UnboundedSender<Command>,
@@ -316,8 +318,15 @@ impl Driver {
     fn carry_out(&mut self, out: Output) {
         match out {
             Output::Send { conn, text } => {
-                if let Some(w) = self.writers.get(&conn) {
+                let Some(w) = self.writers.get(&conn) else { return };
+                if self.delay.is_zero() {
                     let _ = w.send(WsMessage::text(text));
+                } else {
+                    let (w, delay) = (w.clone(), self.delay);
+                    tokio::spawn(async move {
+                        tokio::time::sleep(delay).await;
+                        let _ = w.send(WsMessage::text(text));
+                    });
                 }
             }
             Output::Close(conn) => {
@@ -355,6 +364,7 @@ async fn run_core(mut core: Core, mut driver: Driver, mut rx: mpsc::UnboundedRec
                 if !handle_command(&mut core, &mut driver.writers, cmd) {
                     return;
                 }
+                driver.delay = Duration::from_millis(core.faults().delay_ms);
             }
             _ = sleep => core.on_timeout(Instant::now()),
         }

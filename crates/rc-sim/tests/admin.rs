@@ -39,3 +39,31 @@ async fn admin_api_lists_and_injects_faults() {
     assert_eq!(http(admin, "POST", &format!("/connections/{conn}/drop"), "").await.0, 200);
     c.expect_closed().await;
 }
+
+#[tokio::test]
+async fn injected_faults_silence_refuse_and_delay() {
+    let sim = server().await;
+    let mut c = Client::connect(&sim, "101", "faults").await;
+    c.register().await;
+
+    sim.set_faults(rc_sim::core::Faults { stop_answering: true, ..Default::default() });
+    let req = c.register_request(60);
+    c.send(req).await;
+    assert!(c.quiet_for(std::time::Duration::from_millis(300)).await, "a stopped server answers nothing");
+
+    sim.set_faults(rc_sim::core::Faults { answer_503: true, ..Default::default() });
+    let invite = c.invite_request("102", "faults-1");
+    c.send(invite).await;
+    assert_eq!(c.response("503").await.status, 503);
+
+    sim.set_faults(rc_sim::core::Faults { delay_ms: 400, ..Default::default() });
+    let started = std::time::Instant::now();
+    let req = c.register_request(60);
+    c.send(req).await;
+    let first = c.recv("delayed 100 Trying").await;
+    assert!(matches!(first, sip::Message::Response(ref r) if r.status == 100));
+    assert!(started.elapsed() >= std::time::Duration::from_millis(400), "answered after {:?}", started.elapsed());
+
+    sim.set_faults(rc_sim::core::Faults::default());
+    assert_eq!(c.response("the delayed 401").await.status, 401);
+}

@@ -113,6 +113,15 @@ pub struct Faults {
     /// Answer REGISTER with 503 Service Unavailable.
     #[serde(default)]
     pub register_503: bool,
+    /// Drop every request without answering (a server that stopped responding).
+    #[serde(default)]
+    pub stop_answering: bool,
+    /// Answer every request but ACK with 503 Service Unavailable.
+    #[serde(default)]
+    pub answer_503: bool,
+    /// Hold every frame rc-sim sends for this many milliseconds (a slow network or server).
+    #[serde(default)]
+    pub delay_ms: u64,
 }
 
 struct Conn {
@@ -270,6 +279,11 @@ impl Core {
     /// Sets the faults to inject.
     pub fn set_faults(&mut self, faults: Faults) {
         self.faults = faults;
+    }
+
+    /// The faults in force.
+    pub fn faults(&self) -> &Faults {
+        &self.faults
     }
 
     /// Closes a connection from the server side (a dropped network, as seen by the client).

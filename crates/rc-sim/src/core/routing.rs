@@ -21,6 +21,12 @@ enum AuthCheck {
 
 impl Core {
     pub(super) fn on_request(&mut self, conn: ConnId, _key: TransactionKey, req: Request, now: Instant) {
+        if self.faults.stop_answering {
+            return;
+        }
+        if self.faults.answer_503 {
+            return self.respond(conn, &req, 503, None, now);
+        }
         match req.method {
             Method::Register => self.on_register(conn, &req, now),
             Method::Invite => self.on_invite(conn, req, now),
