@@ -1,7 +1,8 @@
 //! A small HTTP/JSON admin API on loopback, for tests and tools in other languages.
 //!
 //! `GET /registrations`, `GET /calls`, `GET /log`, `GET /bots`, `POST /faults` (JSON body),
-//! `POST /calls` (`{"bot": "tone", "to": "101"}`: a bot calls an extension),
+//! `POST /calls` (`{"bot": "tone", "to": "101", "autoAnswerMs": 0}`: a bot calls an extension),
+//! `POST /reply` (`{"resp": "3", "extNfo": "+1650…"}`: what callers answer to a text reply),
 //! `POST /connections/{id}/drop`, `POST /connections/{id}/raw` (the body is sent as a frame).
 
 use crate::core::Faults;
@@ -41,6 +42,13 @@ async fn route(handle: &Handle, method: &str, path: &str, body: &[u8]) -> (u16, 
         ("GET", ["log"]) => (200, serde_json::json!(handle.log().await)),
         ("GET", ["bots"]) => (200, serde_json::json!(handle.bot_reports().await)),
         ("POST", ["calls"]) => start_bot_call(handle, body).await,
+        ("POST", ["reply"]) => match serde_json::from_slice::<crate::core::ReplyAnswer>(body) {
+            Ok(a) => {
+                handle.set_reply_answer(a);
+                (200, ok)
+            }
+            Err(e) => (400, serde_json::json!({ "error": e.to_string() })),
+        },
         ("POST", ["faults"]) => match serde_json::from_slice::<Faults>(body) {
             Ok(f) => {
                 handle.set_faults(f);
@@ -66,12 +74,15 @@ async fn route(handle: &Handle, method: &str, path: &str, body: &[u8]) -> (u16, 
 /// `POST /calls {"bot": "tone", "to": "101"}`: a bot calls an extension.
 async fn start_bot_call(handle: &Handle, body: &[u8]) -> (u16, serde_json::Value) {
     #[derive(serde::Deserialize)]
+    #[serde(rename_all = "camelCase")]
     struct Req {
         bot: crate::core::BotKind,
         to: String,
+        #[serde(default)]
+        auto_answer_ms: Option<u32>,
     }
     match serde_json::from_slice::<Req>(body) {
-        Ok(r) => match handle.call_extension(r.bot, &r.to).await {
+        Ok(r) => match handle.call_extension_auto(r.bot, &r.to, r.auto_answer_ms).await {
             Ok(id) => (200, serde_json::json!({ "call": id })),
             Err(e) => (400, serde_json::json!({ "error": e })),
         },

@@ -92,7 +92,8 @@ enum Command {
     Raw(ConnId, String),
     Bot(u64, crate::core::BotKind, BotOutput),
     BotReports(oneshot::Sender<Vec<BotReport>>),
-    CallerBot(crate::core::BotKind, String, oneshot::Sender<Result<u64, String>>),
+    CallerBot(crate::core::BotKind, String, Option<u32>, oneshot::Sender<Result<u64, String>>),
+    ReplyAnswer(crate::core::ReplyAnswer),
     Shutdown,
 }
 
@@ -155,8 +156,19 @@ impl Handle {
 
     /// Has a bot call extension `number` (a demo or test inbound call); returns the call id.
     pub async fn call_extension(&self, bot: crate::core::BotKind, number: &str) -> Result<u64, String> {
+        self.call_extension_auto(bot, number, None).await
+    }
+
+    /// Like [`call_extension`](Self::call_extension), asking the device to answer by itself
+    /// after `auto_answer_ms` (when given).
+    pub async fn call_extension_auto(&self, bot: crate::core::BotKind, number: &str, auto_answer_ms: Option<u32>) -> Result<u64, String> {
         let number = number.to_owned();
-        self.ask(|tx| Command::CallerBot(bot, number, tx)).await.unwrap_or_else(|| Err("rc-sim stopped".into()))
+        self.ask(|tx| Command::CallerBot(bot, number, auto_answer_ms, tx)).await.unwrap_or_else(|| Err("rc-sim stopped".into()))
+    }
+
+    /// Sets what callers answer to a reply-with-text (SessionClose `Resp` and `ExtNfo`).
+    pub fn set_reply_answer(&self, answer: crate::core::ReplyAnswer) {
+        let _ = self.tx.send(Command::ReplyAnswer(answer));
     }
 
     /// Switches faults on or off.
@@ -398,7 +410,8 @@ fn handle_command(core: &mut Core, writers: &mut HashMap<ConnId, mpsc::Unbounded
         Command::Raw(id, text) => core.send_raw(id, text, now),
         Command::Bot(call, _, BotOutput::Answer(answer)) => core.on_bot_answer(call, answer, now),
         Command::Bot(call, _, BotOutput::Offer(offer)) => core.on_bot_offer(call, offer, now),
-        Command::CallerBot(bot, number, reply) => drop(reply.send(core.start_caller_bot(bot, &number, now))),
+        Command::CallerBot(bot, number, auto, reply) => drop(reply.send(core.start_caller_bot(bot, &number, auto, now))),
+        Command::ReplyAnswer(answer) => core.set_reply_answer(answer),
         Command::Bot(call, bot, BotOutput::Event(event)) => core.on_bot_event(call, bot, event, now),
         Command::BotReports(reply) => drop(reply.send(core.bot_reports().to_vec())),
         Command::Shutdown => {

@@ -146,10 +146,12 @@ async fn seed_sdk_inbound_call_controls() {
     // reply with text: resolves with the caller's answer (SessionClose, Cmd 9).
     let (_, b) = ring(&mut seed, "102", "B").await;
     seed.run("B", "startReply", json!({ "session": b })).await.unwrap();
+    sim.set_reply_answer(rc_sim::core::ReplyAnswer { resp: "3".into(), ext_nfo: "+16505550199".into() });
     let reply = seed.run("B", "reply", json!({ "session": b, "text": "On my way" })).await.unwrap();
     assert_eq!(reply["headers"]["Cmd"], "9", "{reply}");
     assert_eq!(reply["body"]["Sts"], "0", "{reply}");
-    assert_eq!(reply["body"]["Resp"], "1", "{reply}");
+    assert_eq!(reply["body"]["Resp"], "3", "the caller's scripted answer: urgent {reply}");
+    assert_eq!(reply["body"]["ExtNfo"], "+16505550199", "{reply}");
     seed.event("A", "failed", |_| true).await;
 
     // voicemail: resolves on CANCEL; the caller is answered by the voicemail bot.
@@ -233,6 +235,14 @@ async fn seed_sdk_hears_the_tone_and_echo_bots() {
     bytes_flow(&mut seed, "A", &inbound).await;
     hears(&mut seed, "A", &inbound, 440.0).await;
     seed.run("A", "hangup", json!({ "session": inbound })).await.unwrap();
+
+    // auto-answer: the bot asks for it (Alert-Info + Answer-After) and the SDK answers alone.
+    sim.call_extension_auto(rc_sim::core::BotKind::Tone, "101", Some(0)).await.expect("the bot calls 101");
+    let auto = seed.event("A", "inboundCall", |_| true).await["session"].clone();
+    seed.event("A", "answered", |v| v["session"] == auto).await;
+    bytes_flow(&mut seed, "A", &auto).await;
+    hears(&mut seed, "A", &auto, 440.0).await;
+    seed.run("A", "hangup", json!({ "session": auto })).await.unwrap();
 
     // echo: we hear our own 1 kHz tone back.
     let a = call_bot(&mut seed, "600").await;

@@ -112,7 +112,9 @@ impl Core {
 
     /// Has bot `bot` call the extension `number` (a demo or test inbound call). The bot makes
     /// its offer first; the devices ring once it arrives ([`Core::on_bot_offer`]).
-    pub fn start_caller_bot(&mut self, bot: BotKind, number: &str, now: Instant) -> Result<u64, String> {
+    /// With `auto_answer_ms`, the INVITE asks the device to answer by itself after that many
+    /// milliseconds (`Alert-Info: Auto Answer`, `Call-Info: …;Answer-After=N`).
+    pub fn start_caller_bot(&mut self, bot: BotKind, number: &str, auto_answer_ms: Option<u32>, now: Instant) -> Result<u64, String> {
         let (ext, _) = self.cfg.extension_by_number(number).ok_or(format!("no extension {number}"))?;
         if self.registrar.bindings_for(ext, now).is_empty() {
             return Err(format!("extension {number} has no registered device"));
@@ -120,6 +122,10 @@ impl Core {
         let uri: sip::Uri = sip::SipUri::new(Some(number), &self.cfg.domain).into();
         let mut invite = Request::new(sip::Method::Invite, uri);
         invite.headers.push(HeaderName::CallId, sip::builder::new_call_id(&mut self.rng));
+        if let Some(ms) = auto_answer_ms {
+            invite.headers.push(HeaderName::AlertInfo, "Auto Answer");
+            invite.headers.push(HeaderName::CallInfo, format!("<sip:{}>;purpose=info;Answer-After={ms}", self.cfg.domain));
+        }
         let mut call = self.new_call(BOT_CONN, ext, invite, now);
         call.caller.number = format!("1650555{}", bot.number());
         call.caller.ext = None;

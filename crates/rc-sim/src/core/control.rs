@@ -76,8 +76,8 @@ impl Core {
             bdy: vec![
                 ("Cln".into(), ext.as_ref().map(|e| e.authorization_id.clone()).unwrap_or_default()),
                 ("Sts".into(), "0".into()),
-                ("Resp".into(), "1".into()),
-                ("ExtNfo".into(), String::new()),
+                ("Resp".into(), self.reply_answer.resp.clone()),
+                ("ExtNfo".into(), self.reply_answer.ext_nfo.clone()),
                 ("Phn".into(), call.caller.number.clone()),
                 ("Nm".into(), call.caller_name.clone()),
                 ("RepTp".into(), reply.bdy("RepTp").unwrap_or("0").into()),

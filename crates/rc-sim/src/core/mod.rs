@@ -124,6 +124,23 @@ pub struct Faults {
     pub delay_ms: u64,
 }
 
+/// What the caller "answers" to a reply-with-text (the scripted keys of the caller side).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReplyAnswer {
+    /// `Resp` of SessionClose: "1" yes, "2" no, "3" urgent.
+    pub resp: String,
+    /// `ExtNfo`: the callback number for an urgent answer.
+    #[serde(default)]
+    pub ext_nfo: String,
+}
+
+impl Default for ReplyAnswer {
+    fn default() -> Self {
+        Self { resp: "1".into(), ext_nfo: String::new() }
+    }
+}
+
 struct Conn {
     layer: TransactionLayer,
     /// rc-sim's Via and Contact identity on this connection's listener.
@@ -176,6 +193,7 @@ pub struct Core {
     log: Vec<LogEntry>,
     faults: Faults,
     bot_reports: Vec<BotReport>,
+    reply_answer: ReplyAnswer,
     /// Parties waiting in a park orbit (`801`, …).
     parked: HashMap<String, calls::Leg>,
     /// Legs released by park or transfer whose BYE is still to come, by Call-ID.
@@ -198,6 +216,7 @@ impl Core {
             log: Vec::new(),
             faults: Faults::default(),
             bot_reports: Vec::new(),
+            reply_answer: ReplyAnswer::default(),
             parked: HashMap::new(),
             released: HashMap::new(),
         }
@@ -279,6 +298,11 @@ impl Core {
     /// Sets the faults to inject.
     pub fn set_faults(&mut self, faults: Faults) {
         self.faults = faults;
+    }
+
+    /// Sets what callers answer to a reply-with-text.
+    pub fn set_reply_answer(&mut self, answer: ReplyAnswer) {
+        self.reply_answer = answer;
     }
 
     /// The faults in force.
