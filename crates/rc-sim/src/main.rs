@@ -1,6 +1,7 @@
 //! `rc-sim`: runs the simulated RingCentral service on loopback until interrupted.
 //!
-//! Usage: `rc-sim [--config FILE] [--port N] [--backup-port N] [--admin-port N] [--out DIR]`.
+//! Usage: `rc-sim [--config FILE] [--port N] [--backup-port N] [--admin-port N] [--out DIR]
+//! [--cert PEM --key PEM]`. Without `--cert`/`--key`, a CA and a certificate for 127.0.0.1 are made.
 //! Prints one JSON line with the addresses, the CA file and every extension's sipInfo; with
 //! `--out`, also writes `ca.pem` and `sipinfo-<number>.json` there.
 
@@ -14,10 +15,12 @@ struct Args {
     backup_port: u16,
     admin_port: Option<u16>,
     out: Option<PathBuf>,
+    cert: Option<PathBuf>,
+    key: Option<PathBuf>,
 }
 
 fn parse_args() -> Result<Args, String> {
-    let mut args = Args { config: None, port: 0, backup_port: 0, admin_port: None, out: None };
+    let mut args = Args { config: None, port: 0, backup_port: 0, admin_port: None, out: None, cert: None, key: None };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
         let mut value = || it.next().ok_or(format!("{flag} needs a value"));
@@ -26,8 +29,10 @@ fn parse_args() -> Result<Args, String> {
             "--port" => args.port = value()?.parse().map_err(|e| format!("--port: {e}"))?,
             "--backup-port" => args.backup_port = value()?.parse().map_err(|e| format!("--backup-port: {e}"))?,
             "--out" => args.out = Some(value()?.into()),
+            "--cert" => args.cert = Some(value()?.into()),
+            "--key" => args.key = Some(value()?.into()),
             "--admin-port" => args.admin_port = Some(value()?.parse().map_err(|e| format!("--admin-port: {e}"))?),
-            "-h" | "--help" => return Err("usage: rc-sim [--config FILE] [--port N] [--backup-port N] [--admin-port N] [--out DIR]".into()),
+            "-h" | "--help" => return Err("usage: rc-sim [--config FILE] [--port N] [--backup-port N] [--admin-port N] [--out DIR] [--cert PEM --key PEM]".into()),
             other => return Err(format!("unknown argument {other}")),
         }
     }
@@ -54,6 +59,11 @@ async fn run() -> Result<(), String> {
     let mut opts = ServerOptions::loopback(config);
     opts.port = args.port;
     opts.backup_port = args.backup_port;
+    opts.tls = match (&args.cert, &args.key) {
+        (Some(cert), Some(key)) => Some(rc_sim::tls::TlsMaterial::load(cert, key).map_err(|e| e.to_string())?),
+        (None, None) => None,
+        _ => return Err("--cert and --key go together".into()),
+    };
     let handle = rc_sim::start(opts).await.map_err(|e| e.to_string())?;
     let admin = match args.admin_port {
         Some(port) => Some(rc_sim::admin::start(([127, 0, 0, 1], port).into(), handle.clone()).await.map_err(|e| format!("admin API: {e}"))?),

@@ -97,3 +97,28 @@ pub fn client_config(ca_pem: &str) -> Result<Arc<rustls::ClientConfig>, TlsError
         .with_no_client_auth();
     Ok(Arc::new(cfg))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generated_material_makes_configs() {
+        let m = TlsMaterial::generate(&["127.0.0.1", "localhost"]).unwrap();
+        assert!(m.ca_pem.starts_with("-----BEGIN CERTIFICATE-----"));
+        m.server_config().unwrap();
+        client_config(&m.ca_pem).unwrap();
+    }
+
+    #[test]
+    fn bad_files_name_the_path() {
+        let dir = std::env::temp_dir().join(format!("rc-sim-tls-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let cert = dir.join("cert.pem");
+        std::fs::write(&cert, "not a certificate").unwrap();
+        let err = TlsMaterial::load(&cert, &dir.join("key.pem")).unwrap_err().to_string();
+        assert!(err.contains("cert.pem"), "{err}");
+        let missing = TlsMaterial::load(&dir.join("none.pem"), &dir.join("key.pem")).unwrap_err().to_string();
+        assert!(missing.contains("none.pem"), "{missing}");
+    }
+}
