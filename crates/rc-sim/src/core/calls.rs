@@ -204,6 +204,14 @@ impl Calls {
         })
     }
 
+    /// The call and callee index whose INVITE client transaction is `key`.
+    pub fn find_invite(&self, key: &TransactionKey) -> Option<(u64, usize)> {
+        self.calls.values().find_map(|c| {
+            let i = c.callees.iter().position(|l| l.invite_key.as_ref() == Some(key))?;
+            Some((c.id, i))
+        })
+    }
+
     /// Ids of the calls that have a leg on `conn`.
     pub fn on_conn(&self, conn: ConnId) -> Vec<(u64, Side)> {
         let mut out = Vec::new();

@@ -538,20 +538,13 @@ impl Core {
         self.send_response(conn, answer, now);
     }
 
+    /// A callee device never answered our INVITE (timer B): that fork failed.
     pub(super) fn on_tx_timeout(&mut self, _conn: ConnId, key: &TransactionKey, now: Instant) {
-        let hit = self.calls.infos().iter().find_map(|info| {
-            let call = self.calls.get(info.id)?;
-            let i = call.callees.iter().position(|l| l.invite_key.as_ref() == Some(key))?;
-            Some((info.id, i))
-        });
-        if let Some((id, i)) = hit {
-            let resp_status = 408;
-            if let Some(call) = self.calls.get_mut(id) {
-                call.callees[i].state = LegState::Failed;
-                if call.answered.is_none() && !call.any_ringing() {
-                    self.give_up(id, resp_status, now);
-                }
-            }
+        let Some((id, i)) = self.calls.find_invite(key) else { return };
+        let Some(call) = self.calls.get_mut(id) else { return };
+        call.callees[i].state = LegState::Failed;
+        if call.answered.is_none() && !call.any_ringing() {
+            self.give_up(id, 408, now);
         }
     }
 
