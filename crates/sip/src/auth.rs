@@ -135,15 +135,9 @@ pub struct DigestChallenge {
 impl DigestChallenge {
     /// Reads a Digest challenge; `Err(Unsupported)` for other schemes, algorithms or qops.
     pub fn from_header(v: &AuthValue) -> Result<Self, AuthError> {
-        if !v.is_digest() {
-            return Err(AuthError::Unsupported(v.scheme.clone()));
-        }
-        let p = &v.params;
+        let p = digest_params(v)?;
         let algorithm = algorithm_of(p)?;
-        let qop = match p.get_unquoted("qop") {
-            None => None,
-            Some(list) => Some(pick_qop(&list).ok_or_else(|| AuthError::Unsupported(format!("qop {list}")))?),
-        };
+        let qop = qop_of(p)?;
         Ok(DigestChallenge {
             realm: required(p, "realm")?,
             nonce: required(p, "nonce")?,
@@ -172,6 +166,23 @@ impl DigestChallenge {
             params.set("stale", Some("true"));
         }
         AuthValue { scheme: "Digest".into(), params, token68: None }
+    }
+}
+
+/// The parameters of a Digest header; `Unsupported` for any other scheme.
+fn digest_params(v: &AuthValue) -> Result<&Params, AuthError> {
+    if v.is_digest() {
+        Ok(&v.params)
+    } else {
+        Err(AuthError::Unsupported(v.scheme.clone()))
+    }
+}
+
+/// The `qop` parameter, if any; `Unsupported` when it offers nothing we support.
+fn qop_of(p: &Params) -> Result<Option<Qop>, AuthError> {
+    match p.get_unquoted("qop") {
+        None => Ok(None),
+        Some(list) => pick_qop(&list).map(Some).ok_or_else(|| AuthError::Unsupported(format!("qop {list}"))),
     }
 }
 
@@ -289,15 +300,11 @@ impl DigestCredentials {
 
     /// Reads Digest credentials from a header value.
     pub fn from_header(v: &AuthValue) -> Result<Self, AuthError> {
-        if !v.is_digest() {
-            return Err(AuthError::Unsupported(v.scheme.clone()));
-        }
-        let p = &v.params;
+        let p = digest_params(v)?;
         let algorithm = algorithm_of(p)?;
-        let qop = match p.get_unquoted("qop") {
+        let qop = match qop_of(p)? {
             None => None,
-            Some(q) => {
-                let qop = pick_qop(&q).ok_or_else(|| AuthError::Unsupported(format!("qop {q}")))?;
+            Some(qop) => {
                 let nc = u32::from_str_radix(&required(p, "nc")?, 16).map_err(|_| AuthError::MissingParam("nc"))?;
                 Some((qop, nc, required(p, "cnonce")?))
             }
