@@ -21,11 +21,10 @@ pub mod admin;
 pub mod bots;
 pub mod config;
 pub mod core;
-pub mod rc_message;
 pub mod server;
 pub mod sipinfo;
 pub mod tls;
 
 pub use config::{Config, Extension};
 pub use server::{start, Handle, ServerOptions};
-pub use sipinfo::SipInfo;
+pub use rc_dialect::SipInfo;

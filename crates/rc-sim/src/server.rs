@@ -3,7 +3,7 @@
 use crate::config::Config;
 use crate::bots::{self, BotControl, BotOutput};
 use crate::core::{BindingInfo, BotReport, CallInfo, ConnId, Core, Faults, Listener, LogEntry, Output};
-use crate::sipinfo::SipInfo;
+use rc_dialect::SipInfo;
 use crate::tls::{TlsError, TlsMaterial};
 use futures_util::{SinkExt, StreamExt};
 use std::collections::HashMap;
@@ -115,7 +115,7 @@ impl Handle {
     /// The sipInfo of the extension with this number.
     pub fn sip_info(&self, number: &str) -> Option<SipInfo> {
         let (_, ext) = self.config.extension_by_number(number)?;
-        Some(SipInfo::new(&self.config, ext, self.primary, self.backup))
+        Some(crate::sipinfo::for_extension(&self.config, ext, self.primary, self.backup))
     }
 
     /// The configuration in use.

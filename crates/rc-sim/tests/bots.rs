@@ -54,7 +54,7 @@ async fn tone_bot_calls_an_extension() {
     assert!(sim.call_extension(rc_sim::core::BotKind::Tone, "103").await.is_err(), "unknown extension is refused");
     sim.call_extension(rc_sim::core::BotKind::Tone, "102").await.expect("the bot calls 102");
     let invite = b.request("INVITE from the tone bot").await;
-    let p_rc = rc_sim::rc_message::RcMessage::parse(invite.headers.get("P-rc").unwrap()).unwrap();
+    let p_rc = rc_dialect::message::RcMessage::parse(invite.headers.get("P-rc").unwrap()).unwrap();
     assert_eq!(p_rc.bdy("Nm"), Some("rc-sim Tone bot"));
     b.reply(&invite, 180, "tb").await;
     let (peer, mut events) = AudioPeer::new(&PeerConfig::default()).await.unwrap();

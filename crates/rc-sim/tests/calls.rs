@@ -3,7 +3,7 @@
 mod common;
 
 use common::{server, Client, SDP};
-use rc_sim::rc_message::RcMessage;
+use rc_dialect::message::RcMessage;
 use sip::builder::{self, RequestParts};
 use sip::{HeaderName, Method, NameAddr, Request, SipUri, WithBody};
 

@@ -3,7 +3,8 @@
 use super::bots::BotKind;
 use super::calls::{LegState, Side};
 use super::{endpoint, ConnId, Core};
-use crate::rc_message::{cmd, RcMessage};
+use rc_dialect::control::{self, CommandResult};
+use rc_dialect::message::{cmd, RcMessage};
 use sip::builder::{self, RequestParts};
 use sip::{Method, NameAddr, Request, SipUri, WithBody};
 use std::time::{Duration, Instant};
@@ -139,34 +140,32 @@ impl Core {
             return self.respond(conn, req, 481, None, now);
         };
         self.respond(conn, req, 200, None, now);
-        let Ok(json) = serde_json::from_slice::<serde_json::Value>(&req.body) else { return };
-        let Some(request) = json.get("request") else { return };
-        let reqid = request.get("reqid").cloned().unwrap_or(serde_json::Value::Null);
-        let command = request.get("command").and_then(|c| c.as_str()).unwrap_or_default().to_owned();
-        let target = request.get("target").and_then(|t| t.as_str()).unwrap_or_default().to_owned();
-        let result = match command.as_str() {
+        let Ok(control::Body::Request(request)) = control::parse(&req.body) else { return };
+        let target = request.target.clone().unwrap_or_default();
+        let result = match request.command.as_str() {
             "callpark" => match self.park(id, side) {
-                Some(orbit) => serde_json::json!({ "code": 0, "description": "Succeeded", "park extension": orbit }),
-                None => serde_json::json!({ "code": 1, "description": "Nothing to park" }),
+                Some(orbit) => CommandResult::new(0, "Succeeded").with("park extension", orbit),
+                None => CommandResult::new(1, "Nothing to park"),
             },
             "callflip" => {
                 let number = self.cfg.extension_by_number(&target).map(|(_, e)| e.number.clone());
                 match number {
                     Some(n) if self.calls.get(id).is_some_and(|c| c.peer_of(side).is_some()) => {
-                        serde_json::json!({ "code": 0, "description": "Succeeded", "number": format!("+{n}"), "target": target })
+                        CommandResult::new(0, "Succeeded").with("number", format!("+{n}")).with("target", target.clone())
                     }
-                    _ => serde_json::json!({ "code": 1, "description": "Flip target unavailable" }),
+                    _ => CommandResult::new(1, "Flip target unavailable"),
                 }
             }
-            other => serde_json::json!({ "code": 1, "description": format!("rc-sim does not support {other} yet") }),
+            other => CommandResult::new(1, &format!("rc-sim does not support {other} yet")),
         };
-        let ok = result["code"] == 0;
-        let body = serde_json::json!({ "response": { "reqid": reqid, "command": command, "result": result } });
+        let ok = result.succeeded();
+        let command = request.command.clone();
+        let body = control::Response { reqid: request.reqid, command: command.clone(), result }.to_body();
         if command == "callpark" && ok {
-            self.send_info_to_released(req, body.to_string().as_bytes(), now);
+            self.send_info_to_released(req, body.as_bytes(), now);
             return;
         }
-        self.send_info(id, side, body.to_string().as_bytes(), now);
+        self.send_info(id, side, body.as_bytes(), now);
         if command == "callflip" && ok {
             self.start_transfer(id, side, &target, false, now);
         }
@@ -180,7 +179,7 @@ impl Core {
         let local = super::endpoint(&self.conns, conn);
         let Some(dialog) = leg.dialog.as_mut() else { return };
         let mut info = dialog.new_request(Method::Info, &local, &mut self.rng);
-        info.set_body("application/json;charset=utf-8", body);
+        info.set_body(control::CONTENT_TYPE, body);
         self.send_request(conn, info, now);
     }
 
@@ -192,7 +191,7 @@ impl Core {
         let local = endpoint(&self.conns, conn);
         let Some(dialog) = leg.dialog.as_mut() else { return };
         let mut info = dialog.new_request(Method::Info, &local, &mut self.rng);
-        info.set_body("application/json;charset=utf-8", body);
+        info.set_body(control::CONTENT_TYPE, body);
         self.send_request(conn, info, now);
     }
 }

@@ -3,7 +3,7 @@
 use super::calls::{Call, Leg, LegState, Side};
 use super::registrar::{Binding, NonceState};
 use super::{endpoint, ConnId, Core};
-use crate::rc_message::{cmd, RcMessage};
+use rc_dialect::message::{cmd, RcMessage};
 use sip::auth::{Algorithm, DigestChallenge, DigestCredentials};
 use sip::builder::{self, RequestParts};
 use sip::{Dialog, HeaderName, Method, NameAddr, Request, Response, SipUri, TransactionKey, Uri, WithBody};

@@ -6,10 +6,22 @@ use std::fmt;
 
 /// Command numbers of the `Cmd` attribute.
 pub mod cmd {
+    /// The server changed a message.
+    pub const CHANGE_MESSAGE: u32 = 1;
+    /// The server frees a session's resources.
+    pub const SERVER_FREE_RESOURCES: u32 = 2;
+    /// A new voicemail or fax.
+    pub const NEW_MSG: u32 = 3;
+    /// The client must log in again.
+    pub const RE_LOGIN: u32 = 4;
+    /// The extension's phones changed.
+    pub const CHANGE_PHONES: u32 = 5;
     /// A call is coming in (sent in P-rc).
     pub const INCOMING_CALL: u32 = 6;
     /// Another device took the call.
     pub const ALREADY_PROCESSED: u32 = 7;
+    /// The client should minimise.
+    pub const CLIENT_MINIMIZE: u32 = 8;
     /// The reply session ended; the body has the caller's answer.
     pub const SESSION_CLOSE: u32 = 9;
     /// The callee forwards the call.
@@ -22,6 +34,10 @@ pub mod cmd {
     pub const CLIENT_START_REPLY: u32 = 13;
     /// The callee replies with a text.
     pub const CLIENT_REPLY: u32 = 14;
+    /// The client did not process the call.
+    pub const CLIENT_NOT_PROCESSED: u32 = 15;
+    /// The client closed.
+    pub const CLIENT_CLOSED: u32 = 16;
     /// The callee's device confirms it got the call.
     pub const CLIENT_RECEIVE_CONFIRM: u32 = 17;
 }
@@ -98,6 +114,22 @@ impl RcMessage {
     /// The command number.
     pub fn cmd(&self) -> Option<u32> {
         self.hdr("Cmd").and_then(|c| c.parse().ok())
+    }
+
+    /// The message a client sends about the call this one announced: same SID and Req, From
+    /// and To swapped, command `cmd`, body `Cln` then `attrs` (in the seed SDK's order).
+    pub fn client_reply(&self, cmd: u32, cln: &str, attrs: &[(&str, String)]) -> RcMessage {
+        let get = |k: &str| self.hdr(k).unwrap_or_default().to_owned();
+        let hdr = vec![
+            ("SID".to_owned(), get("SID")),
+            ("Req".to_owned(), get("Req")),
+            ("From".to_owned(), get("To")),
+            ("To".to_owned(), get("From")),
+            ("Cmd".to_owned(), cmd.to_string()),
+        ];
+        let mut bdy = vec![("Cln".to_owned(), cln.to_owned())];
+        bdy.extend(attrs.iter().map(|(k, v)| ((*k).to_owned(), v.clone())));
+        RcMessage { hdr, bdy }
     }
 }
 

@@ -1,0 +1,752 @@
+//! The async API ([`WebPhone`], [`CallSession`]) and the driver task that runs a phone.
+
+use crate::audio::AudioIo;
+use crate::core::{CallEvent, CallId, CallState, CoreOptions, Event, InboundInfo, Outcome, Output, PhoneCore, RegisterError, Ticket};
+use crate::core::call::CallFacts;
+use crate::core::outbound::Dial;
+use crate::error::CallError;
+use crate::media::{CallMedia, MediaNote};
+use crate::transport::{self, SipSocket};
+use futures_util::{SinkExt, StreamExt};
+use media::PeerConfig;
+use rc_dialect::control::{Command, CommandResult};
+use rc_dialect::reply::{CallerResponse, Reply};
+use rc_dialect::SipInfo;
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::{broadcast, mpsc, oneshot, watch};
+use tokio_tungstenite::tungstenite::Message as WsMessage;
+
+/// How a phone is set up, besides its sipInfo.
+#[derive(Clone)]
+pub struct Options {
+    /// The `+sip.instance` id (default: the authorizationId, as the seed SDK does).
+    pub instance_id: Option<String>,
+    /// Print every SIP message sent and received, with a timestamp (secrets redacted).
+    pub debug: bool,
+    /// Answer calls that ask for it (`Alert-Info: Auto Answer`).
+    pub auto_answer: bool,
+    /// A CA certificate (PEM) to trust besides the system's, e.g. rc-sim's.
+    pub extra_ca_pem: Option<String>,
+    /// Where media binds and which STUN servers it uses (the sipInfo's when empty).
+    pub media: PeerConfig,
+    /// The audio devices.
+    pub audio: Arc<dyn AudioIo>,
+    /// Input device name (`None`: the default).
+    pub input_device: Option<String>,
+    /// Output device name (`None`: the default).
+    pub output_device: Option<String>,
+}
+
+impl Options {
+    /// Default options using `audio`.
+    pub fn new(audio: Arc<dyn AudioIo>) -> Options {
+        Options {
+            instance_id: None,
+            debug: false,
+            auto_answer: true,
+            extra_ca_pem: None,
+            media: PeerConfig { bind: vec!["0.0.0.0:0".into()], stun_servers: Vec::new() },
+            audio,
+            input_device: None,
+            output_device: None,
+        }
+    }
+}
+
+/// Everything a phone reports.
+#[derive(Debug, Clone)]
+pub enum PhoneEvent {
+    /// Every SIP message received, as text (the seed SDK's `message`).
+    Message(String),
+    /// Registered for `expires` seconds.
+    Registered {
+        /// Granted lifetime.
+        expires: u32,
+    },
+    /// Unregistered on request.
+    Unregistered,
+    /// Registration failed.
+    RegistrationFailed(RegisterError),
+    /// The connection to the server dropped.
+    Disconnected(String),
+    /// A call rings in.
+    InboundCall(CallSession, InboundInfo),
+    /// We started a call.
+    OutboundCall(CallSession),
+    /// Something happened to a call.
+    Call(CallId, CallEvent),
+    /// A call's audio is flowing (the seed SDK's `mediaStreamSet`, when it really plays).
+    MediaConnected(CallId),
+    /// A call's media connection failed.
+    MediaFailed(CallId, String),
+    /// The far end of a call pressed a key.
+    DtmfReceived(CallId, char),
+    /// A RingCentral XML message for this device not tied to a command.
+    RcMessage(rc_dialect::RcMessage),
+}
+
+/// What a call looks like now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallStatus {
+    /// init, ringing, answered, disposed.
+    pub state: CallState,
+    /// The final status when it failed.
+    pub failed: Option<(u16, String)>,
+    /// On hold by us.
+    pub held: bool,
+    /// Microphone muted.
+    pub muted: bool,
+}
+
+type Job = Box<dyn FnOnce(&mut Driver, Instant) + Send>;
+
+/// A registered phone. Cheap to clone; every clone drives the same phone.
+#[derive(Clone)]
+pub struct WebPhone {
+    jobs: mpsc::UnboundedSender<Job>,
+    events: broadcast::Sender<PhoneEvent>,
+    shared: Arc<Shared>,
+}
+
+/// What API handles read without asking the driver.
+struct Shared {
+    info: SipInfo,
+    options: Options,
+}
+
+impl std::fmt::Debug for WebPhone {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WebPhone").field("username", &self.shared.info.username).finish()
+    }
+}
+
+impl WebPhone {
+    /// Connects to the sipInfo's proxy (the backup when the primary cannot be reached),
+    /// registers, and returns once registered.
+    pub async fn start(info: SipInfo, options: Options) -> Result<WebPhone, CallError> {
+        info.validate().map_err(|e| CallError::Protocol(e.to_string()))?;
+        let tls = transport::tls_config(options.extra_ca_pem.as_deref()).map_err(|e| CallError::Protocol(e.to_string()))?;
+        let socket = connect_any(&info, tls).await?;
+        let core_opts = CoreOptions {
+            instance_id: options.instance_id.clone().unwrap_or_else(|| info.authorization_id.clone()),
+            user_agent: format!("RC-Softphone/{}", env!("CARGO_PKG_VERSION")),
+            register_expires: 60,
+            seed: None,
+        };
+        let (jobs, jobs_rx) = mpsc::unbounded_channel();
+        let (events, _) = broadcast::channel(4096);
+        let shared = Arc::new(Shared { info: info.clone(), options });
+        let phone = WebPhone { jobs, events: events.clone(), shared };
+        let driver = Driver::new(PhoneCore::new(info, core_opts), phone.clone());
+        tokio::spawn(driver.run(socket, jobs_rx));
+        phone.register().await?;
+        Ok(phone)
+    }
+
+    /// The account.
+    pub fn sip_info(&self) -> &SipInfo {
+        &self.shared.info
+    }
+
+    /// A stream of everything that happens from now on.
+    pub fn events(&self) -> broadcast::Receiver<PhoneEvent> {
+        self.events.subscribe()
+    }
+
+    /// Registers (again); returns when the server accepted it.
+    pub async fn register(&self) -> Result<(), CallError> {
+        self.ticket(|core, now| Ok(core.register(now))).await.map(drop)
+    }
+
+    /// Unregisters (the seed SDK's `register(0)`): no more inbound calls, outbound calls refused.
+    pub async fn unregister(&self) -> Result<(), CallError> {
+        self.ticket(|core, now| Ok(core.unregister(now))).await.map(drop)
+    }
+
+    /// Calls `dial.callee`; returns once the INVITE is out. Follow it with
+    /// [`CallSession::wait_answered`] or the events.
+    pub async fn call(&self, dial: Dial) -> Result<CallSession, CallError> {
+        let (tx, rx) = oneshot::channel();
+        let (id, media_notes) = self.job_with_reply(|d: &mut Driver, _| (d.core.reserve_call_id(), d.notes_tx.clone())).await?;
+        let media = CallMedia::new(id, &self.peer_config(), self.shared.options.audio.clone(), self.devices(), media_notes).await?;
+        let offer = match media.offer().await {
+            Ok(offer) => offer,
+            Err(e) => {
+                media.close().await;
+                return Err(e);
+            }
+        };
+        let job: Job = Box::new(move |d: &mut Driver, now| {
+            let result = d.core.call(id, &dial, &offer, now).map(|_ticket| {
+                let session = d.adopt_call(id, Some(media.clone()), true);
+                d.forward_outputs();
+                session
+            });
+            if result.is_err() {
+                tokio::spawn(async move { media.close().await });
+            }
+            let _ = tx.send(result);
+        });
+        self.jobs.send(job).map_err(|_| CallError::Disposed)?;
+        rx.await.map_err(|_| CallError::Disposed)?
+    }
+
+    /// Hangs up or declines every call, unregisters and closes the connection.
+    pub async fn dispose(&self) -> Result<(), CallError> {
+        let sessions = self.job_with_reply(|d: &mut Driver, _| d.sessions()).await?;
+        for s in sessions {
+            let _ = s.hangup().await;
+        }
+        let result = self.unregister().await;
+        let _ = self.jobs.send(Box::new(|d: &mut Driver, _| d.closing = true));
+        result
+    }
+
+    fn peer_config(&self) -> PeerConfig {
+        let mut cfg = self.shared.options.media.clone();
+        if cfg.stun_servers.is_empty() {
+            cfg.stun_servers = self.shared.info.stun_servers.clone();
+        }
+        cfg
+    }
+
+    fn devices(&self) -> (Option<&str>, Option<&str>) {
+        (self.shared.options.input_device.as_deref(), self.shared.options.output_device.as_deref())
+    }
+
+    /// Runs `f` in the driver and returns what it returns.
+    async fn job_with_reply<T: Send + 'static>(&self, f: impl FnOnce(&mut Driver, Instant) -> T + Send + 'static) -> Result<T, CallError> {
+        let (tx, rx) = oneshot::channel();
+        let job: Job = Box::new(move |d, now| {
+            let _ = tx.send(f(d, now));
+        });
+        self.jobs.send(job).map_err(|_| CallError::Disposed)?;
+        rx.await.map_err(|_| CallError::Disposed)
+    }
+
+    /// Runs a core command that completes later, and waits for its outcome.
+    async fn ticket(&self, f: impl FnOnce(&mut PhoneCore, Instant) -> Result<Ticket, CallError> + Send + 'static) -> Result<Outcome, CallError> {
+        let (tx, rx) = oneshot::channel();
+        let job: Job = Box::new(move |d, now| match f(&mut d.core, now) {
+            Ok(ticket) => {
+                d.waiters.insert(ticket, tx);
+                d.forward_outputs();
+            }
+            Err(e) => {
+                let _ = tx.send(Err(e));
+                d.forward_outputs();
+            }
+        });
+        self.jobs.send(job).map_err(|_| CallError::Disposed)?;
+        rx.await.map_err(|_| CallError::Disposed)?
+    }
+}
+
+async fn connect_any(info: &SipInfo, tls: Arc<rustls::ClientConfig>) -> Result<SipSocket, CallError> {
+    match transport::connect(&info.outbound_proxy, tls.clone()).await {
+        Ok(s) => Ok(s),
+        Err(primary) if !info.outbound_proxy_backup.is_empty() => transport::connect(&info.outbound_proxy_backup, tls)
+            .await
+            .map_err(|backup| CallError::Protocol(format!("{primary}; backup: {backup}"))),
+        Err(e) => Err(CallError::Protocol(e.to_string())),
+    }
+}
+
+/// One call of a phone. Cheap to clone.
+#[derive(Clone)]
+pub struct CallSession {
+    id: CallId,
+    phone: WebPhone,
+    status: watch::Receiver<CallStatus>,
+}
+
+impl std::fmt::Debug for CallSession {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CallSession").field("id", &self.id).field("status", &*self.status.borrow()).finish()
+    }
+}
+
+/// A warm transfer in progress: the first call is on hold, `target` is the new call.
+#[derive(Debug, Clone)]
+pub struct WarmTransfer {
+    /// The call being transferred (on hold).
+    pub original: CallSession,
+    /// The consultation call to the transfer target.
+    pub target: CallSession,
+}
+
+impl WarmTransfer {
+    /// Connects the two far parties and ends both of our calls.
+    pub async fn complete(&self) -> Result<(), CallError> {
+        let (id, other) = (self.original.id, self.target.id);
+        self.original.phone.ticket(move |core, now| core.complete_warm_transfer(id, other, now)).await.map(drop)
+    }
+
+    /// Hangs up the consultation call and takes the first one off hold.
+    pub async fn cancel(&self) -> Result<(), CallError> {
+        let _ = self.target.hangup().await;
+        self.original.unhold().await
+    }
+}
+
+impl CallSession {
+    /// The call's id inside this phone.
+    pub fn id(&self) -> CallId {
+        self.id
+    }
+
+    /// The call's state now.
+    pub fn status(&self) -> CallStatus {
+        self.status.borrow().clone()
+    }
+
+    /// Call-ID, numbers, tags and RingCentral's sessionId/partyId/rcApiCallInfo/isConference.
+    pub async fn info(&self) -> Result<CallFacts, CallError> {
+        let id = self.id;
+        self.phone.job_with_reply(move |d, _| d.core.call_info(id)).await?.ok_or(CallError::NoSuchCall)
+    }
+
+    /// Waits until the call is answered (Ok) or ends first (Err with its status).
+    pub async fn wait_answered(&self, timeout: Duration) -> Result<(), CallError> {
+        let mut rx = self.status.clone();
+        let waited = tokio::time::timeout(timeout, rx.wait_for(|s| matches!(s.state, CallState::Answered | CallState::Disposed))).await;
+        let status = match waited {
+            Err(_) => return Err(CallError::Timeout("the call was not answered")),
+            Ok(Err(_)) => return Err(CallError::Ended),
+            Ok(Ok(s)) => s.clone(),
+        };
+        match (status.state, status.failed) {
+            (CallState::Answered, _) => Ok(()),
+            (_, Some((status, reason))) => Err(CallError::Rejected { status, reason }),
+            _ => Err(CallError::Ended),
+        }
+    }
+
+    /// Waits until the call is over.
+    pub async fn wait_disposed(&self, timeout: Duration) -> Result<(), CallError> {
+        let mut rx = self.status.clone();
+        let waited = tokio::time::timeout(timeout, rx.wait_for(|s| s.state == CallState::Disposed)).await;
+        match waited {
+            Err(_) => Err(CallError::Timeout("the call did not end")),
+            Ok(_) => Ok(()),
+        }
+    }
+
+    /// Answers a ringing inbound call with audio.
+    pub async fn answer(&self) -> Result<(), CallError> {
+        let id = self.id;
+        let phone = &self.phone;
+        let (offer, notes) = phone.job_with_reply(move |d, _| (d.offers.get(&id).cloned(), d.notes_tx.clone())).await?;
+        let offer = offer.ok_or(CallError::NoSuchCall)?;
+        let media = CallMedia::new(id, &phone.peer_config(), phone.shared.options.audio.clone(), phone.devices(), notes).await?;
+        let sdp = match &offer {
+            Some(offer) => media.answer(offer).await,
+            None => media.offer().await,
+        };
+        let sdp = match sdp {
+            Ok(sdp) => sdp,
+            Err(e) => {
+                media.close().await;
+                return Err(e);
+            }
+        };
+        let result = phone
+            .job_with_reply(move |d, now| {
+                let r = d.core.answer(id, &sdp, now);
+                if r.is_ok() {
+                    d.medias.insert(id, media.clone());
+                } else {
+                    tokio::spawn(async move { media.close().await });
+                }
+                d.forward_outputs();
+                r
+            })
+            .await?;
+        result
+    }
+
+    /// Declines a ringing call (the caller hears that the call was declined).
+    pub async fn decline(&self) -> Result<(), CallError> {
+        let id = self.id;
+        self.phone.ticket(move |core, now| core.decline(id, now)).await.map(drop)
+    }
+
+    /// Sends a ringing call to voicemail.
+    pub async fn to_voicemail(&self) -> Result<(), CallError> {
+        let id = self.id;
+        self.phone.ticket(move |core, now| core.to_voicemail(id, now)).await.map(drop)
+    }
+
+    /// Forwards a ringing call to `target`.
+    pub async fn forward(&self, target: &str) -> Result<(), CallError> {
+        let (id, target) = (self.id, target.to_owned());
+        self.phone.ticket(move |core, now| core.forward(id, &target, now)).await.map(drop)
+    }
+
+    /// Tells the caller to wait while the user types a reply.
+    pub async fn start_reply(&self) -> Result<(), CallError> {
+        let id = self.id;
+        self.phone.ticket(move |core, now| core.start_reply(id, now)).await.map(drop)
+    }
+
+    /// Replies with a text or preset; returns the caller's answer.
+    pub async fn reply(&self, reply: Reply) -> Result<CallerResponse, CallError> {
+        let id = self.id;
+        match self.phone.ticket(move |core, now| core.reply(id, &reply, now)).await? {
+            Outcome::CallerResponse(r) => Ok(r),
+            other => Err(CallError::Internal(format!("unexpected outcome {other:?}"))),
+        }
+    }
+
+    /// Cancels an outbound call that has not been answered.
+    pub async fn cancel(&self) -> Result<(), CallError> {
+        let id = self.id;
+        self.phone.job_with_reply(move |d, now| {
+            let r = d.core.cancel(id, now);
+            d.forward_outputs();
+            r
+        })
+        .await?
+    }
+
+    /// Hangs up (or cancels, or declines, depending on the state); returns when the call is gone.
+    pub async fn hangup(&self) -> Result<(), CallError> {
+        let id = self.id;
+        self.phone.ticket(move |core, now| core.hangup(id, now)).await.map(drop)
+    }
+
+    /// Puts the call on hold.
+    pub async fn hold(&self) -> Result<(), CallError> {
+        self.set_hold(true).await
+    }
+
+    /// Takes the call off hold.
+    pub async fn unhold(&self) -> Result<(), CallError> {
+        self.set_hold(false).await
+    }
+
+    async fn set_hold(&self, hold: bool) -> Result<(), CallError> {
+        let id = self.id;
+        self.phone.ticket(move |core, now| core.set_hold(id, hold, now)).await.map(drop)
+    }
+
+    /// Stops sending the microphone (local only, no signalling).
+    pub async fn mute(&self) -> Result<(), CallError> {
+        self.set_muted(true).await
+    }
+
+    /// Resumes sending the microphone.
+    pub async fn unmute(&self) -> Result<(), CallError> {
+        self.set_muted(false).await
+    }
+
+    async fn set_muted(&self, muted: bool) -> Result<(), CallError> {
+        let id = self.id;
+        self.phone
+            .job_with_reply(move |d, _| {
+                let media = d.medias.get(&id).ok_or(CallError::NoSuchCall)?;
+                media.set_muted(muted);
+                d.update_status(id, |s| s.muted = muted);
+                Ok(())
+            })
+            .await?
+    }
+
+    /// Blind transfer to `target`; returns when the server has taken the call over.
+    pub async fn transfer(&self, target: &str) -> Result<(), CallError> {
+        let (id, target) = (self.id, target.to_owned());
+        self.phone.ticket(move |core, now| core.transfer(id, &target, now)).await.map(drop)
+    }
+
+    /// Holds this call and calls `target`; complete or cancel the returned transfer.
+    pub async fn warm_transfer(&self, target: &str, caller_id: Option<String>) -> Result<WarmTransfer, CallError> {
+        self.hold().await?;
+        let dial = Dial { callee: target.to_owned(), caller_id, headers: Vec::new() };
+        let new_call = self.phone.call(dial).await?;
+        Ok(WarmTransfer { original: self.clone(), target: new_call })
+    }
+
+    /// Starts recording the call.
+    pub async fn start_recording(&self) -> Result<CommandResult, CallError> {
+        self.control(Command::StartRecording).await
+    }
+
+    /// Stops recording the call.
+    pub async fn stop_recording(&self) -> Result<CommandResult, CallError> {
+        self.control(Command::StopRecording).await
+    }
+
+    /// Moves the call to another of the user's numbers.
+    pub async fn flip(&self, target: &str) -> Result<CommandResult, CallError> {
+        self.control(Command::Flip { target: target.to_owned() }).await
+    }
+
+    /// Parks the call; on success hangs up (the park orbit is in the result).
+    pub async fn park(&self) -> Result<CommandResult, CallError> {
+        let result = self.control(Command::Park).await?;
+        if result.succeeded() {
+            let _ = self.hangup().await;
+        }
+        Ok(result)
+    }
+
+    async fn control(&self, command: Command) -> Result<CommandResult, CallError> {
+        let id = self.id;
+        match self.phone.ticket(move |core, now| core.control(id, &command, now)).await? {
+            Outcome::Control(r) => Ok(r),
+            other => Err(CallError::Internal(format!("unexpected outcome {other:?}"))),
+        }
+    }
+
+    /// Switches this call's microphone.
+    pub async fn change_input_device(&self, device: Option<&str>) -> Result<(), CallError> {
+        let media = self.media().await?;
+        media.change_input(device)
+    }
+
+    /// Switches this call's speaker.
+    pub async fn change_output_device(&self, device: Option<&str>) -> Result<(), CallError> {
+        let media = self.media().await?;
+        media.change_output(device)
+    }
+
+    async fn media(&self) -> Result<Arc<CallMedia>, CallError> {
+        let id = self.id;
+        self.phone.job_with_reply(move |d, _| d.medias.get(&id).cloned()).await?.ok_or(CallError::NoSuchCall)
+    }
+}
+
+/// The task that owns one phone's connection, core and media.
+struct Driver {
+    core: PhoneCore,
+    phone: WebPhone,
+    waiters: HashMap<Ticket, oneshot::Sender<Result<Outcome, CallError>>>,
+    statuses: HashMap<CallId, watch::Sender<CallStatus>>,
+    medias: HashMap<CallId, Arc<CallMedia>>,
+    /// Inbound calls' offers, for `answer`.
+    offers: HashMap<CallId, Option<String>>,
+    notes_tx: mpsc::UnboundedSender<(CallId, MediaNote)>,
+    notes_rx: Option<mpsc::UnboundedReceiver<(CallId, MediaNote)>>,
+    outgoing: Vec<String>,
+    closing: bool,
+}
+
+impl Driver {
+    fn new(core: PhoneCore, phone: WebPhone) -> Driver {
+        let (notes_tx, notes_rx) = mpsc::unbounded_channel();
+        Driver {
+            core,
+            phone,
+            waiters: HashMap::new(),
+            statuses: HashMap::new(),
+            medias: HashMap::new(),
+            offers: HashMap::new(),
+            notes_tx,
+            notes_rx: Some(notes_rx),
+            outgoing: Vec::new(),
+            closing: false,
+        }
+    }
+
+    async fn run(mut self, mut socket: SipSocket, mut jobs: mpsc::UnboundedReceiver<Job>) {
+        let mut notes = self.notes_rx.take().expect("taken once");
+        loop {
+            let wake = self.core.poll_timeout().map(tokio::time::Instant::from_std);
+            let sleep = async {
+                match wake {
+                    Some(at) => tokio::time::sleep_until(at).await,
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                frame = socket.next() => match frame {
+                    Some(Ok(WsMessage::Text(text))) => self.on_frame(text.as_bytes()),
+                    Some(Ok(WsMessage::Binary(bytes))) => self.on_frame(&bytes),
+                    Some(Ok(_)) => {}
+                    Some(Err(e)) => { self.on_disconnect(e.to_string()); break; }
+                    None => { self.on_disconnect("the server closed the connection".into()); break; }
+                },
+                job = jobs.recv() => match job {
+                    Some(job) => job(&mut self, Instant::now()),
+                    None => break,
+                },
+                note = notes.recv() => if let Some((id, note)) = note { self.on_media_note(id, note) },
+                _ = sleep => {
+                    self.core.handle_timeout(Instant::now());
+                    self.forward_outputs();
+                }
+            }
+            for text in std::mem::take(&mut self.outgoing) {
+                if self.phone.shared.options.debug {
+                    crate::debug::print_sent(&text);
+                }
+                if let Err(e) = socket.send(WsMessage::text(text)).await {
+                    self.on_disconnect(e.to_string());
+                    return;
+                }
+            }
+            if self.closing {
+                let _ = socket.close(None).await;
+                return;
+            }
+        }
+    }
+
+    fn on_frame(&mut self, bytes: &[u8]) {
+        if self.phone.shared.options.debug {
+            crate::debug::print_received(bytes);
+        }
+        self.core.handle_frame(bytes, Instant::now());
+        self.forward_outputs();
+    }
+
+    fn on_disconnect(&mut self, why: String) {
+        self.core.handle_disconnect(Instant::now());
+        self.forward_outputs();
+        let _ = self.phone.events.send(PhoneEvent::Disconnected(why));
+    }
+
+    /// Acts on and forwards everything the core has to say.
+    fn forward_outputs(&mut self) {
+        while let Some(output) = self.core.poll_output() {
+            match output {
+                Output::Send(text) => self.outgoing.push(text),
+                Output::CloseConnection(_) => self.closing = true,
+                Output::Event(event) => self.on_event(event),
+            }
+        }
+    }
+
+    fn on_event(&mut self, event: Event) {
+        let public = match event {
+            Event::Done(ticket, result) => {
+                if let Some(tx) = self.waiters.remove(&ticket) {
+                    let _ = tx.send(result);
+                }
+                return;
+            }
+            Event::Message(text) => PhoneEvent::Message(text),
+            Event::Registered { expires } => PhoneEvent::Registered { expires },
+            Event::Unregistered => PhoneEvent::Unregistered,
+            Event::RegistrationFailed(e) => PhoneEvent::RegistrationFailed(e),
+            Event::InboundCall(info) => {
+                let session = self.adopt_call(info.id, None, false);
+                self.offers.insert(info.id, info.offer.clone());
+                self.maybe_auto_answer(&session, &info);
+                PhoneEvent::InboundCall(session, info)
+            }
+            Event::OutboundCall(_) => return,
+            Event::Call(id, e) => {
+                self.on_call_event(id, &e);
+                PhoneEvent::Call(id, e)
+            }
+            Event::RcMessage(m) => PhoneEvent::RcMessage(m),
+        };
+        let _ = self.phone.events.send(public);
+    }
+
+    fn on_call_event(&mut self, id: CallId, event: &CallEvent) {
+        let media = self.medias.get(&id).cloned();
+        match event {
+            CallEvent::Ringing => self.update_status(id, |s| s.state = CallState::Ringing),
+            CallEvent::Answered { remote_sdp } => {
+                if let (Some(media), Some(sdp)) = (media, remote_sdp.clone()) {
+                    let notes = self.notes_tx.clone();
+                    tokio::spawn(async move {
+                        if let Err(e) = media.set_answer(&sdp).await {
+                            let _ = notes.send((id, MediaNote::Disconnected(e.to_string())));
+                        }
+                    });
+                }
+                self.update_status(id, |s| s.state = CallState::Answered);
+            }
+            CallEvent::RemoteAnswer(sdp) => {
+                if let Some(media) = media {
+                    let sdp = sdp.clone();
+                    tokio::spawn(async move { media.set_answer(&sdp).await });
+                }
+            }
+            CallEvent::Reoffer(offer) => self.answer_reoffer(id, media, offer.clone()),
+            CallEvent::Held(held) => {
+                if let Some(m) = &media {
+                    m.set_held(*held);
+                }
+                self.update_status(id, |s| s.held = *held);
+            }
+            CallEvent::Failed { status, reason } => {
+                let failed = Some((*status, reason.clone()));
+                self.update_status(id, |s| s.failed = failed);
+            }
+            CallEvent::Disposed(_) => {
+                self.update_status(id, |s| s.state = CallState::Disposed);
+                self.statuses.remove(&id);
+                self.offers.remove(&id);
+                if let Some(media) = self.medias.remove(&id) {
+                    tokio::spawn(async move { media.close().await });
+                }
+            }
+        }
+    }
+
+    /// Answers the server's re-INVITE from the call's media, in a task (media work takes time).
+    fn answer_reoffer(&mut self, id: CallId, media: Option<Arc<CallMedia>>, offer: Option<String>) {
+        let jobs = self.phone.jobs.clone();
+        tokio::spawn(async move {
+            let sdp = match (&media, &offer) {
+                (Some(m), Some(offer)) => m.answer(offer).await.map_err(|_| 488),
+                (Some(m), None) => m.offer().await.map_err(|_| 500),
+                (None, _) => Err(488),
+            };
+            let job: Job = Box::new(move |d, now| {
+                let _ = d.core.answer_reoffer(id, sdp.as_deref().map_err(|s| *s), now);
+                d.forward_outputs();
+            });
+            let _ = jobs.send(job);
+        });
+    }
+
+    fn on_media_note(&mut self, id: CallId, note: MediaNote) {
+        let event = match note {
+            MediaNote::Connected => PhoneEvent::MediaConnected(id),
+            MediaNote::Disconnected(why) => PhoneEvent::MediaFailed(id, why),
+            MediaNote::Dtmf(d) => PhoneEvent::DtmfReceived(id, d),
+        };
+        let _ = self.phone.events.send(event);
+    }
+
+    /// Starts tracking a call and returns its session handle.
+    fn adopt_call(&mut self, id: CallId, media: Option<Arc<CallMedia>>, outbound: bool) -> CallSession {
+        let state = self.core.call_state(id).unwrap_or(CallState::Init);
+        let (tx, rx) = watch::channel(CallStatus { state, failed: None, held: false, muted: false });
+        self.statuses.insert(id, tx);
+        if let Some(m) = media {
+            self.medias.insert(id, m);
+        }
+        let session = CallSession { id, phone: self.phone.clone(), status: rx };
+        if outbound {
+            let _ = self.phone.events.send(PhoneEvent::OutboundCall(session.clone()));
+        }
+        session
+    }
+
+    fn update_status(&mut self, id: CallId, f: impl FnOnce(&mut CallStatus)) {
+        if let Some(tx) = self.statuses.get(&id) {
+            tx.send_modify(f);
+        }
+    }
+
+    fn sessions(&self) -> Vec<CallSession> {
+        self.statuses.iter().map(|(id, tx)| CallSession { id: *id, phone: self.phone.clone(), status: tx.subscribe() }).collect()
+    }
+
+    fn maybe_auto_answer(&self, session: &CallSession, info: &InboundInfo) {
+        let Some(delay) = info.auto_answer_after_ms.filter(|_| self.phone.shared.options.auto_answer) else { return };
+        let session = session.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(delay)).await;
+            let _ = session.answer().await;
+        });
+    }
+}

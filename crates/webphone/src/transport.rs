@@ -1,0 +1,95 @@
+//! The secure WebSocket to the SIP proxy (subprotocol `sip`), with certificate checks always on.
+
+use rustls::pki_types::{CertificateDer, ServerName};
+use std::sync::Arc;
+use tokio::net::TcpStream;
+use tokio_rustls::client::TlsStream;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::WebSocketStream;
+
+/// An open SIP WebSocket.
+pub type SipSocket = WebSocketStream<TlsStream<TcpStream>>;
+
+/// Why the connection could not be made.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TransportError {
+    /// The proxy address is not `host:port`.
+    #[error("bad proxy address \"{0}\"")]
+    BadAddress(String),
+    /// TCP connect failed.
+    #[error("cannot reach {addr}: {reason}")]
+    Connect {
+        /// The proxy.
+        addr: String,
+        /// What the system said.
+        reason: String,
+    },
+    /// The TLS handshake failed (for example an untrusted certificate).
+    #[error("TLS with {addr} failed: {reason}")]
+    Tls {
+        /// The proxy.
+        addr: String,
+        /// What rustls said.
+        reason: String,
+    },
+    /// The WebSocket handshake failed or the server did not accept subprotocol `sip`.
+    #[error("WebSocket with {addr} failed: {reason}")]
+    WebSocket {
+        /// The proxy.
+        addr: String,
+        /// What went wrong.
+        reason: String,
+    },
+    /// The extra CA certificate could not be read.
+    #[error("extra CA certificate: {0}")]
+    Ca(String),
+}
+
+/// The TLS client settings: the system's trusted roots plus `extra_ca_pem` (for a private
+/// server such as rc-sim). Verification is never turned off.
+pub fn tls_config(extra_ca_pem: Option<&str>) -> Result<Arc<rustls::ClientConfig>, TransportError> {
+    let mut roots = rustls::RootCertStore::empty();
+    let native = rustls_native_certs::load_native_certs();
+    roots.add_parsable_certificates(native.certs);
+    if let Some(pem) = extra_ca_pem {
+        use rustls::pki_types::pem::PemObject;
+        let mut added = 0;
+        for cert in CertificateDer::pem_slice_iter(pem.as_bytes()) {
+            let cert = cert.map_err(|e| TransportError::Ca(e.to_string()))?;
+            roots.add(cert).map_err(|e| TransportError::Ca(e.to_string()))?;
+            added += 1;
+        }
+        if added == 0 {
+            return Err(TransportError::Ca("no certificate in the PEM text".into()));
+        }
+    }
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| TransportError::Ca(e.to_string()))?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    Ok(Arc::new(config))
+}
+
+/// Opens `wss://{proxy}` with subprotocol `sip`.
+pub async fn connect(proxy: &str, tls: Arc<rustls::ClientConfig>) -> Result<SipSocket, TransportError> {
+    let (host, _) = proxy.rsplit_once(':').ok_or_else(|| TransportError::BadAddress(proxy.to_owned()))?;
+    let host = host.trim_start_matches('[').trim_end_matches(']').to_owned();
+    let name = ServerName::try_from(host).map_err(|_| TransportError::BadAddress(proxy.to_owned()))?;
+    let tcp = TcpStream::connect(proxy).await.map_err(|e| TransportError::Connect { addr: proxy.to_owned(), reason: e.to_string() })?;
+    let _ = tcp.set_nodelay(true);
+    let tls = tokio_rustls::TlsConnector::from(tls)
+        .connect(name, tcp)
+        .await
+        .map_err(|e| TransportError::Tls { addr: proxy.to_owned(), reason: e.to_string() })?;
+    let ws_err = |reason: String| TransportError::WebSocket { addr: proxy.to_owned(), reason };
+    let mut request = format!("wss://{proxy}").into_client_request().map_err(|e| ws_err(e.to_string()))?;
+    request.headers_mut().insert("Sec-WebSocket-Protocol", "sip".parse().expect("static header value"));
+    let (ws, response) = tokio_tungstenite::client_async(request, tls).await.map_err(|e| ws_err(e.to_string()))?;
+    let accepted = response.headers().get("Sec-WebSocket-Protocol").and_then(|v| v.to_str().ok()).is_some_and(|p| p.eq_ignore_ascii_case("sip"));
+    if !accepted {
+        return Err(ws_err("the server did not accept subprotocol \"sip\"".into()));
+    }
+    Ok(ws)
+}

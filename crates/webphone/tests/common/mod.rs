@@ -1,0 +1,108 @@
+//! Shared set-up for the engine's end-to-end tests: rc-sim in-process on 127.0.0.1, phones
+//! with test audio, and waits on events with timeouts.
+#![allow(dead_code)]
+
+use media::tone::{dominant_frequency, rms};
+use rc_sim::Handle;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{broadcast, mpsc};
+use webphone::audio::test::{Input, Output, TestAudio};
+use webphone::{Options, PhoneEvent, WebPhone};
+
+/// How long a test waits for any one thing.
+pub const WAIT: Duration = Duration::from_secs(10);
+
+/// Demo extension numbers.
+pub const EXT_101: &str = "16505550101";
+pub const EXT_102: &str = "16505550102";
+
+/// rc-sim with the demo accounts.
+pub async fn server() -> Handle {
+    rc_sim::start(rc_sim::ServerOptions::loopback(rc_sim::Config::demo())).await.expect("rc-sim starts")
+}
+
+/// A phone registered as `number`, whose microphone plays `input`.
+pub struct TestPhone {
+    pub phone: WebPhone,
+    pub events: broadcast::Receiver<PhoneEvent>,
+    pub heard: mpsc::UnboundedReceiver<Vec<i16>>,
+    pub audio: Arc<TestAudio>,
+}
+
+/// Options for a test phone on loopback trusting rc-sim's CA.
+pub fn options(handle: &Handle, audio: Arc<TestAudio>) -> Options {
+    let mut opts = Options::new(audio);
+    opts.extra_ca_pem = Some(handle.ca_pem.clone());
+    opts.media.bind = vec!["127.0.0.1:0".into()];
+    opts.debug = std::env::var_os("WEBPHONE_DEBUG").is_some();
+    opts
+}
+
+/// Starts a phone for extension `number`.
+pub async fn phone(handle: &Handle, number: &str, input: Input) -> TestPhone {
+    let (audio, heard) = TestAudio::new(input, Output::Channel);
+    let info = handle.sip_info(number).expect("demo extension");
+    let phone = WebPhone::start(info, options(handle, audio.clone())).await.expect("phone starts and registers");
+    let events = phone.events();
+    TestPhone { phone, events, heard, audio }
+}
+
+/// Waits for the first event `pick` accepts.
+pub async fn wait_event<T>(events: &mut broadcast::Receiver<PhoneEvent>, what: &str, mut pick: impl FnMut(&PhoneEvent) -> Option<T>) -> T {
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let event = tokio::time::timeout_at(deadline, events.recv()).await.unwrap_or_else(|_| panic!("timed out waiting for {what}"));
+        match event {
+            Ok(e) => {
+                if let Some(t) = pick(&e) {
+                    return t;
+                }
+            }
+            Err(broadcast::error::RecvError::Lagged(_)) => continue,
+            Err(e) => panic!("event stream ended waiting for {what}: {e}"),
+        }
+    }
+}
+
+/// Drops what was heard so far.
+pub fn flush(heard: &mut mpsc::UnboundedReceiver<Vec<i16>>) {
+    while heard.try_recv().is_ok() {}
+}
+
+/// Listens until 0.5 s of sound has `freq` (±10 Hz) as its dominant frequency, or fails.
+pub async fn expect_tone(heard: &mut mpsc::UnboundedReceiver<Vec<i16>>, freq: u32) {
+    let deadline = tokio::time::Instant::now() + WAIT;
+    let mut window: Vec<i16> = Vec::new();
+    let mut last = (0, 0.0);
+    loop {
+        let frame = tokio::time::timeout_at(deadline, heard.recv())
+            .await
+            .unwrap_or_else(|_| panic!("no {freq} Hz tone heard within {WAIT:?}; last window: {last:?}"))
+            .expect("audio channel open");
+        window.extend_from_slice(&frame);
+        if window.len() >= 24_000 {
+            let (f, share) = dominant_frequency(&window, 48_000, 100, 4000, 10);
+            last = (f, rms(&window));
+            if f.abs_diff(freq) <= 10 && share > 0.5 && last.1 > 300.0 {
+                return;
+            }
+            window.clear();
+        }
+    }
+}
+
+/// Listens for `secs` seconds and returns the loudness of what was heard.
+pub async fn loudness_for(heard: &mut mpsc::UnboundedReceiver<Vec<i16>>, secs: f64) -> f64 {
+    let end = tokio::time::Instant::now() + Duration::from_secs_f64(secs);
+    let mut all = Vec::new();
+    while let Ok(Some(frame)) = tokio::time::timeout_at(end, heard.recv()).await {
+        all.extend_from_slice(&frame);
+    }
+    rms(&all)
+}
+
+/// True when rc-sim's log has a received message whose first line starts with `start`.
+pub async fn server_received(handle: &Handle, start: &str) -> bool {
+    handle.log().await.iter().any(|e| e.direction == rc_sim::core::Direction::In && e.text.starts_with(start))
+}
