@@ -5,7 +5,8 @@
 //! * [`peer::AudioPeer`]: one WebRTC peer connection (the `webrtc` crate) with one Opus track,
 //!   non-trickle offers and answers, decoded audio and DTMF digits as events.
 //! * [`codec`]: Opus 48 kHz mono, 20 ms, in-band FEC, concealment of lost packets.
-//! * [`dtmf`]: RFC 4733 telephone-event payloads.
+//! * [`dtmf`]: RFC 4733 telephone-event payloads; [`rtp_out`]: the outgoing RTP stream
+//!   (Opus frames and DTMF events on one clock), sans-IO.
 //! * [`tone`]: sine generators, Goertzel detection and levels, used by bots and tests.
 //! * [`wav`]: 16-bit mono WAV files for recordings.
 //! * [`probe`]: play a tone through a peer, collect what it hears (bots and tests).
@@ -14,6 +15,7 @@ pub mod codec;
 pub mod dtmf;
 pub mod peer;
 pub mod probe;
+pub mod rtp_out;
 pub mod tone;
 pub mod wav;
 

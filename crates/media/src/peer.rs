@@ -4,14 +4,14 @@
 use crate::codec::{Decoder, FRAME};
 use crate::dtmf::{digit_of, DtmfPayload};
 use bytes::Bytes;
-use rtc::media::Sample;
 use rtc::media_stream::MediaStreamTrack;
 use rtc::peer_connection::configuration::media_engine::{MIME_TYPE_OPUS, MIME_TYPE_PCMA, MIME_TYPE_PCMU, MIME_TYPE_TELEPHONE_EVENT};
 use rtc::rtp_transceiver::rtp_sender::{RTCRtpCodec, RTCRtpCodecParameters, RTCRtpCodingParameters, RTCRtpEncodingParameters, RtpCodecKind};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use tokio::sync::mpsc;
-use webrtc::media_stream::track_local::static_sample::TrackLocalStaticSample;
+use crate::rtp_out::{InvalidDigit, RtpFrame, RtpOut};
+use webrtc::media_stream::track_local::static_rtp::TrackLocalStaticRTP;
 use webrtc::media_stream::track_local::TrackLocal;
 use webrtc::media_stream::track_remote::{TrackRemote, TrackRemoteEvent};
 use webrtc::peer_connection::{
@@ -72,7 +72,8 @@ pub enum MediaEvent {
 #[derive(Debug, Default, Clone, Copy)]
 struct Negotiated {
     opus: Option<u8>,
-    telephone_event: Option<u8>,
+    /// Telephone-event payload type and its clock rate.
+    telephone_event: Option<(u8, u32)>,
 }
 
 struct Handler {
@@ -113,7 +114,7 @@ async fn receive(track: Arc<dyn TrackRemote>, events: mpsc::UnboundedSender<Medi
         let TrackRemoteEvent::OnRtpPacket(packet) = event else { continue };
         let pts = *negotiated.lock().unwrap();
         let pt = packet.header.payload_type;
-        if Some(pt) == pts.telephone_event {
+        if Some(pt) == pts.telephone_event.map(|t| t.0) {
             let Some(p) = DtmfPayload::decode(&packet.payload) else { continue };
             if p.end && last_dtmf_ts != Some(packet.header.timestamp) {
                 last_dtmf_ts = Some(packet.header.timestamp);
@@ -134,8 +135,9 @@ async fn receive(track: Arc<dyn TrackRemote>, events: mpsc::UnboundedSender<Medi
 /// One audio peer connection.
 pub struct AudioPeer {
     pc: Arc<dyn PeerConnection>,
-    track: Arc<TrackLocalStaticSample>,
+    track: Arc<TrackLocalStaticRTP>,
     ssrc: u32,
+    out: Mutex<RtpOut>,
     gathered: tokio::sync::Mutex<mpsc::UnboundedReceiver<()>>,
     negotiated: Arc<Mutex<Negotiated>>,
 }
@@ -172,7 +174,7 @@ fn media_engine() -> Result<MediaEngine, MediaError> {
     Ok(m)
 }
 
-fn opus_track(ssrc: u32) -> Result<TrackLocalStaticSample, MediaError> {
+fn opus_track(ssrc: u32) -> TrackLocalStaticRTP {
     let encoding = RTCRtpEncodingParameters {
         rtp_coding_parameters: RTCRtpCodingParameters { ssrc: Some(ssrc), ..Default::default() },
         codec: RTCRtpCodec {
@@ -185,7 +187,7 @@ fn opus_track(ssrc: u32) -> Result<TrackLocalStaticSample, MediaError> {
         ..Default::default()
     };
     let track = MediaStreamTrack::new("audio".into(), "audio0".into(), "audio".into(), RtpCodecKind::Audio, vec![encoding]);
-    TrackLocalStaticSample::new(Instant::now(), track).map_err(rtc_err)
+    TrackLocalStaticRTP::new(track)
 }
 
 impl AudioPeer {
@@ -214,13 +216,14 @@ impl AudioPeer {
             .map_err(rtc_err)?;
         let pc: Arc<dyn PeerConnection> = Arc::new(pc);
         let ssrc = rand_ssrc();
-        let track = Arc::new(opus_track(ssrc)?);
+        let track = Arc::new(opus_track(ssrc));
         pc.add_track(Arc::clone(&track) as Arc<dyn TrackLocal>).await.map_err(rtc_err)?;
         // A track alone offers only its own codec; we also want G.711 and telephone-events.
         for transceiver in pc.get_transceivers().await {
             transceiver.set_codec_preferences(audio_codecs()).await.map_err(rtc_err)?;
         }
-        Ok((AudioPeer { pc, track, ssrc, gathered: tokio::sync::Mutex::new(gathered), negotiated }, events))
+        let out = Mutex::new(RtpOut::new(ssrc as u16, ssrc.rotate_left(16)));
+        Ok((AudioPeer { pc, track, ssrc, out, gathered: tokio::sync::Mutex::new(gathered), negotiated }, events))
     }
 
     /// A complete offer (all candidates gathered).
@@ -258,14 +261,39 @@ impl AudioPeer {
     fn learn_payload_types(&self, sdp: &str) {
         let mut n = self.negotiated.lock().unwrap();
         n.opus = rtpmap_pt(sdp, "opus/48000");
-        n.telephone_event = rtpmap_pt(sdp, "telephone-event/48000").or_else(|| rtpmap_pt(sdp, "telephone-event/8000"));
+        n.telephone_event = rtpmap_pt(sdp, "telephone-event/48000")
+            .map(|pt| (pt, 48_000))
+            .or_else(|| rtpmap_pt(sdp, "telephone-event/8000").map(|pt| (pt, 8000)));
     }
 
-    /// Sends one encoded 20 ms Opus packet.
+    /// Sends one encoded 20 ms Opus packet; call it every 20 ms. While DTMF digits are queued
+    /// their event packets go out in its place.
     pub async fn send_opus(&self, packet: Vec<u8>) -> Result<(), MediaError> {
-        let pt = self.negotiated.lock().unwrap().opus.unwrap_or(111);
-        let sample = Sample { data: Bytes::from(packet), duration: Duration::from_millis(20), ..Sample::new(Instant::now()) };
-        self.track.sample_writer(self.ssrc, pt).write_sample(&sample).await.map_err(rtc_err)
+        let n = *self.negotiated.lock().unwrap();
+        let frames = self.out.lock().unwrap().tick(packet, n.opus.unwrap_or(111), n.telephone_event);
+        for frame in frames {
+            self.track.write_rtp(self.packet(frame)).await.map_err(rtc_err)?;
+        }
+        Ok(())
+    }
+
+    /// Queues DTMF digits (`0-9 * # A-D`) as RFC 4733 events: `duration_ms` each, `gap_ms`
+    /// between them. They go out on the next calls of [`send_opus`](Self::send_opus).
+    pub fn send_dtmf(&self, digits: &str, duration_ms: u32, gap_ms: u32) -> Result<(), InvalidDigit> {
+        self.out.lock().unwrap().queue_dtmf(digits, duration_ms, gap_ms)
+    }
+
+    fn packet(&self, f: RtpFrame) -> rtc::rtp::Packet {
+        let header = rtc::rtp::header::Header {
+            version: 2,
+            marker: f.marker,
+            payload_type: f.payload_type,
+            sequence_number: f.sequence,
+            timestamp: f.timestamp,
+            ssrc: self.ssrc,
+            ..Default::default()
+        };
+        rtc::rtp::Packet { header, payload: Bytes::from(f.payload) }
     }
 
     /// Closes the connection.

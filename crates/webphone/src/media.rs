@@ -89,6 +89,11 @@ impl CallMedia {
         self.held.store(held, Ordering::Relaxed);
     }
 
+    /// Queues RFC 4733 DTMF digits.
+    pub fn send_dtmf(&self, digits: &str, duration_ms: u32, gap_ms: u32) -> Result<(), CallError> {
+        self.peer.send_dtmf(digits, duration_ms, gap_ms).map_err(|e| CallError::InvalidNumber(e.to_string()))
+    }
+
     /// Switches the microphone to `device` without interrupting the call.
     pub fn change_input(&self, device: Option<&str>) -> Result<(), CallError> {
         let source = self.audio.open_input(device).map_err(media_err)?;

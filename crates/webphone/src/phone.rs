@@ -454,6 +454,13 @@ impl CallSession {
             .await?
     }
 
+    /// Sends DTMF digits (`0-9 * # A-D`) as RFC 4733 events in the call's RTP stream;
+    /// `None` uses the seed SDK's defaults (100 ms tones, 70 ms gaps). Returns once queued.
+    pub async fn send_dtmf(&self, digits: &str, duration_ms: Option<u32>, gap_ms: Option<u32>) -> Result<(), CallError> {
+        let media = self.media().await?;
+        media.send_dtmf(digits, duration_ms.unwrap_or(100), gap_ms.unwrap_or(70))
+    }
+
     /// Blind transfer to `target`; returns when the server has taken the call over.
     pub async fn transfer(&self, target: &str) -> Result<(), CallError> {
         let (id, target) = (self.id, target.to_owned());

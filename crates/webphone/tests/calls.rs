@@ -31,3 +31,117 @@ async fn echo_bot_returns_our_tone_and_hangup_ends_the_call() {
     .await;
     assert_eq!(disposed, webphone::DisposeReason::Local);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tone_bot_is_heard_and_ivr_bot_gets_our_digits() {
+    let sim = server().await;
+    let mut a = phone(&sim, EXT_101, Input::Silence).await;
+    let tone = a.phone.call(dial("601")).await.unwrap();
+    tone.wait_answered(WAIT).await.unwrap();
+    expect_tone(&mut a.heard, 440).await;
+    tone.hangup().await.unwrap();
+
+    let ivr = a.phone.call(dial("602")).await.unwrap();
+    ivr.wait_answered(WAIT).await.unwrap();
+    media_up(&mut a, ivr.id()).await;
+    ivr.send_dtmf("159#", None, None).await.unwrap();
+    assert!(ivr.send_dtmf("12x", None, None).await.is_err(), "an invalid digit is refused");
+    let digits = eventually("the ivr bot to report 4 digits", || async {
+        let d: String = sim
+            .bot_reports()
+            .await
+            .iter()
+            .filter_map(|r| match r.event {
+                rc_sim::core::BotEvent::Digit { digit } => Some(digit),
+                _ => None,
+            })
+            .collect();
+        (d.len() >= 4).then_some(d)
+    })
+    .await;
+    assert_eq!(digits, "159#");
+    ivr.hangup().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_phones_talk_hold_mute_and_hang_up() {
+    let sim = server().await;
+    let mut a = phone(&sim, EXT_101, Input::Tone(1000.0)).await;
+    let mut b = phone(&sim, EXT_102, Input::Tone(700.0)).await;
+
+    let out = a.phone.call(Dial { callee: "102".into(), caller_id: Some("+16505550101".into()), headers: vec![("X-Test".into(), "yes".into())] }).await.unwrap();
+    let (inc, info) = inbound_call(&mut b).await;
+    assert!(info.remote_number.ends_with(EXT_101), "{}", info.remote_number);
+    assert!(info.rc_message.as_ref().is_some_and(|m| m.cmd() == Some(6)), "P-rc with Cmd 6");
+    let invite = received_text(&sim, "INVITE sip:102@").await.expect("rc-sim got our INVITE");
+    assert!(invite.contains("P-Asserted-Identity: sip:+16505550101@") && invite.contains("X-Test: yes"), "{invite}");
+    wait_event(&mut a.events, "ringing", |e| matches!(e, PhoneEvent::Call(id, CallEvent::Ringing) if *id == out.id()).then_some(())).await;
+    assert!(server_received(&sim, "MESSAGE sip:").await, "ClientReceiveConfirm (Cmd 17) sent");
+
+    inc.answer().await.unwrap();
+    out.wait_answered(WAIT).await.unwrap();
+    let facts = inc.info().await.unwrap();
+    assert!(facts.session_id.as_deref().is_some_and(|s| s.starts_with("s-")) && facts.party_id.is_some(), "{facts:?}");
+    expect_tone(&mut a.heard, 700).await;
+    expect_tone(&mut b.heard, 1000).await;
+
+    out.hold().await.unwrap();
+    assert!(out.status().held);
+    assert!(received_text(&sim, "INVITE sip:").await.is_some());
+    let reinvite = sim.log().await.into_iter().filter(|e| e.direction == rc_sim::core::Direction::In && e.text.starts_with("INVITE ")).last().expect("hold re-INVITE");
+    assert!(reinvite.text.contains("a=sendonly"), "{}", reinvite.text);
+    expect_silence(&mut b.heard).await;
+    out.unhold().await.unwrap();
+    expect_tone(&mut b.heard, 1000).await;
+
+    inc.mute().await.unwrap();
+    expect_silence(&mut a.heard).await;
+    inc.unmute().await.unwrap();
+    expect_tone(&mut a.heard, 700).await;
+
+    inc.hangup().await.unwrap();
+    assert_eq!(disposed(&mut a, out.id()).await, webphone::DisposeReason::RemoteHangup);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancel_before_answer_and_unregister() {
+    let sim = server().await;
+    let mut a = phone(&sim, EXT_101, Input::Silence).await;
+    let mut b = phone(&sim, EXT_102, Input::Silence).await;
+    let out = a.phone.call(dial("102")).await.unwrap();
+    let (inc, _) = inbound_call(&mut b).await;
+    out.cancel().await.unwrap();
+    assert_eq!(disposed(&mut b, inc.id()).await, webphone::DisposeReason::Cancelled);
+    assert_eq!(disposed(&mut a, out.id()).await, webphone::DisposeReason::Local);
+    assert!(server_received(&sim, "CANCEL ").await);
+
+    b.phone.unregister().await.unwrap();
+    let bindings = sim.registrations().await;
+    assert!(bindings.iter().all(|r| !format!("{r:?}").contains("800000000102")), "{bindings:?}");
+    let refused = a.phone.call(dial("102")).await.unwrap();
+    assert!(refused.wait_answered(WAIT).await.is_err(), "nobody to ring after unregister");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wrong_password_fails_registration_clearly() {
+    let sim = server().await;
+    let (audio, _) = webphone::audio::test::TestAudio::new(Input::Silence, webphone::audio::test::Output::Discard);
+    let mut info = sim.sip_info(EXT_101).unwrap();
+    info.password = "not-the-password".into();
+    let err = webphone::WebPhone::start(info, options(&sim, audio)).await.unwrap_err();
+    assert!(matches!(err, webphone::CallError::Register(webphone::RegisterError::WrongPassword(_))), "{err:?}");
+    let registers = sim.log().await.iter().filter(|e| e.direction == rc_sim::core::Direction::In && e.text.starts_with("REGISTER")).count();
+    assert_eq!(registers, 2, "one challenge, one answer, no retry storm");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bot_calls_in_and_is_auto_answered() {
+    let sim = server().await;
+    let mut a = phone(&sim, EXT_101, Input::Silence).await;
+    sim.call_extension_auto(rc_sim::core::BotKind::Tone, EXT_101, Some(300)).await.unwrap();
+    let (inc, info) = inbound_call(&mut a).await;
+    assert_eq!(info.auto_answer_after_ms, Some(300));
+    inc.wait_answered(WAIT).await.unwrap();
+    expect_tone(&mut a.heard, 440).await;
+    inc.hangup().await.unwrap();
+}

@@ -17,9 +17,61 @@ pub const WAIT: Duration = Duration::from_secs(10);
 pub const EXT_101: &str = "16505550101";
 pub const EXT_102: &str = "16505550102";
 
-/// rc-sim with the demo accounts.
+/// A third extension, for forwarding, transfer and park.
+pub const EXT_103: &str = "16505550103";
+
+/// rc-sim with the demo accounts plus extension 103.
 pub async fn server() -> Handle {
-    rc_sim::start(rc_sim::ServerOptions::loopback(rc_sim::Config::demo())).await.expect("rc-sim starts")
+    let mut config = rc_sim::Config::demo();
+    let mut third = config.extensions[1].clone();
+    third.number = EXT_103.into();
+    third.authorization_id = "800000000103".into();
+    third.password = "demo-103-password".into();
+    third.name = "Demo User 103".into();
+    third.short_number = Some("103".into());
+    third.caller_ids = vec![format!("+{EXT_103}")];
+    config.extensions.push(third);
+    rc_sim::start(rc_sim::ServerOptions::loopback(config)).await.expect("rc-sim starts")
+}
+
+/// Polls `check` every 50 ms until it gives a value, for at most [`WAIT`].
+pub async fn eventually<T, F: std::future::Future<Output = Option<T>>>(what: &str, mut check: impl FnMut() -> F) -> T {
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        if let Some(t) = check().await {
+            return t;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Waits for the next inbound call on `p` and returns its session.
+pub async fn inbound_call(p: &mut TestPhone) -> (webphone::CallSession, webphone::InboundInfo) {
+    wait_event(&mut p.events, "an inbound call", |e| match e {
+        PhoneEvent::InboundCall(s, info) => Some((s.clone(), info.clone())),
+        _ => None,
+    })
+    .await
+}
+
+/// Waits until call `id` of `p` is disposed and returns why.
+pub async fn disposed(p: &mut TestPhone, id: webphone::CallId) -> webphone::DisposeReason {
+    wait_event(&mut p.events, "the call to end", |e| match e {
+        PhoneEvent::Call(i, webphone::CallEvent::Disposed(r)) if *i == id => Some(r.clone()),
+        _ => None,
+    })
+    .await
+}
+
+/// Waits until call `id`'s audio flows.
+pub async fn media_up(p: &mut TestPhone, id: webphone::CallId) {
+    wait_event(&mut p.events, "media", |e| matches!(e, PhoneEvent::MediaConnected(i) if *i == id).then_some(())).await
+}
+
+/// The first message rc-sim received whose text starts with `start`.
+pub async fn received_text(handle: &Handle, start: &str) -> Option<String> {
+    handle.log().await.into_iter().find(|e| e.direction == rc_sim::core::Direction::In && e.text.starts_with(start)).map(|e| e.text)
 }
 
 /// A phone registered as `number`, whose microphone plays `input`.
@@ -85,6 +137,27 @@ pub async fn expect_tone(heard: &mut mpsc::UnboundedReceiver<Vec<i16>>, freq: u3
             let (f, share) = dominant_frequency(&window, 48_000, 100, 4000, 10);
             last = (f, rms(&window));
             if f.abs_diff(freq) <= 10 && share > 0.5 && last.1 > 300.0 {
+                return;
+            }
+            window.clear();
+        }
+    }
+}
+
+/// Listens until 0.4 s in a row are quiet (RMS below 100), or fails after [`WAIT`].
+pub async fn expect_silence(heard: &mut mpsc::UnboundedReceiver<Vec<i16>>) {
+    let deadline = tokio::time::Instant::now() + WAIT;
+    let mut window: Vec<i16> = Vec::new();
+    let mut last = 0.0;
+    loop {
+        let frame = tokio::time::timeout_at(deadline, heard.recv())
+            .await
+            .unwrap_or_else(|_| panic!("never quiet within {WAIT:?}; last RMS {last}"))
+            .expect("audio channel open");
+        window.extend_from_slice(&frame);
+        if window.len() >= 19_200 {
+            last = rms(&window);
+            if last < 100.0 {
                 return;
             }
             window.clear();
