@@ -22,14 +22,32 @@ pub(crate) enum MediaNote {
     Dtmf(char),
 }
 
+/// What the send and receive tasks read on every frame.
+#[derive(Default)]
+struct Flags {
+    /// The user muted the microphone.
+    muted: AtomicBool,
+    /// We put the call on hold: nothing is sent or played.
+    held: AtomicBool,
+    /// The far end put us on hold (its offer is sendonly or inactive): nothing is sent.
+    remote_held: AtomicBool,
+}
+
 /// A call's media.
 pub(crate) struct CallMedia {
-    peer: Arc<AudioPeer>,
+    id: CallId,
+    cfg: PeerConfig,
+    notes: mpsc::UnboundedSender<(CallId, MediaNote)>,
     audio: Arc<dyn AudioIo>,
+    /// The peer audio flows through.
+    current: Mutex<Arc<AudioPeer>>,
+    /// A new peer whose offer waits for its answer (offer-less re-INVITE).
+    pending: Mutex<Option<Arc<AudioPeer>>>,
+    /// The far end's last description, to notice when the far end itself changes.
+    remote_sdp: Mutex<Option<String>>,
     input: Arc<Mutex<Box<dyn AudioSource>>>,
     output: Arc<Mutex<Box<dyn AudioSink>>>,
-    muted: Arc<AtomicBool>,
-    held: Arc<AtomicBool>,
+    flags: Arc<Flags>,
     tasks: Mutex<Vec<JoinHandle<()>>>,
 }
 
@@ -50,48 +68,109 @@ impl CallMedia {
         let output = audio.open_output(devices.1).map_err(media_err)?;
         let (peer, events) = AudioPeer::new(cfg).await.map_err(media_err)?;
         let media = Arc::new(CallMedia {
-            peer: Arc::new(peer),
+            id,
+            cfg: cfg.clone(),
+            notes,
             audio,
+            current: Mutex::new(Arc::new(peer)),
+            pending: Mutex::new(None),
+            remote_sdp: Mutex::new(None),
             input: Arc::new(Mutex::new(input)),
             output: Arc::new(Mutex::new(output)),
-            muted: Arc::new(AtomicBool::new(false)),
-            held: Arc::new(AtomicBool::new(false)),
+            flags: Arc::new(Flags::default()),
             tasks: Mutex::new(Vec::new()),
         });
-        let receive = tokio::spawn(receive(id, events, media.output.clone(), notes));
-        let send = tokio::spawn(send(media.peer.clone(), media.input.clone(), media.muted.clone(), media.held.clone()));
-        media.tasks.lock().unwrap().extend([receive, send]);
+        media.spawn_receive(events);
+        let send = tokio::spawn(send(Arc::downgrade(&media)));
+        media.tasks.lock().unwrap().push(send);
         Ok(media)
+    }
+
+    fn spawn_receive(&self, events: mpsc::UnboundedReceiver<MediaEvent>) {
+        let task = tokio::spawn(receive(self.id, events, self.output.clone(), self.flags.clone(), self.notes.clone()));
+        self.tasks.lock().unwrap().push(task);
+    }
+
+    fn peer(&self) -> Arc<AudioPeer> {
+        self.current.lock().unwrap().clone()
+    }
+
+    /// A fresh peer for a new far end; its events feed the same speaker and notes.
+    async fn new_peer(&self) -> Result<Arc<AudioPeer>, CallError> {
+        let (peer, events) = AudioPeer::new(&self.cfg).await.map_err(media_err)?;
+        self.spawn_receive(events);
+        Ok(Arc::new(peer))
+    }
+
+    /// Makes `peer` the one audio flows through and closes the previous one.
+    async fn switch_to(&self, peer: Arc<AudioPeer>) {
+        let old = std::mem::replace(&mut *self.current.lock().unwrap(), peer);
+        old.close().await;
     }
 
     /// A complete SDP offer.
     pub async fn offer(&self) -> Result<String, CallError> {
-        self.peer.create_offer().await.map_err(media_err)
+        self.peer().create_offer().await.map_err(media_err)
     }
 
-    /// A complete SDP answer to `offer`.
+    /// An offer for an offer-less re-INVITE: the far end may be a new one (after a transfer),
+    /// so it comes from a new peer, which takes over when the answer arrives.
+    pub async fn offer_for_new_far_end(&self) -> Result<String, CallError> {
+        let peer = self.new_peer().await?;
+        let offer = peer.create_offer().await.map_err(media_err)?;
+        if let Some(old) = self.pending.lock().unwrap().replace(peer) {
+            tokio::spawn(async move { old.close().await });
+        }
+        Ok(offer)
+    }
+
+    /// A complete SDP answer to `offer`. A re-offer from a different far end (another DTLS
+    /// fingerprint: the server connected us to someone else) gets a new peer.
     pub async fn answer(&self, offer: &str) -> Result<String, CallError> {
-        self.peer.answer(offer).await.map_err(media_err)
+        self.note_remote_direction(offer);
+        let previous = self.remote_sdp.lock().unwrap().replace(offer.to_owned());
+        let same_far_end = previous.as_deref().is_none_or(|p| fingerprint(p) == fingerprint(offer));
+        if same_far_end {
+            return self.peer().answer(offer).await.map_err(media_err);
+        }
+        let peer = self.new_peer().await?;
+        let answer = peer.answer(offer).await.map_err(media_err)?;
+        self.switch_to(peer).await;
+        Ok(answer)
     }
 
     /// Applies the far end's answer to our offer.
     pub async fn set_answer(&self, answer: &str) -> Result<(), CallError> {
-        self.peer.set_answer(answer).await.map_err(media_err)
+        *self.remote_sdp.lock().unwrap() = Some(answer.to_owned());
+        let pending = self.pending.lock().unwrap().take();
+        match pending {
+            Some(peer) => {
+                peer.set_answer(answer).await.map_err(media_err)?;
+                self.switch_to(peer).await;
+                Ok(())
+            }
+            None => self.peer().set_answer(answer).await.map_err(media_err),
+        }
+    }
+
+    fn note_remote_direction(&self, offer: &str) {
+        let held = matches!(crate::sdp::direction(offer), "sendonly" | "inactive");
+        self.flags.remote_held.store(held, Ordering::Relaxed);
     }
 
     /// Stops (true) or resumes sending the microphone.
     pub fn set_muted(&self, muted: bool) {
-        self.muted.store(muted, Ordering::Relaxed);
+        self.flags.muted.store(muted, Ordering::Relaxed);
     }
 
-    /// On hold nothing of the microphone is sent either.
+    /// On hold nothing is sent or played.
     pub fn set_held(&self, held: bool) {
-        self.held.store(held, Ordering::Relaxed);
+        self.flags.held.store(held, Ordering::Relaxed);
     }
 
     /// Queues RFC 4733 DTMF digits.
     pub fn send_dtmf(&self, digits: &str, duration_ms: u32, gap_ms: u32) -> Result<(), CallError> {
-        self.peer.send_dtmf(digits, duration_ms, gap_ms).map_err(|e| CallError::InvalidNumber(e.to_string()))
+        self.peer().send_dtmf(digits, duration_ms, gap_ms).map_err(|e| CallError::InvalidNumber(e.to_string()))
     }
 
     /// Switches the microphone to `device` without interrupting the call.
@@ -108,14 +187,23 @@ impl CallMedia {
         Ok(())
     }
 
-    /// Stops everything and closes the peer.
+    /// Stops everything and closes the peers.
     pub async fn close(&self) {
         let tasks: Vec<_> = self.tasks.lock().unwrap().drain(..).collect();
         for task in tasks {
             task.abort();
         }
-        self.peer.close().await;
+        let pending = self.pending.lock().unwrap().take();
+        if let Some(p) = pending {
+            p.close().await;
+        }
+        self.peer().close().await;
     }
+}
+
+/// The `a=fingerprint` line of a description: it names the far end's DTLS certificate.
+fn fingerprint(sdp: &str) -> Option<&str> {
+    sdp.lines().find_map(|l| l.trim_end_matches('\r').strip_prefix("a=fingerprint:")).map(str::trim)
 }
 
 /// Decoded audio to the speaker; connection changes and digits to the phone.
@@ -123,12 +211,15 @@ async fn receive(
     id: CallId,
     mut events: mpsc::UnboundedReceiver<MediaEvent>,
     output: Arc<Mutex<Box<dyn AudioSink>>>,
+    flags: Arc<Flags>,
     notes: mpsc::UnboundedSender<(CallId, MediaNote)>,
 ) {
     while let Some(event) = events.recv().await {
         let note = match event {
             MediaEvent::Audio(pcm) => {
-                output.lock().unwrap().write(&pcm);
+                if !flags.held.load(Ordering::Relaxed) {
+                    output.lock().unwrap().write(&pcm);
+                }
                 continue;
             }
             MediaEvent::Connected => MediaNote::Connected,
@@ -142,19 +233,24 @@ async fn receive(
 }
 
 /// Every 20 ms: one frame from the microphone (silence when muted or held), Opus, RTP.
-async fn send(peer: Arc<AudioPeer>, input: Arc<Mutex<Box<dyn AudioSource>>>, muted: Arc<AtomicBool>, held: Arc<AtomicBool>) {
+/// Ends when the call's media is gone.
+async fn send(media: std::sync::Weak<CallMedia>) {
     let Ok(mut encoder) = Encoder::new() else { return };
     let mut frame = vec![0i16; FRAME];
     let mut clock = tokio::time::interval(Duration::from_millis(20));
     clock.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
     loop {
         clock.tick().await;
-        input.lock().unwrap().read(&mut frame);
-        if muted.load(Ordering::Relaxed) || held.load(Ordering::Relaxed) {
+        let Some(media) = media.upgrade() else { return };
+        media.input.lock().unwrap().read(&mut frame);
+        let f = &media.flags;
+        if f.muted.load(Ordering::Relaxed) || f.held.load(Ordering::Relaxed) || f.remote_held.load(Ordering::Relaxed) {
             frame.fill(0);
         }
         let Ok(packet) = encoder.encode(&frame) else { continue };
         // Before ICE is up the track is not bound yet: such frames are simply not sent.
+        let peer = media.peer();
+        drop(media);
         let _ = peer.send_opus(packet).await;
     }
 }

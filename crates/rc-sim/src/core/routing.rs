@@ -245,8 +245,10 @@ impl Core {
                 invite.headers.push(name, v);
             }
         }
-        let content_type = call.caller.invite.headers.get(HeaderName::ContentType).unwrap_or("application/sdp").to_owned();
-        invite.set_body(&content_type, call.caller.invite.body.clone());
+        if !call.delayed_offer {
+            let content_type = call.caller.invite.headers.get(HeaderName::ContentType).unwrap_or("application/sdp").to_owned();
+            invite.set_body(&content_type, call.caller.invite.body.clone());
+        }
         let call_id = invite.headers.call_id().unwrap_or_default().to_owned();
         let key = self.send_request(device.conn, invite.clone(), now);
         let leg = Leg {
@@ -294,6 +296,11 @@ impl Core {
             }
             200..=299 => self.callee_answered(id, i, resp, now),
             status => {
+                if leg.state == LegState::Failed {
+                    // rc-sim already gave up on this leg (declined, forwarded, sent to voicemail):
+                    // its 487 changes nothing for the caller.
+                    return;
+                }
                 if leg.state != LegState::Answered {
                     leg.state = LegState::Failed;
                 }

@@ -9,7 +9,10 @@ use rc_dialect::reply::{CallerResponse, Reply};
 use rc_dialect::{cmd, RcMessage};
 use sip::builder::{self, RequestParts};
 use sip::{HeaderName, Method, NameAddr, Request, SipUri, Uri, WithBody};
-use std::time::Instant;
+use std::time::{Duration, Instant};
+
+/// How long a text reply waits for the caller's answer once the ringing call is gone.
+const REPLY_WAIT: Duration = Duration::from_secs(90);
 
 impl PhoneCore {
     /// Every request the server sends outside the calls' own transactions.
@@ -177,6 +180,10 @@ impl PhoneCore {
         }
         let invite = c.invite.clone();
         let ticket = c.cancel_ticket.take();
+        // A text reply ends the ringing call before the caller answers it: keep waiting.
+        if let (Some(t), Some(sid)) = (c.reply_ticket.take(), c.rc.as_ref().and_then(|r| r.hdr("SID"))) {
+            self.orphan_replies.push((sid.to_owned(), t, now + REPLY_WAIT));
+        }
         self.respond(&invite, 487, now);
         if let Some(t) = ticket {
             self.done(t, Ok(Outcome::Ok));
@@ -193,6 +200,12 @@ impl PhoneCore {
             return;
         }
         if msg.cmd() == Some(cmd::SESSION_CLOSE) {
+            let sid = msg.hdr("SID").unwrap_or_default();
+            if let Some(at) = self.orphan_replies.iter().position(|(s, _, _)| s == sid) {
+                let (_, ticket, _) = self.orphan_replies.remove(at);
+                self.done(ticket, Ok(Outcome::CallerResponse(CallerResponse::from_message(&msg))));
+                return;
+            }
             if let Some((id, ticket)) = self.reply_waiting_for(&msg, call) {
                 self.calls.get_mut(&id).map(|c| c.reply_ticket.take());
                 self.done(ticket, Ok(Outcome::CallerResponse(CallerResponse::from_message(&msg))));
@@ -217,6 +230,17 @@ impl PhoneCore {
         if std::mem::take(&mut call.offer_in_answer) && !ack.body.is_empty() {
             let sdp = String::from_utf8_lossy(&ack.body).into_owned();
             self.call_event(id, CallEvent::RemoteAnswer(sdp));
+        }
+    }
+}
+
+impl PhoneCore {
+    /// Fails text replies whose caller never answered.
+    pub(super) fn replies_timeout(&mut self, now: Instant) {
+        let (expired, kept): (Vec<_>, Vec<_>) = std::mem::take(&mut self.orphan_replies).into_iter().partition(|(_, _, at)| now >= *at);
+        self.orphan_replies = kept;
+        for (_, ticket, _) in expired {
+            self.done(ticket, Err(CallError::Timeout("the caller did not answer the reply")));
         }
     }
 }

@@ -170,6 +170,8 @@ pub struct PhoneCore {
     pending: HashMap<TransactionKey, Pending>,
     next_id: u64,
     out: VecDeque<Output>,
+    /// Text replies of calls that are gone, waiting for SessionClose: (SID, ticket, deadline).
+    orphan_replies: Vec<(String, Ticket, Instant)>,
 }
 
 impl PhoneCore {
@@ -192,6 +194,7 @@ impl PhoneCore {
             pending: HashMap::new(),
             next_id: 1,
             out: VecDeque::new(),
+            orphan_replies: Vec::new(),
         }
     }
 
@@ -211,6 +214,7 @@ impl PhoneCore {
         self.tl.handle_input(sip::Input::Timeout, now);
         self.registrar_timeout(now);
         self.calls_timeout(now);
+        self.replies_timeout(now);
         self.drain(now);
     }
 
@@ -231,7 +235,8 @@ impl PhoneCore {
 
     /// When to call [`handle_timeout`](Self::handle_timeout) next.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        let deadlines = [self.tl.poll_timeout(), self.registrar.next_wake(), self.calls.values().filter_map(Call::next_wake).min()];
+        let replies = self.orphan_replies.iter().map(|(_, _, at)| *at).min();
+        let deadlines = [self.tl.poll_timeout(), self.registrar.next_wake(), self.calls.values().filter_map(Call::next_wake).min(), replies];
         deadlines.into_iter().flatten().min()
     }
 

@@ -1,1 +1,227 @@
+//! The core on a fake clock, with the server's messages written by hand.
 
+use super::*;
+use crate::core::outbound::Dial;
+use sip::WithBody;
+use std::time::Duration;
+
+fn info() -> SipInfo {
+    SipInfo {
+        username: "16505550101".into(),
+        password: "secret".into(),
+        authorization_id: "800101".into(),
+        domain: "sip.ringcentral.com".into(),
+        outbound_proxy: "127.0.0.1:5090".into(),
+        outbound_proxy_backup: String::new(),
+        transport: "WSS".into(),
+        stun_servers: Vec::new(),
+        switch_back_interval: 0,
+    }
+}
+
+fn core() -> PhoneCore {
+    let opts = CoreOptions { instance_id: "inst-1".into(), user_agent: "test".into(), register_expires: 60, seed: Some(7) };
+    PhoneCore::new(info(), opts)
+}
+
+/// Everything the core wants sent, parsed.
+fn sent(core: &mut PhoneCore) -> (Vec<sip::Message>, Vec<Event>) {
+    let (mut msgs, mut events) = (Vec::new(), Vec::new());
+    while let Some(o) = core.poll_output() {
+        match o {
+            Output::Send(text) => msgs.push(sip::Message::parse(text.as_bytes()).expect("we send valid SIP")),
+            Output::Event(e) => events.push(e),
+            Output::CloseConnection(_) => {}
+        }
+    }
+    (msgs, events)
+}
+
+fn request(m: &sip::Message) -> &sip::Request {
+    match m {
+        sip::Message::Request(r) => r,
+        other => panic!("expected a request, got {other:?}"),
+    }
+}
+
+/// The server's response to `req` with extra header lines.
+fn answer(req: &sip::Request, status: u16, extra: &str) -> String {
+    let mut r = sip::builder::response(req, status, Some("srv"));
+    for line in extra.split("\r\n").filter(|l| !l.is_empty()) {
+        let (name, value) = line.split_once(": ").unwrap();
+        r.headers.push(name, value);
+    }
+    String::from_utf8(r.to_bytes()).unwrap()
+}
+
+fn register(core: &mut PhoneCore, now: Instant) -> Ticket {
+    let ticket = core.register(now);
+    let (msgs, _) = sent(core);
+    let reg = request(&msgs[0]).clone();
+    assert!(reg.headers.get(sip::HeaderName::Authorization).is_none());
+    core.handle_frame(answer(&reg, 401, "WWW-Authenticate: Digest realm=\"sip.ringcentral.com\", nonce=\"abc\"").as_bytes(), now);
+    let (msgs, _) = sent(core);
+    let authed = request(&msgs[0]).clone();
+    let auth = authed.headers.get(sip::HeaderName::Authorization).expect("digest answer");
+    assert!(auth.contains("username=\"800101\"") && auth.contains("uri=\"sip:sip.ringcentral.com\""), "{auth}");
+    let contact = format!("Contact: <sip:x@y.invalid;transport=wss>;expires=47");
+    core.handle_frame(answer(&authed, 200, &contact).as_bytes(), now);
+    ticket
+}
+
+#[test]
+fn registers_with_digest_and_refreshes_before_expiry() {
+    let t0 = Instant::now();
+    let mut c = core();
+    let ticket = register(&mut c, t0);
+    let (_, events) = sent(&mut c);
+    assert!(events.contains(&Event::Registered { expires: 47 }));
+    assert!(events.contains(&Event::Done(ticket, Ok(Outcome::Ok))));
+    assert!(c.is_registered());
+    assert_eq!(c.poll_timeout(), Some(t0 + Duration::from_secs(44)), "re-register at expires - 3");
+    c.handle_timeout(t0 + Duration::from_secs(44));
+    let (msgs, _) = sent(&mut c);
+    let refresh = request(&msgs[0]);
+    assert_eq!(refresh.method, sip::Method::Register);
+    assert!(refresh.headers.get(sip::HeaderName::Authorization).is_some(), "refresh reuses the nonce");
+}
+
+#[test]
+fn a_wrong_password_fails_once_without_retrying() {
+    let now = Instant::now();
+    let mut c = core();
+    c.register(now);
+    let (msgs, _) = sent(&mut c);
+    let challenge = "WWW-Authenticate: Digest realm=\"sip.ringcentral.com\", nonce=\"abc\"";
+    c.handle_frame(answer(request(&msgs[0]), 401, challenge).as_bytes(), now);
+    let (msgs, _) = sent(&mut c);
+    c.handle_frame(answer(request(&msgs[0]), 401, challenge).as_bytes(), now);
+    let (msgs, events) = sent(&mut c);
+    assert!(msgs.is_empty(), "no third REGISTER");
+    assert!(events.iter().any(|e| matches!(e, Event::RegistrationFailed(RegisterError::WrongPassword(_)))), "{events:?}");
+}
+
+#[test]
+fn an_unanswered_register_times_out_and_closes_the_connection() {
+    let now = Instant::now();
+    let mut c = core();
+    c.register(now);
+    let _ = sent(&mut c);
+    c.handle_timeout(now + Duration::from_secs(5));
+    let mut closed = false;
+    let mut failed = false;
+    while let Some(o) = c.poll_output() {
+        closed |= matches!(o, Output::CloseConnection(_));
+        failed |= matches!(o, Output::Event(Event::RegistrationFailed(RegisterError::Timeout)));
+    }
+    assert!(closed && failed);
+}
+
+const INVITE: &str = "INVITE sip:abc@def.invalid;transport=wss SIP/2.0\r\n\
+Via: SIP/2.0/WSS 104.1.2.3:8083;rport;branch=z9hG4bK-1\r\n\
+From: \"WIRELESS CALLER\" <sip:+16506666666@104.1.2.3>;tag=10.13.22.241-5070-1\r\n\
+To: <sip:16505550101*115@104.1.2.3>\r\n\
+Call-ID: 0123456789abcdef0123456789abcdef\r\n\
+CSeq: 123456789 INVITE\r\n\
+Max-Forwards: 67\r\n\
+Contact: <sip:+16506666666@104.1.2.3:8083;transport=wss>\r\n\
+p-rc-api-ids: party-id=p-aa-2;session-id=s-aa\r\n\
+p-rc-api-call-info: callAttributes=reject,send-vm\r\n\
+P-rc: <Msg><Hdr SID=\"354\" Req=\"{G}\" From=\"#996016@sip.ringcentral.com:5060\" To=\"16505550101*115\" Cmd=\"6\"/><Bdy Phn=\"+16506666666\" Nm=\"WIRELESS CALLER\"/></Msg>\r\n\
+Alert-Info: Auto Answer\r\n\
+Call-Info: <sip:x>;purpose=info;Answer-After=500\r\n\
+Content-Type: application/sdp\r\n\
+Content-Length: 4\r\n\r\nv=0\n";
+
+#[test]
+fn an_inbound_invite_rings_and_confirms_receipt() {
+    let now = Instant::now();
+    let mut c = core();
+    c.handle_frame(INVITE.as_bytes(), now);
+    let (msgs, events) = sent(&mut c);
+    let statuses: Vec<u16> = msgs.iter().filter_map(|m| if let sip::Message::Response(r) = m { Some(r.status) } else { None }).collect();
+    assert_eq!(statuses, vec![100, 180]);
+    let confirm = msgs.iter().find_map(|m| match m {
+        sip::Message::Request(r) if r.method == sip::Method::Message => Some(r),
+        _ => None,
+    });
+    let confirm = confirm.expect("Cmd 17 MESSAGE");
+    assert_eq!(confirm.uri.to_string(), "sip:#996016@sip.ringcentral.com:5060");
+    let body = String::from_utf8_lossy(&confirm.body);
+    assert!(body.contains("Cmd=\"17\"") && body.contains("From=\"16505550101*115\"") && body.contains("Cln=\"800101\""), "{body}");
+    let info = events.iter().find_map(|e| if let Event::InboundCall(i) = e { Some(i.clone()) } else { None }).unwrap();
+    assert_eq!(info.auto_answer_after_ms, Some(500));
+    assert_eq!(info.remote_number, "+16506666666");
+    let facts = c.call_info(info.id).unwrap();
+    assert_eq!((facts.session_id.as_deref(), facts.party_id.as_deref()), (Some("s-aa"), Some("p-aa-2")));
+
+    // Answer, then the server hangs up.
+    c.answer(info.id, "v=0\r\n", now).unwrap();
+    let (msgs, _) = sent(&mut c);
+    assert!(matches!(&msgs[0], sip::Message::Response(r) if r.status == 200 && r.body == b"v=0\r\n"));
+    let bye = INVITE.replace("INVITE sip:", "BYE sip:").replace("CSeq: 123456789 INVITE", "CSeq: 123456790 BYE").replace("To: <sip:16505550101*115@104.1.2.3>", "To: <sip:16505550101*115@104.1.2.3>;tag=x");
+    let bye = bye.split("Content-Type").next().unwrap().to_owned() + "Content-Length: 0\r\n\r\n";
+    c.handle_frame(bye.as_bytes(), now);
+    let (_, events) = sent(&mut c);
+    assert!(events.contains(&Event::Call(info.id, CallEvent::Disposed(DisposeReason::RemoteHangup))));
+}
+
+#[test]
+fn requests_for_unknown_calls_get_481_and_calls_need_registration() {
+    let now = Instant::now();
+    let mut c = core();
+    let bye = "BYE sip:a@b.invalid SIP/2.0\r\nVia: SIP/2.0/WSS 1.2.3.4;branch=z9hG4bK-9\r\nFrom: <sip:x@d>;tag=1\r\nTo: <sip:y@d>;tag=2\r\nCall-ID: nope\r\nCSeq: 1 BYE\r\nContent-Length: 0\r\n\r\n";
+    c.handle_frame(bye.as_bytes(), now);
+    let (msgs, _) = sent(&mut c);
+    assert!(matches!(&msgs[0], sip::Message::Response(r) if r.status == 481));
+    c.handle_frame(b"garbage\r\n\r\n", now);
+    assert!(sent(&mut c).0.is_empty(), "garbage is dropped, not answered");
+
+    let id = c.reserve_call_id();
+    assert_eq!(c.call(id, &Dial { callee: "101".into(), ..Dial::default() }, "v=0\r\n", now), Err(CallError::NotRegistered));
+}
+
+#[test]
+fn an_outbound_call_authenticates_rings_and_is_answered() {
+    let now = Instant::now();
+    let mut c = core();
+    register(&mut c, now);
+    let _ = sent(&mut c);
+    let id = c.reserve_call_id();
+    let offer = "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\nm=audio 9 RTP/SAVPF 0\r\na=sendrecv\r\n";
+    let ticket = c.call(id, &Dial { callee: "102".into(), caller_id: Some("+1650".into()), headers: vec![] }, offer, now).unwrap();
+    let (msgs, _) = sent(&mut c);
+    let invite = request(&msgs[0]).clone();
+    assert_eq!(invite.uri.to_string(), "sip:102@sip.ringcentral.com");
+    assert_eq!(invite.headers.get("P-Asserted-Identity"), Some("sip:+1650@sip.ringcentral.com"));
+    c.handle_frame(answer(&invite, 407, "Proxy-Authenticate: Digest realm=\"sip.ringcentral.com\", nonce=\"n1\"").as_bytes(), now);
+    let (msgs, _) = sent(&mut c);
+    let authed = msgs.iter().map(request).find(|r| r.method == sip::Method::Invite).unwrap().clone();
+    assert!(authed.headers.get(sip::HeaderName::ProxyAuthorization).is_some_and(|a| a.contains("uri=\"sip:sip.ringcentral.com\"")));
+    assert_eq!(authed.headers.cseq().unwrap().seq, invite.headers.cseq().unwrap().seq + 1);
+
+    c.handle_frame(answer(&authed, 180, "Contact: <sip:srv@1.2.3.4;transport=wss>").as_bytes(), now);
+    let mut ok = sip::builder::response(&authed, 200, Some("srv"));
+    ok.headers.push(sip::HeaderName::Contact, "<sip:srv@1.2.3.4;transport=wss>");
+    ok.set_body("application/sdp", b"v=0 answer\r\n");
+    c.handle_frame(&ok.to_bytes(), now);
+    let (msgs, events) = sent(&mut c);
+    assert!(events.contains(&Event::Call(id, CallEvent::Ringing)));
+    assert!(events.contains(&Event::Call(id, CallEvent::Answered { remote_sdp: Some("v=0 answer\r\n".into()) })));
+    assert!(events.contains(&Event::Done(ticket, Ok(Outcome::Ok))));
+    let ack = request(msgs.last().unwrap());
+    assert_eq!(ack.method, sip::Method::Ack);
+    assert_eq!(ack.uri.to_string(), "sip:srv@1.2.3.4;transport=wss");
+
+    // A retransmitted 200 is ACKed again.
+    c.handle_frame(&ok.to_bytes(), now);
+    let (msgs, _) = sent(&mut c);
+    assert!(msgs.iter().any(|m| matches!(m, sip::Message::Request(r) if r.method == sip::Method::Ack)));
+
+    // Hold: a sendonly re-INVITE with a higher o= version.
+    c.set_hold(id, true, now).unwrap();
+    let (msgs, _) = sent(&mut c);
+    let reinvite = request(&msgs[0]);
+    let body = String::from_utf8_lossy(&reinvite.body);
+    assert!(body.contains("a=sendonly") && body.contains("o=- 1 2 IN IP4"), "{body}");
+}
