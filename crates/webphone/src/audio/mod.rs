@@ -5,8 +5,9 @@
 //!
 //! * [`test::TestAudio`]: a tone generator, a WAV file or silence as the microphone, and a
 //!   sink that hands every heard frame to a channel (tests) or records a WAV file (the CLI).
-//! * `cpal_io::CpalAudio`: the system's devices (issue 4 item 4).
+//! * [`cpal_io::CpalAudio`]: the system's devices through cpal, resampled with rubato.
 
+pub mod cpal_io;
 pub mod test;
 
 /// Sample rate of every frame.
