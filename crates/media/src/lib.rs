@@ -12,7 +12,10 @@
 //! * [`probe`]: play a tone through a peer, collect what it hears (bots and tests).
 
 pub mod codec;
+pub mod codecs;
 pub mod dtmf;
+pub mod g711;
+pub mod jitter;
 pub mod peer;
 pub mod probe;
 pub mod rtp_out;

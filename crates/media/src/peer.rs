@@ -1,14 +1,16 @@
 //! One WebRTC audio peer (the `webrtc` crate): non-trickle offer/answer, Opus out, decoded PCM
 //! and DTMF digits in.
 
-use crate::codec::{Decoder, FRAME};
+use crate::codec::FRAME;
+use crate::codecs::{AudioCodec, Decoders, Encoders, Negotiated};
 use crate::dtmf::{digit_of, DtmfPayload};
+use crate::jitter::{JitterBuffer, Packet, Playout};
 use bytes::Bytes;
 use rtc::media_stream::MediaStreamTrack;
 use rtc::peer_connection::configuration::media_engine::{MIME_TYPE_OPUS, MIME_TYPE_PCMA, MIME_TYPE_PCMU, MIME_TYPE_TELEPHONE_EVENT};
 use rtc::rtp_transceiver::rtp_sender::{RTCRtpCodec, RTCRtpCodecParameters, RTCRtpCodingParameters, RTCRtpEncodingParameters, RtpCodecKind};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 use crate::rtp_out::{InvalidDigit, RtpFrame, RtpOut};
 use webrtc::media_stream::track_local::static_rtp::TrackLocalStaticRTP;
@@ -47,11 +49,16 @@ pub struct PeerConfig {
     pub bind: Vec<String>,
     /// STUN servers as `host:port`.
     pub stun_servers: Vec<String>,
+    /// Codecs to offer and accept, in order of preference.
+    pub codecs: Vec<AudioCodec>,
+    /// Play received audio through an adaptive jitter buffer on a steady 20 ms clock
+    /// (phones); without it every packet is decoded as it arrives (bots, tests).
+    pub jitter_buffer: bool,
 }
 
 impl Default for PeerConfig {
     fn default() -> Self {
-        Self { bind: vec!["127.0.0.1:0".into()], stun_servers: Vec::new() }
+        Self { bind: vec!["127.0.0.1:0".into()], stun_servers: Vec::new(), codecs: AudioCodec::ALL.to_vec(), jitter_buffer: false }
     }
 }
 
@@ -68,18 +75,11 @@ pub enum MediaEvent {
     Dtmf(char),
 }
 
-/// Payload types negotiated in the SDP, shared with the receive task.
-#[derive(Debug, Default, Clone, Copy)]
-struct Negotiated {
-    opus: Option<u8>,
-    /// Telephone-event payload type and its clock rate.
-    telephone_event: Option<(u8, u32)>,
-}
-
 struct Handler {
     events: mpsc::UnboundedSender<MediaEvent>,
     gathered: mpsc::UnboundedSender<()>,
     negotiated: Arc<Mutex<Negotiated>>,
+    jitter_buffer: bool,
 }
 
 #[async_trait::async_trait]
@@ -102,19 +102,31 @@ impl PeerConnectionEventHandler for Handler {
     async fn on_track(&self, track: Arc<dyn TrackRemote>) {
         let events = self.events.clone();
         let negotiated = self.negotiated.clone();
-        tokio::spawn(receive(track, events, negotiated));
+        if self.jitter_buffer {
+            let buffer = Arc::new(Mutex::new(JitterBuffer::new()));
+            tokio::spawn(receive(track, events.clone(), negotiated.clone(), Some(buffer.clone())));
+            tokio::spawn(playout(buffer, events, negotiated));
+        } else {
+            tokio::spawn(receive(track, events, negotiated, None));
+        }
     }
 }
 
-/// Decodes Opus into 20 ms frames and turns telephone-events into digits.
-async fn receive(track: Arc<dyn TrackRemote>, events: mpsc::UnboundedSender<MediaEvent>, negotiated: Arc<Mutex<Negotiated>>) {
-    let Ok(mut decoder) = Decoder::new() else { return };
+/// Reads the remote track: telephone-events become digits; audio goes to the jitter buffer
+/// when there is one, else is decoded at once.
+async fn receive(
+    track: Arc<dyn TrackRemote>,
+    events: mpsc::UnboundedSender<MediaEvent>,
+    negotiated: Arc<Mutex<Negotiated>>,
+    buffer: Option<Arc<Mutex<JitterBuffer>>>,
+) {
+    let Ok(mut decoders) = Decoders::new() else { return };
     let mut last_dtmf_ts = None;
     while let Some(event) = track.poll().await {
         let TrackRemoteEvent::OnRtpPacket(packet) = event else { continue };
-        let pts = *negotiated.lock().unwrap();
+        let n = negotiated.lock().unwrap().clone();
         let pt = packet.header.payload_type;
-        if Some(pt) == pts.telephone_event.map(|t| t.0) {
+        if Some(pt) == n.telephone_event.map(|t| t.0) {
             let Some(p) = DtmfPayload::decode(&packet.payload) else { continue };
             if p.end && last_dtmf_ts != Some(packet.header.timestamp) {
                 last_dtmf_ts = Some(packet.header.timestamp);
@@ -122,11 +134,43 @@ async fn receive(track: Arc<dyn TrackRemote>, events: mpsc::UnboundedSender<Medi
                     let _ = events.send(MediaEvent::Dtmf(d));
                 }
             }
-        } else if pts.opus.is_none_or(|o| o == pt) {
-            if let Ok(pcm) = decoder.decode(&packet.payload) {
-                if events.send(MediaEvent::Audio(pcm.to_vec())).is_err() {
-                    return;
+            continue;
+        }
+        let Some(binding) = n.codec_of(pt).or_else(|| n.receive.is_empty().then_some(crate::codecs::Binding { payload_type: pt, codec: AudioCodec::Opus, clock_rate: 48_000 })) else { continue };
+        match &buffer {
+            Some(b) => {
+                let p = Packet { payload_type: pt, payload: packet.payload.to_vec() };
+                b.lock().unwrap().push(packet.header.sequence_number, p, Instant::now());
+            }
+            None => {
+                if let Ok(pcm) = decoders.decode(binding.codec, &packet.payload) {
+                    if events.send(MediaEvent::Audio(pcm)).is_err() {
+                        return;
+                    }
                 }
+            }
+        }
+    }
+}
+
+/// Every 20 ms: one frame out of the jitter buffer, decoded or concealed.
+async fn playout(buffer: Arc<Mutex<JitterBuffer>>, events: mpsc::UnboundedSender<MediaEvent>, negotiated: Arc<Mutex<Negotiated>>) {
+    let Ok(mut decoders) = Decoders::new() else { return };
+    let mut clock = tokio::time::interval(Duration::from_millis(20));
+    clock.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        clock.tick().await;
+        let next = buffer.lock().unwrap().pop();
+        let n = negotiated.lock().unwrap().clone();
+        let codec_of = |p: &Packet| n.codec_of(p.payload_type).map_or(AudioCodec::Opus, |b| b.codec);
+        let pcm = match next {
+            Playout::Waiting => continue,
+            Playout::Frame(p) => decoders.decode(codec_of(&p), &p.payload),
+            Playout::Lost(next) => decoders.conceal(next.as_ref().map(|p| (codec_of(p), p.payload.as_slice()))),
+        };
+        if let Ok(pcm) = pcm {
+            if events.send(MediaEvent::Audio(pcm)).is_err() {
+                return;
             }
         }
     }
@@ -138,6 +182,8 @@ pub struct AudioPeer {
     track: Arc<TrackLocalStaticRTP>,
     ssrc: u32,
     out: Mutex<RtpOut>,
+    encoders: Mutex<Encoders>,
+    codecs: Vec<AudioCodec>,
     gathered: tokio::sync::Mutex<mpsc::UnboundedReceiver<()>>,
     negotiated: Arc<Mutex<Negotiated>>,
 }
@@ -155,35 +201,39 @@ fn codec(mime: &str, clock_rate: u32, channels: u16, fmtp: &str, payload_type: u
     }
 }
 
-/// What we offer and accept, in order of preference: Opus, G.711, DTMF at both clock rates.
-fn audio_codecs() -> Vec<RTCRtpCodecParameters> {
-    vec![
-        codec(MIME_TYPE_OPUS, 48_000, 2, "minptime=10;useinbandfec=1", 111),
-        codec(MIME_TYPE_PCMU, 8_000, 0, "", 0),
-        codec(MIME_TYPE_PCMA, 8_000, 0, "", 8),
-        codec(MIME_TYPE_TELEPHONE_EVENT, 48_000, 0, "0-16", 110),
-        codec(MIME_TYPE_TELEPHONE_EVENT, 8_000, 0, "0-16", 126),
-    ]
+/// What we offer and accept: the allowed codecs in their order, then DTMF at the clock rates
+/// they use.
+fn audio_codecs(allowed: &[AudioCodec]) -> Vec<RTCRtpCodecParameters> {
+    let mut list: Vec<RTCRtpCodecParameters> = allowed
+        .iter()
+        .map(|c| match c {
+            AudioCodec::Opus => codec(MIME_TYPE_OPUS, 48_000, 2, "minptime=10;useinbandfec=1", 111),
+            AudioCodec::Pcmu => codec(MIME_TYPE_PCMU, 8_000, 0, "", 0),
+            AudioCodec::Pcma => codec(MIME_TYPE_PCMA, 8_000, 0, "", 8),
+        })
+        .collect();
+    if allowed.contains(&AudioCodec::Opus) {
+        list.push(codec(MIME_TYPE_TELEPHONE_EVENT, 48_000, 0, "0-16", 110));
+    }
+    list.push(codec(MIME_TYPE_TELEPHONE_EVENT, 8_000, 0, "0-16", 126));
+    list
 }
 
-fn media_engine() -> Result<MediaEngine, MediaError> {
+fn media_engine(allowed: &[AudioCodec]) -> Result<MediaEngine, MediaError> {
     let mut m = MediaEngine::default();
-    for c in audio_codecs() {
+    for c in audio_codecs(allowed) {
         m.register_codec(c, RtpCodecKind::Audio).map_err(rtc_err)?;
     }
     Ok(m)
 }
 
-fn opus_track(ssrc: u32) -> TrackLocalStaticRTP {
+/// Our one outgoing track, declared with the first allowed codec (the transceiver refuses a
+/// track whose codec it was not given).
+fn audio_track(ssrc: u32, allowed: &[AudioCodec]) -> TrackLocalStaticRTP {
+    let first = audio_codecs(allowed).into_iter().next().expect("at least one codec");
     let encoding = RTCRtpEncodingParameters {
         rtp_coding_parameters: RTCRtpCodingParameters { ssrc: Some(ssrc), ..Default::default() },
-        codec: RTCRtpCodec {
-            mime_type: MIME_TYPE_OPUS.to_owned(),
-            clock_rate: 48_000,
-            channels: 2,
-            sdp_fmtp_line: "minptime=10;useinbandfec=1".to_owned(),
-            rtcp_feedback: vec![],
-        },
+        codec: first.rtp_codec,
         ..Default::default()
     };
     let track = MediaStreamTrack::new("audio".into(), "audio0".into(), "audio".into(), RtpCodecKind::Audio, vec![encoding]);
@@ -191,12 +241,15 @@ fn opus_track(ssrc: u32) -> TrackLocalStaticRTP {
 }
 
 impl AudioPeer {
-    /// A peer with one outgoing Opus track; events arrive on the returned receiver.
+    /// A peer with one outgoing audio track; events arrive on the returned receiver.
     pub async fn new(cfg: &PeerConfig) -> Result<(AudioPeer, mpsc::UnboundedReceiver<MediaEvent>), MediaError> {
         let (events_tx, events) = mpsc::unbounded_channel();
         let (gathered_tx, gathered) = mpsc::unbounded_channel();
         let negotiated = Arc::new(Mutex::new(Negotiated::default()));
-        let handler = Handler { events: events_tx, gathered: gathered_tx, negotiated: negotiated.clone() };
+        if cfg.codecs.is_empty() {
+            return Err(MediaError::Sdp("no audio codec allowed".into()));
+        }
+        let handler = Handler { events: events_tx, gathered: gathered_tx, negotiated: negotiated.clone(), jitter_buffer: cfg.jitter_buffer };
         let settings = SettingEngineBuilder::new()
             .with_multicast_dns_mode(rtc::ice::mdns::MulticastDnsMode::Disabled)
             .build();
@@ -206,7 +259,7 @@ impl AudioPeer {
             .map(|s| RTCIceServer { urls: vec![format!("stun:{s}")], ..Default::default() })
             .collect();
         let pc = PeerConnectionBuilder::new()
-            .with_media_engine(media_engine()?)
+            .with_media_engine(media_engine(&cfg.codecs)?)
             .with_setting_engine(settings)
             .with_configuration(RTCConfigurationBuilder::new().with_ice_servers(ice_servers).build())
             .with_handler(Arc::new(handler))
@@ -216,14 +269,15 @@ impl AudioPeer {
             .map_err(rtc_err)?;
         let pc: Arc<dyn PeerConnection> = Arc::new(pc);
         let ssrc = rand_ssrc();
-        let track = Arc::new(opus_track(ssrc));
+        let track = Arc::new(audio_track(ssrc, &cfg.codecs));
         pc.add_track(Arc::clone(&track) as Arc<dyn TrackLocal>).await.map_err(rtc_err)?;
         // A track alone offers only its own codec; we also want G.711 and telephone-events.
         for transceiver in pc.get_transceivers().await {
-            transceiver.set_codec_preferences(audio_codecs()).await.map_err(rtc_err)?;
+            transceiver.set_codec_preferences(audio_codecs(&cfg.codecs)).await.map_err(rtc_err)?;
         }
         let out = Mutex::new(RtpOut::new(ssrc as u16, ssrc.rotate_left(16)));
-        Ok((AudioPeer { pc, track, ssrc, out, gathered: tokio::sync::Mutex::new(gathered), negotiated }, events))
+        let (encoders, codecs) = (Mutex::new(Encoders::new()), cfg.codecs.clone());
+        Ok((AudioPeer { pc, track, ssrc, out, encoders, codecs, gathered: tokio::sync::Mutex::new(gathered), negotiated }, events))
     }
 
     /// A complete offer (all candidates gathered).
@@ -259,18 +313,33 @@ impl AudioPeer {
     }
 
     fn learn_payload_types(&self, sdp: &str) {
-        let mut n = self.negotiated.lock().unwrap();
-        n.opus = rtpmap_pt(sdp, "opus/48000");
-        n.telephone_event = rtpmap_pt(sdp, "telephone-event/48000")
-            .map(|pt| (pt, 48_000))
-            .or_else(|| rtpmap_pt(sdp, "telephone-event/8000").map(|pt| (pt, 8000)));
+        *self.negotiated.lock().unwrap() = Negotiated::from_sdp(sdp, &self.codecs);
+    }
+
+    /// The codec audio is sent with, once negotiated.
+    pub fn send_codec(&self) -> Option<AudioCodec> {
+        self.negotiated.lock().unwrap().send.map(|b| b.codec)
+    }
+
+    /// Encodes and sends one 20 ms frame (960 samples at 48 kHz) with the negotiated codec;
+    /// call it every 20 ms. While DTMF digits are queued their event packets go out instead.
+    pub async fn send_pcm(&self, frame: &[i16]) -> Result<(), MediaError> {
+        let n = self.negotiated.lock().unwrap().clone();
+        let Some(binding) = n.send else { return Ok(()) };
+        let payload = self.encoders.lock().unwrap().encode(binding.codec, frame)?;
+        let frames = self.out.lock().unwrap().tick(payload, binding.payload_type, binding.ticks_per_frame(), n.telephone_event);
+        for frame in frames {
+            self.track.write_rtp(self.packet(frame)).await.map_err(rtc_err)?;
+        }
+        Ok(())
     }
 
     /// Sends one encoded 20 ms Opus packet; call it every 20 ms. While DTMF digits are queued
     /// their event packets go out in its place.
     pub async fn send_opus(&self, packet: Vec<u8>) -> Result<(), MediaError> {
-        let n = *self.negotiated.lock().unwrap();
-        let frames = self.out.lock().unwrap().tick(packet, n.opus.unwrap_or(111), n.telephone_event);
+        let n = self.negotiated.lock().unwrap().clone();
+        let pt = n.send.filter(|b| b.codec == AudioCodec::Opus).map_or(111, |b| b.payload_type);
+        let frames = self.out.lock().unwrap().tick(packet, pt, 960, n.telephone_event);
         for frame in frames {
             self.track.write_rtp(self.packet(frame)).await.map_err(rtc_err)?;
         }
@@ -302,15 +371,6 @@ impl AudioPeer {
     }
 }
 
-/// The payload type of the first `a=rtpmap:<pt> <codec>` line (case-insensitive codec).
-fn rtpmap_pt(sdp: &str, codec: &str) -> Option<u8> {
-    sdp.lines().find_map(|l| {
-        let rest = l.trim().strip_prefix("a=rtpmap:")?;
-        let (pt, name) = rest.split_once(' ')?;
-        name.to_ascii_lowercase().starts_with(&codec.to_ascii_lowercase()).then(|| pt.parse().ok()).flatten()
-    })
-}
-
 fn rand_ssrc() -> u32 {
     let t = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
     (t.subsec_nanos() ^ (t.as_secs() as u32).rotate_left(7) ^ std::process::id()) | 1
@@ -318,16 +378,3 @@ fn rand_ssrc() -> u32 {
 
 /// Samples per frame, re-exported for callers that pace audio.
 pub const FRAME_SAMPLES: usize = FRAME;
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn finds_payload_types() {
-        let sdp = "m=audio 9 RTP/SAVPF 109 111 101\r\na=rtpmap:109 OPUS/16000\r\na=rtpmap:111 OPUS/48000/2\r\na=rtpmap:101 telephone-event/8000\r\n";
-        assert_eq!(rtpmap_pt(sdp, "opus/48000"), Some(111));
-        assert_eq!(rtpmap_pt(sdp, "telephone-event/8000"), Some(101));
-        assert_eq!(rtpmap_pt(sdp, "pcmu/8000"), None);
-    }
-}

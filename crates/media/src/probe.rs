@@ -1,6 +1,6 @@
 //! Helpers for bots and tests that play and collect audio through an [`AudioPeer`].
 
-use crate::codec::{Encoder, FRAME};
+use crate::codec::FRAME;
 use crate::peer::{AudioPeer, MediaError, MediaEvent};
 use crate::tone::Tone;
 use std::time::Duration;
@@ -8,12 +8,11 @@ use tokio::sync::mpsc::UnboundedReceiver;
 
 /// Sends `frames` 20 ms frames of a `freq` Hz tone on `peer`, paced in real time.
 pub async fn play_tone(peer: &AudioPeer, freq: f64, frames: usize) -> Result<(), MediaError> {
-    let mut encoder = Encoder::new()?;
     let mut tone = Tone::new(freq, 48_000, 8000);
     let mut tick = tokio::time::interval(Duration::from_millis(20));
     for _ in 0..frames {
         tick.tick().await;
-        peer.send_opus(encoder.encode(&tone.next_frame(FRAME))?).await?;
+        peer.send_pcm(&tone.next_frame(FRAME)).await?;
     }
     Ok(())
 }

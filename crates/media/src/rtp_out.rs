@@ -4,8 +4,6 @@
 use crate::dtmf::{event_of, DtmfPayload};
 use std::collections::VecDeque;
 
-/// Samples of the 48 kHz clock in one 20 ms frame.
-const TICK_TS: u32 = 960;
 /// Ticks per second.
 const TICKS_PER_SEC: u32 = 50;
 /// How many times the final packet of an event is sent (RFC 4733 2.5.1.4).
@@ -82,12 +80,13 @@ impl RtpOut {
         self.active.is_some() || !self.queue.is_empty()
     }
 
-    /// The packets for the next 20 ms: the Opus `audio` frame, or DTMF event packets (payload
-    /// type `dtmf_pt` at `dtmf_clock` Hz) while a digit sounds. Without a negotiated
-    /// telephone-event type, digits are dropped.
-    pub fn tick(&mut self, audio: Vec<u8>, audio_pt: u8, dtmf: Option<(u8, u32)>) -> Vec<RtpFrame> {
+    /// The packets for the next 20 ms: the `audio` payload (payload type `audio_pt`, whose clock
+    /// advances `audio_ticks` per 20 ms), or DTMF event packets (payload type `dtmf_pt` at
+    /// `dtmf_clock` Hz) while a digit sounds. Without a negotiated telephone-event type,
+    /// digits are dropped.
+    pub fn tick(&mut self, audio: Vec<u8>, audio_pt: u8, audio_ticks: u32, dtmf: Option<(u8, u32)>) -> Vec<RtpFrame> {
         let ts = self.timestamp;
-        self.timestamp = self.timestamp.wrapping_add(TICK_TS);
+        self.timestamp = self.timestamp.wrapping_add(audio_ticks);
         let Some((dtmf_pt, dtmf_clock)) = dtmf else {
             self.queue.clear();
             self.active = None;
@@ -150,7 +149,7 @@ mod tests {
     use super::*;
 
     fn run(out: &mut RtpOut, ticks: usize) -> Vec<RtpFrame> {
-        (0..ticks).flat_map(|_| out.tick(vec![0xAA], 111, Some((110, 48_000)))).collect()
+        (0..ticks).flat_map(|_| out.tick(vec![0xAA], 111, 960, Some((110, 48_000)))).collect()
     }
 
     #[test]
@@ -198,7 +197,7 @@ mod tests {
     fn an_8000_hz_event_counts_in_its_own_clock() {
         let mut out = RtpOut::new(0, 0);
         out.queue_dtmf("9", 100, 70).unwrap();
-        let f: Vec<_> = (0..2).flat_map(|_| out.tick(vec![1], 111, Some((101, 8000)))).collect();
+        let f: Vec<_> = (0..2).flat_map(|_| out.tick(vec![1], 111, 960, Some((101, 8000)))).collect();
         assert_eq!(DtmfPayload::decode(&f[1].payload).unwrap().duration, 320);
     }
 }

@@ -1,7 +1,7 @@
 //! The media side of the bots: one WebRTC peer per bot call (`crates/media`).
 
 use crate::core::{BotEvent, BotKind};
-use media::codec::{Encoder, FRAME};
+use media::codec::FRAME;
 use media::tone::Tone;
 use media::{AudioPeer, MediaEvent, PeerConfig};
 use std::path::PathBuf;
@@ -113,7 +113,6 @@ async fn run(
         Role::Answer(offer) => report(BotOutput::Answer(peer.answer(&offer).await.map_err(|e| e.to_string()))),
         Role::Call => report(BotOutput::Offer(peer.create_offer().await.map_err(|e| e.to_string()))),
     }
-    let mut encoder = Encoder::new().map_err(|e| e.to_string())?;
     let mut tone = Tone::new(440.0, 48_000, 8000);
     let mut tick = tokio::time::interval(Duration::from_millis(20));
     let mut recorded: Vec<i16> = Vec::new();
@@ -167,9 +166,7 @@ async fn run(
                     BotKind::Conference => room.map_or_else(|| vec![0; FRAME], |r| mix_others(r, call)),
                     _ => echo.pop_front().unwrap_or_else(|| vec![0; FRAME]),
                 };
-                if let Ok(packet) = encoder.encode(&frame) {
-                    let _ = peer.send_opus(packet).await;
-                }
+                let _ = peer.send_pcm(&frame).await;
             }
         }
     }

@@ -3,7 +3,6 @@
 use crate::audio::{AudioIo, AudioSink, AudioSource, FRAME};
 use crate::core::CallId;
 use crate::error::CallError;
-use media::codec::Encoder;
 use media::{AudioPeer, MediaEvent, PeerConfig};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -232,10 +231,10 @@ async fn receive(
     }
 }
 
-/// Every 20 ms: one frame from the microphone (silence when muted or held), Opus, RTP.
+/// Every 20 ms: one frame from the microphone (silence when muted or held), encoded with
+/// the negotiated codec, as RTP.
 /// Ends when the call's media is gone.
 async fn send(media: std::sync::Weak<CallMedia>) {
-    let Ok(mut encoder) = Encoder::new() else { return };
     let mut frame = vec![0i16; FRAME];
     let mut clock = tokio::time::interval(Duration::from_millis(20));
     clock.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
@@ -247,10 +246,9 @@ async fn send(media: std::sync::Weak<CallMedia>) {
         if f.muted.load(Ordering::Relaxed) || f.held.load(Ordering::Relaxed) || f.remote_held.load(Ordering::Relaxed) {
             frame.fill(0);
         }
-        let Ok(packet) = encoder.encode(&frame) else { continue };
         // Before ICE is up the track is not bound yet: such frames are simply not sent.
         let peer = media.peer();
         drop(media);
-        let _ = peer.send_opus(packet).await;
+        let _ = peer.send_pcm(&frame).await;
     }
 }

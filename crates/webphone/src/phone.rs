@@ -47,7 +47,7 @@ impl Options {
             debug: false,
             auto_answer: true,
             extra_ca_pem: None,
-            media: PeerConfig { bind: vec!["0.0.0.0:0".into()], stun_servers: Vec::new() },
+            media: PeerConfig { bind: vec!["0.0.0.0:0".into()], jitter_buffer: true, ..PeerConfig::default() },
             audio,
             input_device: None,
             output_device: None,

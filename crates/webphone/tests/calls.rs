@@ -145,3 +145,33 @@ async fn bot_calls_in_and_is_auto_answered() {
     expect_tone(&mut a.heard, 440).await;
     inc.hangup().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn g711_only_phones_still_talk_and_send_dtmf() {
+    use media::codecs::AudioCodec;
+    let sim = server().await;
+    for (codec, name, digit) in [(AudioCodec::Pcmu, "PCMU/8000", '7'), (AudioCodec::Pcma, "PCMA/8000", '8')] {
+        let (audio, mut heard) = webphone::audio::test::TestAudio::new(Input::Tone(1000.0), webphone::audio::test::Output::Channel);
+        let mut opts = options(&sim, audio);
+        opts.media.codecs = vec![codec];
+        let phone = webphone::WebPhone::start(sim.sip_info(EXT_101).unwrap(), opts).await.unwrap();
+        let call = phone.call(dial("600")).await.unwrap();
+        call.wait_answered(WAIT).await.unwrap();
+        expect_tone(&mut heard, 1000).await;
+        let invite = sim.log().await.into_iter().rev().find(|e| e.text.starts_with("INVITE sip:600@")).unwrap().text;
+        assert!(invite.contains(name) && !invite.to_ascii_lowercase().contains("opus"), "{invite}");
+        call.hangup().await.unwrap();
+
+        let mut events = phone.events();
+        let ivr = phone.call(dial("602")).await.unwrap();
+        ivr.wait_answered(WAIT).await.unwrap();
+        wait_event(&mut events, "media", |e| matches!(e, PhoneEvent::MediaConnected(id) if *id == ivr.id()).then_some(())).await;
+        ivr.send_dtmf(&digit.to_string(), None, None).await.unwrap();
+        eventually("the ivr bot to hear the digit over telephone-event/8000", || async {
+            sim.bot_reports().await.iter().any(|r| matches!(r.event, rc_sim::core::BotEvent::Digit { digit: d } if d == digit)).then_some(())
+        })
+        .await;
+        ivr.hangup().await.unwrap();
+        phone.dispose().await.unwrap();
+    }
+}
