@@ -31,6 +31,8 @@ pub struct TlsMaterial {
     pub ca_pem: String,
     chain: Vec<CertificateDer<'static>>,
     key: PrivateKeyDer<'static>,
+    /// The chain and key as PEM text, when this material was generated here.
+    pem: Option<(String, String)>,
 }
 
 impl TlsMaterial {
@@ -54,6 +56,7 @@ impl TlsMaterial {
             ca_pem: ca_cert.pem(),
             chain: vec![leaf_cert.der().clone(), ca_cert.der().clone()],
             key: PrivateKeyDer::Pkcs8(leaf_key.serialize_der().into()),
+            pem: Some((leaf_cert.pem() + &ca_cert.pem(), leaf_key.serialize_pem())),
         })
     }
 
@@ -69,7 +72,13 @@ impl TlsMaterial {
         }
         let key_der = PrivateKeyDer::from_pem_file(key).map_err(|e| load_err(key, e.to_string()))?;
         let ca_pem = std::fs::read_to_string(cert).map_err(|e| load_err(cert, e.to_string()))?;
-        Ok(TlsMaterial { ca_pem, chain, key: key_der })
+        Ok(TlsMaterial { ca_pem, chain, key: key_der, pem: None })
+    }
+
+    /// The certificate chain and the private key as PEM, for another server to use (e.g. an
+    /// interop test's Kamailio); `None` for material loaded from files.
+    pub fn server_pem(&self) -> Option<(&str, &str)> {
+        self.pem.as_ref().map(|(c, k)| (c.as_str(), k.as_str()))
     }
 
     /// A rustls server configuration (ring provider, TLS 1.2 and 1.3).

@@ -174,7 +174,9 @@ pub fn cancel(invite: &Request) -> Request {
 }
 
 /// A response to `request` (RFC 3261 section 8.2.6): Via, From, To, Call-ID and CSeq copied,
-/// `to_tag` added to To when it has none, Content-Length: 0.
+/// `to_tag` added to To when it has none, Content-Length: 0. Provisional (101-199) and
+/// success responses also copy Record-Route (section 12.1.1), so proxies that record-route
+/// stay in the dialog's path.
 pub fn response(request: &Request, status: u16, to_tag: Option<&str>) -> Response {
     let mut r = Response::new(status);
     let src = &request.headers;
@@ -197,6 +199,11 @@ pub fn response(request: &Request, status: u16, to_tag: Option<&str>) -> Respons
     for name in [HeaderName::CallId, HeaderName::CSeq] {
         if let Some(v) = src.get(name.clone()) {
             r.headers.push(name, v);
+        }
+    }
+    if (101..300).contains(&status) {
+        for rr in src.get_all(HeaderName::RecordRoute) {
+            r.headers.push(HeaderName::RecordRoute, rr.value.clone());
         }
     }
     r.headers.push(HeaderName::ContentLength, "0");
@@ -282,6 +289,22 @@ mod tests {
         assert!(parsed.to().unwrap().tag().is_none());
         assert_eq!(parsed.max_forwards().unwrap(), Some(70));
         assert_eq!(parsed.get("User-Agent"), Some("test/1"));
+    }
+
+    #[test]
+    fn dialog_creating_responses_keep_record_route() {
+        let text = "INVITE sip:b@x.invalid SIP/2.0\r\nVia: SIP/2.0/WSS p;branch=z9hG4bK-1\r\n\
+Record-Route: <sip:127.0.0.1:5060;lr;r2=on>\r\nRecord-Route: <sip:127.0.0.1:8080;transport=ws;lr;r2=on>\r\n\
+From: <sip:a@d>;tag=1\r\nTo: <sip:b@d>\r\nCall-ID: c\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n";
+        let Message::Request(invite) = Message::parse(text.as_bytes()).unwrap() else { panic!() };
+        for status in [180, 200] {
+            let rr = response(&invite, status, Some("t")).headers.record_routes().unwrap();
+            assert_eq!(rr.len(), 2, "{status} copies both Record-Route values in order");
+            assert!(rr[0].to_string().contains("5060"));
+        }
+        for status in [100, 486] {
+            assert!(response(&invite, status, Some("t")).headers.record_routes().unwrap().is_empty());
+        }
     }
 
     #[test]
