@@ -175,3 +175,48 @@ async fn g711_only_phones_still_talk_and_send_dtmf() {
         phone.dispose().await.unwrap();
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_call_rings_while_one_is_active_and_devices_change_mid_call() {
+    let sim = server().await;
+    let (audio, mut heard) = webphone::audio::test::TestAudio::new(Input::Tone(1000.0), webphone::audio::test::Output::Channel);
+    let mut opts = options(&sim, audio.clone());
+    opts.instance_id = Some("6a1f9c7e-0000-4000-8000-000000000101".into());
+    let a = webphone::WebPhone::start(sim.sip_info(EXT_101).unwrap(), opts).await.unwrap();
+    let mut a_events = a.events();
+    let register = received_text(&sim, "REGISTER ").await.unwrap();
+    assert!(register.contains("+sip.instance=\"<urn:uuid:6a1f9c7e-0000-4000-8000-000000000101>\""), "{register}");
+
+    let echo = a.call(dial("600")).await.unwrap();
+    echo.wait_answered(WAIT).await.unwrap();
+    expect_tone(&mut heard, 1000).await;
+
+    // The microphone changes mid-call: the echo now brings back 500 Hz.
+    audio.set_input(Input::Tone(500.0));
+    echo.change_input_device(None).await.unwrap();
+    expect_tone(&mut heard, 500).await;
+    assert!(echo.change_input_device(Some("no such device")).await.is_err(), "an unknown device is refused, the call goes on");
+    echo.change_output_device(None).await.unwrap();
+    expect_tone(&mut heard, 500).await;
+
+    // A second call comes in while the first is active.
+    sim.call_extension(rc_sim::core::BotKind::Tone, EXT_101).await.unwrap();
+    let (second, _) = wait_event(&mut a_events, "a second inbound call", |e| match e {
+        PhoneEvent::InboundCall(s, i) => Some((s.clone(), i.clone())),
+        _ => None,
+    })
+    .await;
+    assert_eq!(echo.status().state, webphone::CallState::Answered, "the first call is untouched");
+    echo.hold().await.unwrap();
+    second.answer().await.unwrap();
+    flush(&mut heard);
+    expect_tone(&mut heard, 440).await;
+
+    // dispose hangs up every call and unregisters.
+    a.dispose().await.unwrap();
+    echo.wait_disposed(WAIT).await.unwrap();
+    second.wait_disposed(WAIT).await.unwrap();
+    assert!(server_received(&sim, "REGISTER ").await);
+    let unregister = sim.log().await.into_iter().rev().find(|e| e.direction == rc_sim::core::Direction::In && e.text.starts_with("REGISTER ")).unwrap();
+    assert!(unregister.text.contains("expires=0"), "{}", unregister.text);
+}
