@@ -21,6 +21,7 @@ pub mod admin;
 pub mod bots;
 pub mod config;
 pub mod core;
+pub mod hub;
 pub mod server;
 pub mod sipinfo;
 pub mod tls;
