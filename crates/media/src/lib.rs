@@ -19,6 +19,7 @@ pub mod jitter;
 pub mod peer;
 pub mod probe;
 pub mod rtp_out;
+pub mod sdp;
 pub mod tone;
 pub mod wav;
 

@@ -293,8 +293,13 @@ impl AudioPeer {
         self.pc.set_remote_description(desc).await.map_err(|e| MediaError::Sdp(e.to_string()))?;
         let answer = self.pc.create_answer(None).await.map_err(rtc_err)?;
         self.pc.set_local_description(answer).await.map_err(rtc_err)?;
-        let sdp = self.local_sdp().await?;
+        let mut sdp = self.local_sdp().await?;
         self.learn_payload_types(&sdp);
+        let offered = crate::sdp::direction(offer);
+        if offered != "sendrecv" {
+            // RFC 3264 6.1; webrtc-rs answers sendrecv to a held offer.
+            sdp = crate::sdp::with_direction(&sdp, crate::sdp::answer_direction(offered));
+        }
         Ok(sdp)
     }
 

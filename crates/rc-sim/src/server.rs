@@ -94,6 +94,8 @@ enum Command {
     BotReports(oneshot::Sender<Vec<BotReport>>),
     CallerBot(crate::core::BotKind, String, Option<u32>, oneshot::Sender<Result<u64, String>>),
     ReplyAnswer(crate::core::ReplyAnswer),
+    Hub(crate::hub::HubReport),
+    Recordings(oneshot::Sender<Vec<crate::core::RecordingInfo>>),
     Shutdown,
 }
 
@@ -147,6 +149,11 @@ impl Handle {
     /// Messages logged from now on.
     pub fn subscribe_log(&self) -> broadcast::Receiver<LogEntry> {
         self.log_tx.subscribe()
+    }
+
+    /// The call recordings written so far (startcallrecord … stopcallrecord or hang-up).
+    pub async fn recordings(&self) -> Vec<crate::core::RecordingInfo> {
+        self.ask(Command::Recordings).await.unwrap_or_default()
     }
 
     /// What the bots reported (DTMF digits, recordings, failures).
@@ -210,9 +217,14 @@ pub async fn start(opts: ServerOptions) -> Result<Handle, ServerError> {
     let (log_tx, _) = broadcast::channel(4096);
     let ports = HashMap::from([(Listener::Primary, primary_addr.port()), (Listener::Backup, backup_addr.port())]);
     let seed = opts.seed.unwrap_or_else(clock_seed);
-    let core = Core::new(opts.config.clone(), ports, seed, Instant::now());
+    let mut core = Core::new(opts.config.clone(), ports, seed, Instant::now());
+    core.set_recordings_dir(opts.recordings.clone());
     std::fs::create_dir_all(&opts.recordings).map_err(|source| ServerError::Recordings { path: opts.recordings.clone(), source })?;
-    let driver = Driver { writers: HashMap::new(), delay: Duration::ZERO, bots: HashMap::new(), rooms: HashMap::new(), tx: tx.clone(), recordings: opts.recordings.clone() };
+    let hub = {
+        let tx = tx.clone();
+        crate::hub::spawn(move |report| drop(tx.send(Command::Hub(report))))
+    };
+    let driver = Driver { writers: HashMap::new(), delay: Duration::ZERO, bots: HashMap::new(), rooms: HashMap::new(), tx: tx.clone(), recordings: opts.recordings.clone(), hub };
     tokio::spawn(run_core(core, driver, rx, log_tx.clone()));
     tokio::spawn(accept_loop(primary, Listener::Primary, acceptor.clone(), tx.clone()));
     tokio::spawn(accept_loop(backup, Listener::Backup, acceptor, tx.clone()));
@@ -311,6 +323,7 @@ struct Driver {
     rooms: HashMap<String, bots::Room>,
     tx: mpsc::UnboundedSender<Command>,
     recordings: PathBuf,
+    hub: crate::hub::Hub,
 }
 
 impl Driver {
@@ -361,6 +374,7 @@ impl Driver {
                     let _ = b.stop.send(());
                 }
             }
+            Output::Hub(command) => self.hub.send(command),
         }
     }
 }
@@ -414,6 +428,8 @@ fn handle_command(core: &mut Core, writers: &mut HashMap<ConnId, mpsc::Unbounded
         Command::ReplyAnswer(answer) => core.set_reply_answer(answer),
         Command::Bot(call, bot, BotOutput::Event(event)) => core.on_bot_event(call, bot, event, now),
         Command::BotReports(reply) => drop(reply.send(core.bot_reports().to_vec())),
+        Command::Hub(report) => core.on_hub_report(report, now),
+        Command::Recordings(reply) => drop(reply.send(core.recordings().to_vec())),
         Command::Shutdown => {
             for (_, w) in writers.drain() {
                 let _ = w.send(WsMessage::Close(None));

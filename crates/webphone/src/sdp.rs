@@ -1,49 +1,10 @@
 //! The small SDP edits signalling needs: direction for hold, the `o=` version for re-offers.
 //!
 //! Media negotiation itself belongs to the WebRTC stack; these are text edits on a description
-//! it produced, the way the seed SDK makes its hold offers.
+//! it produced, the way the seed SDK makes its hold offers. The direction edits live in
+//! `media::sdp` (re-exported here), which also corrects the direction of our answers.
 
-/// The directions an `a=` line can name.
-const DIRECTIONS: [&str; 4] = ["sendrecv", "sendonly", "recvonly", "inactive"];
-
-/// `sdp` with every direction attribute set to `direction` (added to each media section
-/// that has none).
-pub fn with_direction(sdp: &str, direction: &str) -> String {
-    let mut out = String::with_capacity(sdp.len() + 16);
-    let mut in_media = false;
-    let mut has_direction = false;
-    for line in sdp.lines() {
-        let line = line.trim_end_matches('\r');
-        if line.starts_with("m=") {
-            if in_media && !has_direction {
-                push_line(&mut out, &format!("a={direction}"));
-            }
-            in_media = true;
-            has_direction = false;
-        }
-        let attribute = line.strip_prefix("a=").unwrap_or_default();
-        if DIRECTIONS.contains(&attribute) {
-            has_direction = true;
-            push_line(&mut out, &format!("a={direction}"));
-        } else {
-            push_line(&mut out, line);
-        }
-    }
-    if in_media && !has_direction {
-        push_line(&mut out, &format!("a={direction}"));
-    }
-    out
-}
-
-/// The direction of the first media section (`sendrecv` when none is written).
-pub fn direction(sdp: &str) -> &str {
-    let media = sdp.find("\nm=").map_or(sdp, |at| &sdp[at..]);
-    media
-        .lines()
-        .filter_map(|l| l.trim_end_matches('\r').strip_prefix("a="))
-        .find(|a| DIRECTIONS.contains(a))
-        .unwrap_or("sendrecv")
-}
+pub use media::sdp::{direction, with_direction};
 
 /// The session version of the `o=` line.
 pub fn origin_version(sdp: &str) -> Option<u64> {
@@ -89,13 +50,5 @@ mod tests {
         assert_eq!(direction(&held), "sendonly");
         assert_eq!(origin_version(&held), Some(3));
         assert_eq!(with_direction(&held, "sendrecv"), with_origin_version(OFFER, 3));
-    }
-
-    #[test]
-    fn adds_a_missing_direction() {
-        let sdp = "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\nm=audio 9 RTP/SAVPF 0\r\na=rtpmap:0 pcmu/8000\r\n";
-        assert_eq!(direction(sdp), "sendrecv");
-        let held = with_direction(sdp, "sendonly");
-        assert!(held.ends_with("a=rtpmap:0 pcmu/8000\r\na=sendonly\r\n"), "{held}");
     }
 }

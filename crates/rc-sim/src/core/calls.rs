@@ -1,6 +1,7 @@
 //! Calls as a back-to-back user agent: one leg toward the caller, one per ringing device.
 
 use super::ConnId;
+use crate::hub::PortId;
 use serde::Serialize;
 use sip::{Dialog, Request, TransactionKey};
 use std::collections::HashMap;
@@ -50,8 +51,12 @@ pub struct Leg {
     pub number: String,
     /// Index of the party's extension.
     pub ext: Option<usize>,
-    /// A re-INVITE received on this leg, waiting for the other side's answer.
+    /// A re-INVITE received on this leg, waiting for its answer.
     pub pending_reinvite: Option<Request>,
+    /// The media hub port terminating this leg's media (calls between clients).
+    pub port: Option<PortId>,
+    /// The port's SDP for this leg (the caller's answer), once the hub made it.
+    pub port_sdp: Option<String>,
 }
 
 /// A call between a caller and the devices of a callee.
@@ -81,8 +86,9 @@ pub struct Call {
     pub bot: Option<super::bots::BotKind>,
     /// The extension a calling bot rings.
     pub bot_target: Option<usize>,
-    /// Callee devices get an INVITE without SDP (their 200 carries the offer).
-    pub delayed_offer: bool,
+    /// The media of this call runs through the hub (every call between clients; bots are
+    /// their own media).
+    pub anchored: bool,
     /// Set while the caller leg is being transferred to the callees.
     pub transfer: Option<Transfer>,
 }
@@ -95,8 +101,6 @@ pub struct Transfer {
     pub transferor: Leg,
     /// True for REFER: the transferor gets NOTIFY with a sipfrag.
     pub notify: bool,
-    /// The callee that answered (its 200 carried the offer) while the caller re-negotiates.
-    pub answering: Option<(usize, Vec<u8>)>,
 }
 
 impl Call {
@@ -201,6 +205,16 @@ impl Calls {
                 return Some((c.id, Side::Caller));
             }
             c.callees.iter().position(|l| l.call_id == call_id).map(|i| (c.id, Side::Callee(i)))
+        })
+    }
+
+    /// The call and side whose leg uses hub port `port`.
+    pub fn find_port(&self, port: PortId) -> Option<(u64, Side)> {
+        self.calls.values().find_map(|c| {
+            if c.caller.port == Some(port) {
+                return Some((c.id, Side::Caller));
+            }
+            c.callees.iter().position(|l| l.port == Some(port)).map(|i| (c.id, Side::Callee(i)))
         })
     }
 

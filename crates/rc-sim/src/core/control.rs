@@ -156,6 +156,10 @@ impl Core {
                     _ => CommandResult::new(1, "Flip target unavailable"),
                 }
             }
+            "startcallrecord" | "stopcallrecord" => match self.record(id, side, request.command == "startcallrecord") {
+                true => CommandResult::new(0, "Succeeded"),
+                false => CommandResult::new(1, "Recording is not available for this call"),
+            },
             other => CommandResult::new(1, &format!("rc-sim does not support {other} yet")),
         };
         let ok = result.succeeded();

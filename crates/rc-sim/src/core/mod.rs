@@ -5,6 +5,7 @@
 //! (per-connection transaction layers from `crates/sip`, registrations, calls) lives here, so
 //! tests can drive it without sockets.
 
+mod anchor;
 mod bots;
 mod calls;
 mod control;
@@ -12,6 +13,7 @@ mod registrar;
 mod routing;
 mod transfer;
 
+pub use anchor::RecordingInfo;
 pub use bots::{BotEvent, BotKind, BotReport};
 pub use calls::CallInfo;
 pub use registrar::{Binding, BindingInfo, NonceState, Registrar};
@@ -78,6 +80,8 @@ pub enum Output {
     },
     /// Stop the bot of call `call`.
     StopBot(u64),
+    /// Tell the media hub.
+    Hub(crate::hub::HubCommand),
 }
 
 /// Direction of a logged message, seen from rc-sim.
@@ -198,6 +202,11 @@ pub struct Core {
     parked: HashMap<String, calls::Leg>,
     /// Legs released by park or transfer whose BYE is still to come, by Call-ID.
     released: HashMap<String, calls::Leg>,
+    next_port: crate::hub::PortId,
+    /// Devices to ring once their port's offer is ready.
+    pending_rings: HashMap<crate::hub::PortId, (u64, Binding)>,
+    recordings: Vec<RecordingInfo>,
+    recordings_dir: std::path::PathBuf,
 }
 
 impl Core {
@@ -219,6 +228,10 @@ impl Core {
             reply_answer: ReplyAnswer::default(),
             parked: HashMap::new(),
             released: HashMap::new(),
+            next_port: 0,
+            pending_rings: HashMap::new(),
+            recordings: Vec::new(),
+            recordings_dir: std::env::temp_dir(),
         }
     }
 

@@ -160,6 +160,7 @@ impl Core {
         let call = self.new_call(conn, caller_ext, req, now);
         let id = call.id;
         self.calls.insert(call);
+        self.anchor_caller(id);
         for device in devices {
             self.ring_device(id, &device, now);
         }
@@ -187,6 +188,8 @@ impl Core {
             number: caller_number,
             ext: Some(caller_ext),
             pending_reinvite: None,
+            port: None,
+            port_sdp: None,
         };
         Call {
             id,
@@ -201,13 +204,23 @@ impl Core {
             ring_deadline: Some(now + Duration::from_secs(self.cfg.ring_timeout_secs)),
             bot: None,
             bot_target: None,
-            delayed_offer: false,
+            anchored: false,
             transfer: None,
         }
     }
 
-    /// Sends the RingCentral-style INVITE of call `id` to one registered device.
+    /// Rings one registered device for call `id`: at once with the caller's SDP (bot calls),
+    /// or, when the call's media is anchored, once the hub made this leg's port and offer.
     pub(super) fn ring_device(&mut self, id: u64, device: &Binding, now: Instant) {
+        if self.calls.get(id).is_some_and(|c| c.anchored) {
+            return self.ring_through_hub(id, device.clone());
+        }
+        self.send_ringing_invite(id, device, None, now);
+    }
+
+    /// Sends the RingCentral-style INVITE of call `id` to one registered device, with the
+    /// port's offer when the media is anchored, else with the caller's SDP.
+    pub(super) fn send_ringing_invite(&mut self, id: u64, device: &Binding, port: Option<(crate::hub::PortId, String)>, now: Instant) {
         let Some(call) = self.calls.get(id) else { return };
         let ext = self.cfg.extensions[device.ext].clone();
         let domain = self.cfg.domain.clone();
@@ -245,9 +258,12 @@ impl Core {
                 invite.headers.push(name, v);
             }
         }
-        if !call.delayed_offer {
-            let content_type = call.caller.invite.headers.get(HeaderName::ContentType).unwrap_or("application/sdp").to_owned();
-            invite.set_body(&content_type, call.caller.invite.body.clone());
+        match &port {
+            Some((_, offer)) => invite.set_body("application/sdp", offer.as_bytes()),
+            None => {
+                let content_type = call.caller.invite.headers.get(HeaderName::ContentType).unwrap_or("application/sdp").to_owned();
+                invite.set_body(&content_type, call.caller.invite.body.clone());
+            }
         }
         let call_id = invite.headers.call_id().unwrap_or_default().to_owned();
         let key = self.send_request(device.conn, invite.clone(), now);
@@ -262,6 +278,8 @@ impl Core {
             number: ext.number.clone(),
             ext: Some(device.ext),
             pending_reinvite: None,
+            port: port.map(|(p, _)| p),
+            port_sdp: None,
         };
         if let Some(call) = self.calls.get_mut(id) {
             call.callees.push(leg);
@@ -280,7 +298,7 @@ impl Core {
         };
         match side {
             Side::Callee(i) if is_initial => self.callee_progress(id, i, resp, now),
-            _ => self.relay_reinvite_answer(id, side, resp, now),
+            _ => self.ack_reinvite_answer(id, side, resp, now),
         }
     }
 
@@ -347,6 +365,12 @@ impl Core {
             },
         };
         let _ = dialog.on_response(&Method::Invite, &resp);
+        if let (true, Some(port)) = (call.anchored, leg.port) {
+            let sdp = String::from_utf8_lossy(&resp.body).into_owned();
+            self.out.push_back(super::Output::Hub(crate::hub::HubCommand::RemoteSdp { port, sdp, is_offer: false }));
+        }
+        let Some(call) = self.calls.get_mut(id) else { return };
+        let leg = &mut call.callees[i];
         if call.transfer.is_some() {
             leg.dialog = Some(dialog);
             return self.transfer_answered(id, i, resp.body, now);
@@ -363,6 +387,9 @@ impl Core {
         self.tell_others_already_processed(id, i, now);
         self.cancel_forks(id, Some(i), now);
         self.caller_ringing(id, now);
+        if self.calls.get(id).is_some_and(|c| c.anchored) {
+            return self.connect_and_answer(id, now);
+        }
         self.answer_caller(id, body, now);
     }
 
@@ -393,6 +420,8 @@ impl Core {
         let seq = leg.invite.headers.cseq().map(|c| c.seq).unwrap_or_default();
         let conn = leg.conn;
         leg.state = LegState::Failed;
+        let port = leg.port.take();
+        self.close_port(port);
         let local = endpoint(&self.conns, conn);
         let ack = dialog.ack(seq, &local, &mut self.rng);
         let bye = dialog.new_request(Method::Bye, &local, &mut self.rng);
@@ -407,10 +436,17 @@ impl Core {
         for (i, leg) in call.callees.iter_mut().enumerate() {
             if Some(i) != keep && matches!(leg.state, LegState::Trying | LegState::Ringing) {
                 leg.state = LegState::Failed;
-                cancels.push((leg.conn, builder::cancel(&leg.invite)));
+                cancels.push((leg.conn, builder::cancel(&leg.invite), leg.port.take()));
             }
         }
-        for (conn, cancel) in cancels {
+        // Devices whose port is still being made will not be rung any more.
+        let unrung: Vec<crate::hub::PortId> = self.pending_rings.iter().filter(|(_, (c, _))| *c == id).map(|(p, _)| *p).collect();
+        for p in unrung {
+            self.pending_rings.remove(&p);
+            self.close_port(Some(p));
+        }
+        for (conn, cancel, port) in cancels {
+            self.close_port(port);
             self.send_request(conn, cancel, now);
         }
     }
@@ -424,6 +460,7 @@ impl Core {
     pub(super) fn fail_caller_with(&mut self, id: u64, status: u16, reason: &str, now: Instant) {
         self.cancel_forks(id, None, now);
         let Some(call) = self.calls.remove(id) else { return };
+        self.close_call_ports(&call);
         if call.bot.is_some() {
             self.out.push_back(super::Output::StopBot(id));
         }
@@ -433,6 +470,9 @@ impl Core {
 
     fn on_bye(&mut self, conn: ConnId, req: &Request, now: Instant) {
         if self.bye_of_released(conn, req, now) {
+            return;
+        }
+        if self.bye_of_parked(conn, req, now) {
             return;
         }
         let found = req.headers.call_id().ok().and_then(|c| self.calls.find(c));
@@ -447,10 +487,17 @@ impl Core {
         match call.peer_of(side) {
             Some(peer) => {
                 self.send_bye(id, peer, now);
-                self.calls.remove(id);
+                self.end_call(id);
             }
             None if side == Side::Caller => self.fail_caller(id, 487, now),
             None => {}
+        }
+    }
+
+    /// Forgets a call that is over and closes its media ports.
+    pub(super) fn end_call(&mut self, id: u64) {
+        if let Some(call) = self.calls.remove(id) {
+            self.close_call_ports(&call);
         }
     }
 
@@ -482,67 +529,31 @@ impl Core {
         }
     }
 
+    /// A re-INVITE from a client in a call: a bot answers it itself; in a call between
+    /// clients the leg's hub port does.
     fn relay_reinvite(&mut self, id: u64, side: Side, req: Request, now: Instant) {
         if self.is_bot_call(id) {
             return self.reinvite_bot(id, side, req);
         }
-        let Some(call) = self.calls.get_mut(id) else { return };
-        let Some(peer) = call.peer_of(side) else {
-            let conn = call.leg(side).conn;
-            return self.respond(conn, &req, 491, None, now);
-        };
-        let this = call.leg_mut(side);
-        if let Some(d) = this.dialog.as_mut() {
-            if d.on_request(&req).is_err() {
-                let conn = this.conn;
-                return self.respond(conn, &req, 500, None, now);
-            }
-        }
-        this.pending_reinvite = Some(req.clone());
-        let other = call.leg_mut(peer);
-        let conn = other.conn;
-        let local = endpoint(&self.conns, conn);
-        let Some(dialog) = other.dialog.as_mut() else { return };
-        let reinvite = dialog.reinvite(&req.body, &local, &mut self.rng);
-        self.send_request(conn, reinvite, now);
+        self.reinvite_port(id, side, req, now)
     }
 
-    fn relay_reinvite_answer(&mut self, id: u64, side: Side, resp: Response, now: Instant) {
-        if resp.status < 200 {
+    /// The answer to a re-INVITE rc-sim sent: ACK a 2xx.
+    fn ack_reinvite_answer(&mut self, id: u64, side: Side, resp: Response, now: Instant) {
+        if !resp.is_success() {
             return;
         }
         let Some(call) = self.calls.get_mut(id) else { return };
         let leg = call.leg_mut(side);
         let conn = leg.conn;
         let local = endpoint(&self.conns, conn);
-        if resp.is_success() {
-            if let Some(d) = leg.dialog.as_mut() {
-                let _ = d.on_response(&Method::Invite, &resp);
-                let seq = resp.headers.cseq().map(|c| c.seq).unwrap_or_default();
-                let ack = d.ack(seq, &local, &mut self.rng);
-                self.send_stateless(conn, ack);
-            }
+        if let Some(d) = leg.dialog.as_mut() {
+            let _ = d.on_response(&Method::Invite, &resp);
+            let seq = resp.headers.cseq().map(|c| c.seq).unwrap_or_default();
+            let ack = d.ack(seq, &local, &mut self.rng);
+            self.send_stateless(conn, ack);
         }
-        if side == Side::Caller && resp.is_success() && self.transfer_completed(id, &resp.body, now) {
-            return;
-        }
-        let Some(call) = self.calls.get_mut(id) else { return };
-        let Some(peer) = call.peer_of(side) else { return };
-        if peer == Side::Caller && call.caller.state != LegState::Answered {
-            // A retrieval: the parked party answered the retriever's offer.
-            call.caller.pending_reinvite = None;
-            return if resp.is_success() { self.answer_caller(id, resp.body, now) } else { self.fail_caller(id, resp.status, now) };
-        }
-        let waiting = call.leg_mut(peer);
-        let Some(pending) = waiting.pending_reinvite.take() else { return };
-        let mut answer = builder::response(&pending, resp.status, Some(&waiting.local_tag));
-        if resp.is_success() {
-            let local = endpoint(&self.conns, waiting.conn);
-            answer.headers.push(HeaderName::Contact, NameAddr::new(local.contact).to_string());
-            answer.set_body("application/sdp", resp.body.clone());
-        }
-        let conn = waiting.conn;
-        self.send_response(conn, answer, now);
+        let _ = now;
     }
 
     /// A callee device never answered our INVITE (timer B): that fork failed.
@@ -572,11 +583,11 @@ impl Core {
             match (side, call.peer_of(side)) {
                 (_, Some(peer)) => {
                     self.send_bye(id, peer, now);
-                    self.calls.remove(id);
+                    self.end_call(id);
                 }
                 (Side::Caller, None) => {
                     self.cancel_forks(id, None, now);
-                    self.calls.remove(id);
+                    self.end_call(id);
                 }
                 (Side::Callee(i), None) => {
                     call.callees[i].state = LegState::Failed;

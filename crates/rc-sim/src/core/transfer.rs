@@ -1,9 +1,9 @@
 //! Moving a party elsewhere: cold transfer (REFER), callflip, park and retrieval.
 //!
-//! The kept party's leg moves into a new call whose callees get an INVITE without SDP; the
-//! callee's 200 carries an offer, which goes to the kept party in a re-INVITE; its answer goes
-//! back in the ACK. This works with clients that cannot answer an offer-less re-INVITE (the seed
-//! SDK cannot).
+//! Every leg's media ends at its own hub port, so moving a party never renegotiates with it:
+//! the kept party's leg moves into a new call, the target's devices are rung with offers from
+//! new ports, and when one answers the hub connects the kept party's port to it. The kept
+//! party's client sees nothing but the audio changing.
 
 use super::calls::{Call, Leg, LegState, Side, Transfer};
 use super::{endpoint, ConnId, Core};
@@ -50,8 +50,8 @@ impl Core {
         let Some(old) = self.calls.remove(id) else { return false };
         let (kept_leg, transferor_leg) = split_legs(old, kept, transferor);
         let mut call = self.call_around(kept_leg, now);
-        call.delayed_offer = true;
-        call.transfer = Some(Transfer { transferor: transferor_leg, notify, answering: None });
+        call.anchored = true;
+        call.transfer = Some(Transfer { transferor: transferor_leg, notify });
         let new_id = call.id;
         self.calls.insert(call);
         for device in devices {
@@ -69,45 +69,34 @@ impl Core {
         call
     }
 
-    /// A transfer's callee answered with an offer: the kept party re-negotiates with it.
-    pub(super) fn transfer_answered(&mut self, id: u64, i: usize, offer: Vec<u8>, now: Instant) {
+    /// A transfer's callee answered: connect it with the kept party and let the transferor go.
+    pub(super) fn transfer_answered(&mut self, id: u64, i: usize, _answer: Vec<u8>, now: Instant) {
         let Some(call) = self.calls.get_mut(id) else { return };
-        if let Some(t) = call.transfer.as_mut() {
-            t.answering = Some((i, offer.clone()));
-        }
-        call.callees[i].state = LegState::Answered;
-        call.ring_deadline = None;
-        let kept = &mut call.caller;
-        let conn = kept.conn;
-        let local = endpoint(&self.conns, conn);
-        let Some(dialog) = kept.dialog.as_mut() else { return };
-        let reinvite = dialog.reinvite(&offer, &local, &mut self.rng);
-        self.send_request(conn, reinvite, now);
-        self.cancel_forks(id, Some(i), now);
-    }
-
-    /// The kept party answered the transfer's offer: ACK the callee with that answer and let
-    /// the transferor go. True when this response finished a transfer.
-    pub(super) fn transfer_completed(&mut self, id: u64, answer: &[u8], now: Instant) -> bool {
-        let Some(call) = self.calls.get_mut(id) else { return false };
-        let Some((i, _)) = call.transfer.as_ref().and_then(|t| t.answering.clone()) else { return false };
-        let transfer = call.transfer.take().expect("checked above");
+        let Some(transfer) = call.transfer.take() else { return };
         call.answered = Some(i);
+        call.ring_deadline = None;
         let leg = &mut call.callees[i];
-        let (conn, seq) = (leg.conn, leg.invite.headers.cseq().map(|c| c.seq).unwrap_or_default());
+        leg.state = LegState::Answered;
+        let (conn, seq, port) = (leg.conn, leg.invite.headers.cseq().map(|c| c.seq).unwrap_or_default(), leg.port);
         let local = endpoint(&self.conns, conn);
-        if let Some(dialog) = leg.dialog.as_mut() {
-            let mut ack = dialog.ack(seq, &local, &mut self.rng);
-            ack.set_body("application/sdp", answer);
+        let ack = leg.dialog.as_ref().map(|d| d.ack(seq, &local, &mut self.rng));
+        let kept = call.caller.port;
+        if let Some(ack) = ack {
             self.send_stateless(conn, ack);
         }
+        if let (Some(kept), Some(port)) = (kept, port) {
+            self.hub(crate::hub::HubCommand::Connect(kept, port));
+            self.hub(crate::hub::HubCommand::Music(kept, false));
+        }
+        self.cancel_forks(id, Some(i), now);
+        self.tell_others_already_processed(id, i, now);
         self.release_transferor(transfer, now);
-        true
     }
 
     /// Tells a REFER's sender how it went (NOTIFY with a sipfrag), then hangs it up.
     fn release_transferor(&mut self, t: Transfer, now: Instant) {
         let mut leg = t.transferor;
+        self.close_port(leg.port.take());
         let local = endpoint(&self.conns, leg.conn);
         let Some(dialog) = leg.dialog.as_mut() else { return };
         if t.notify {
@@ -154,29 +143,39 @@ impl Core {
         let old = self.calls.remove(id)?;
         let (kept_leg, parker_leg) = split_legs(old, kept, parker);
         let orbit = (FIRST_ORBIT..).map(|n| n.to_string()).find(|o| !self.parked.contains_key(o))?;
+        let mut parker_leg = parker_leg;
+        self.close_port(parker_leg.port.take());
+        if let Some(p) = kept_leg.port {
+            self.hub(crate::hub::HubCommand::Music(p, true));
+        }
         self.parked.insert(orbit.clone(), kept_leg);
         self.released.insert(parker_leg.call_id.clone(), parker_leg);
         Some(orbit)
     }
 
     /// An INVITE to `*8xx`: connect the caller with the party parked there; false when the
-    /// orbit is empty.
+    /// orbit is empty. The retriever's offer is answered by a new port, which the hub then
+    /// connects to the parked party's port.
     pub(super) fn retrieve(&mut self, conn: ConnId, caller_ext: usize, orbit: &str, req: &Request, now: Instant) -> bool {
-        let Some(mut parked) = self.parked.remove(orbit) else { return false };
+        let Some(parked) = self.parked.remove(orbit) else { return false };
         let mut call = self.new_call(conn, caller_ext, req.clone(), now);
         call.ring_deadline = None;
-        call.caller.pending_reinvite = Some(req.clone());
-        let local = endpoint(&self.conns, parked.conn);
-        let reinvite = parked.dialog.as_mut().map(|d| d.reinvite(&req.body, &local, &mut self.rng));
-        let parked_conn = parked.conn;
         call.callees.push(parked);
         call.answered = Some(0);
         let id = call.id;
         self.calls.insert(call);
         self.caller_ringing(id, now);
-        if let Some(r) = reinvite {
-            self.send_request(parked_conn, r, now);
-        }
+        self.anchor_caller(id);
+        true
+    }
+
+    /// A BYE from a party waiting in a park orbit: it gave up.
+    pub(super) fn bye_of_parked(&mut self, conn: ConnId, req: &Request, now: Instant) -> bool {
+        let Ok(call_id) = req.headers.call_id() else { return false };
+        let Some(orbit) = self.parked.iter().find(|(_, l)| l.call_id == call_id).map(|(o, _)| o.clone()) else { return false };
+        let leg = self.parked.remove(&orbit).expect("found above");
+        self.close_port(leg.port);
+        self.respond(conn, req, 200, None, now);
         true
     }
 

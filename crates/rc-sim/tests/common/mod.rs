@@ -20,8 +20,22 @@ use tokio_tungstenite::WebSocketStream;
 /// How long a test waits for any expected message.
 pub const WAIT: Duration = Duration::from_secs(5);
 
-/// A minimal SDP offer; rc-sim relays bodies without reading them.
-pub const SDP: &str = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=sendrecv\r\n";
+/// A real WebRTC offer (rc-sim's media ports answer it), made by a throwaway peer: these
+/// tests exercise signalling, so no media ever connects.
+pub async fn sdp_offer() -> String {
+    let (peer, _events) = media::AudioPeer::new(&media::PeerConfig::default()).await.expect("peer");
+    let offer = peer.create_offer().await.expect("offer");
+    peer.close().await;
+    offer
+}
+
+/// A real WebRTC answer to `offer` (an offer from rc-sim's media port).
+pub async fn sdp_answer(offer: &[u8]) -> String {
+    let (peer, _events) = media::AudioPeer::new(&media::PeerConfig::default()).await.expect("peer");
+    let answer = peer.answer(&String::from_utf8_lossy(offer)).await.expect("answer");
+    peer.close().await;
+    answer
+}
 
 /// Starts rc-sim with the demo accounts on loopback.
 pub async fn server() -> Handle {
@@ -50,6 +64,8 @@ pub struct Client {
     pub rng: StdRng,
     pub instance: String,
     cseq: u32,
+    /// The SDP offer this device's INVITEs carry.
+    pub offer: String,
 }
 
 impl Client {
@@ -59,7 +75,7 @@ impl Client {
         let ws = open_ws(handle.primary, &handle.ca_pem, Some("sip")).await.expect("WebSocket opens");
         let mut rng = StdRng::seed_from_u64(instance.bytes().map(u64::from).sum());
         let local = LocalEndpoint::random_ws(&mut rng, true, Some("rc-sim-test"));
-        Client { ws, info, local, rng, instance: instance.to_owned(), cseq: 100 }
+        Client { ws, info, local, rng, instance: instance.to_owned(), cseq: 100, offer: sdp_offer().await }
     }
 
     /// Sends a message.
@@ -177,7 +193,7 @@ impl Client {
             cseq: self.cseq,
         };
         let mut r = builder::request(&self.local, parts, &mut self.rng);
-        r.set_body("application/sdp", SDP);
+        r.set_body("application/sdp", self.offer.clone());
         r
     }
 

@@ -144,6 +144,29 @@ pub async fn expect_tone(heard: &mut mpsc::UnboundedReceiver<Vec<i16>>, freq: u3
     }
 }
 
+/// Listens until 0.4 s of rc-sim's music on hold is heard (one of its notes dominates), or
+/// fails after [`WAIT`].
+pub async fn expect_music(heard: &mut mpsc::UnboundedReceiver<Vec<i16>>) {
+    let deadline = tokio::time::Instant::now() + WAIT;
+    let mut window: Vec<i16> = Vec::new();
+    let mut last = (0, 0.0);
+    loop {
+        let frame = tokio::time::timeout_at(deadline, heard.recv())
+            .await
+            .unwrap_or_else(|_| panic!("no music on hold within {WAIT:?}; last window {last:?}"))
+            .expect("audio channel open");
+        window.extend_from_slice(&frame);
+        if window.len() >= 9_600 {
+            let (f, share) = dominant_frequency(&window, 48_000, 100, 4000, 5);
+            last = (f, share);
+            if rc_sim::hub::MUSIC_NOTES.iter().any(|n| (f as f64 - n).abs() < 10.0) && share > 0.5 {
+                return;
+            }
+            window.clear();
+        }
+    }
+}
+
 /// Listens until 0.4 s in a row are quiet (RMS below 100), or fails after [`WAIT`].
 pub async fn expect_silence(heard: &mut mpsc::UnboundedReceiver<Vec<i16>>) {
     let deadline = tokio::time::Instant::now() + WAIT;
