@@ -159,11 +159,18 @@ async fn warm_transfer_cancel_and_recording_requests() {
     inc.answer().await.unwrap();
     out.wait_answered(WAIT).await.unwrap();
 
+    media_up(&mut a, out.id()).await;
     let recording = out.start_recording().await.expect("the server answers the JSON request");
+    assert!(recording.succeeded(), "{recording:?}");
     assert!(sim.log().await.iter().any(|e| e.text.contains(r#""command":"startcallrecord""#) && e.text.contains(r#""reqid":1"#)));
-    assert!(recording.code != 0 || recording.succeeded());
-    let _ = out.stop_recording().await.unwrap();
+    expect_tone(&mut a.heard, 700).await;
+    let stopped = out.stop_recording().await.unwrap();
+    assert!(stopped.succeeded());
     assert!(sim.log().await.iter().any(|e| e.text.contains(r#""command":"stopcallrecord""#) && e.text.contains(r#""reqid":2"#)));
+    let recorded = eventually("the call recording", || async { sim.recordings().await.into_iter().next() }).await;
+    let (rate, samples) = media::wav::read(std::path::Path::new(&recorded.path)).unwrap();
+    let g = |f: f64| media::tone::goertzel(&samples, f, rate);
+    assert!(recorded.seconds > 0.3 && g(1000.0) > 10.0 * g(300.0) && g(700.0) > 10.0 * g(300.0), "the recording holds both parties: {recorded:?}");
 
     let warm = inc.warm_transfer("601", None).await.unwrap();
     assert!(inc.status().held);
@@ -173,4 +180,37 @@ async fn warm_transfer_cancel_and_recording_requests() {
     assert!(!inc.status().held);
     expect_tone(&mut b.heard, 1000).await;
     inc.hangup().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn warm_transfer_connects_the_held_party_with_the_target() {
+    let sim = server().await;
+    let mut a = phone(&sim, EXT_101, Input::Tone(1000.0)).await;
+    let mut b = phone(&sim, EXT_102, Input::Tone(500.0)).await;
+    let mut c = phone(&sim, EXT_103, Input::Tone(700.0)).await;
+    let (out, inc) = ring(&mut a, &mut b).await;
+    inc.answer().await.unwrap();
+    out.wait_answered(WAIT).await.unwrap();
+    expect_tone(&mut a.heard, 500).await;
+
+    // b consults c while a waits on hold, hearing music.
+    let warm = inc.warm_transfer("103", None).await.unwrap();
+    expect_music(&mut a.heard).await;
+    let (at_c, _) = inbound_call(&mut c).await;
+    at_c.answer().await.unwrap();
+    warm.target.wait_answered(WAIT).await.unwrap();
+    expect_tone(&mut c.heard, 500).await;
+
+    // Complete: a and c talk, both of b's calls end.
+    warm.complete().await.expect("REFER with Replaces completes with the server's BYE");
+    let refer = received_text(&sim, "REFER ").await.unwrap();
+    assert!(refer.contains("?Replaces=") && refer.contains("to-tag%3D") && refer.contains("from-tag%3D"), "{refer}");
+    warm.target.wait_disposed(WAIT).await.unwrap();
+    inc.wait_disposed(WAIT).await.unwrap();
+    flush(&mut a.heard);
+    flush(&mut c.heard);
+    expect_tone(&mut a.heard, 700).await;
+    expect_tone(&mut c.heard, 1000).await;
+    at_c.hangup().await.unwrap();
+    out.wait_disposed(WAIT).await.unwrap();
 }

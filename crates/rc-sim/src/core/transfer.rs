@@ -22,17 +22,52 @@ impl Core {
         };
         let target = req.headers.refer_to().ok().flatten();
         let target_number = target.as_ref().and_then(|t| t.sip_uri()).and_then(|u| u.user_decoded());
-        let warm = target.as_ref().is_some_and(|t| t.embedded_replaces().is_some());
-        match target_number {
-            Some(number) if !warm => {
+        let replaces = target.as_ref().and_then(|t| t.embedded_replaces());
+        match (target_number, replaces) {
+            (Some(number), None) => {
                 self.respond(conn, req, 202, None, now);
                 if !self.start_transfer(id, side, &number, true, now) {
                     self.notify_transferor(id, side, 480, now);
                 }
             }
-            Some(_) => self.respond(conn, req, 501, None, now),
-            None => self.respond(conn, req, 400, None, now),
+            (Some(_), Some(Ok(replaces))) => self.warm_transfer(conn, id, side, &replaces, req, now),
+            _ => self.respond(conn, req, 400, None, now),
         }
+    }
+
+    /// An attended transfer: the transferor talks to A in call `id` and to C in the call that
+    /// `replaces` names; A and C are connected to each other and the transferor's two legs end.
+    fn warm_transfer(&mut self, conn: ConnId, id: u64, side: Side, replaces: &sip::Replaces, req: &Request, now: Instant) {
+        let other = self.calls.find(&replaces.call_id).filter(|(other, _)| *other != id);
+        let kept = self.calls.get(id).and_then(|c| c.peer_of(side));
+        let other_kept = other.and_then(|(o, s)| self.calls.get(o).and_then(|c| c.peer_of(s)));
+        let (Some((other_id, other_side)), Some(kept), Some(other_kept)) = (other, kept, other_kept) else {
+            // RFC 3891: the dialog to replace does not exist (or is not answered).
+            return self.respond(conn, req, 481, None, now);
+        };
+        if self.is_bot_call(id) || self.is_bot_call(other_id) {
+            return self.respond(conn, req, 488, None, now);
+        }
+        self.respond(conn, req, 202, None, now);
+        let (Some(first), Some(second)) = (self.calls.remove(id), self.calls.remove(other_id)) else { return };
+        let (a_leg, t1) = split_legs(first, kept, side);
+        let (mut c_leg, t2) = split_legs(second, other_kept, other_side);
+        let (a_port, c_port) = (a_leg.port, c_leg.port);
+        let mut call = self.call_around(a_leg, now);
+        call.anchored = true;
+        call.ring_deadline = None;
+        c_leg.state = LegState::Answered;
+        call.callees.push(c_leg);
+        call.answered = Some(0);
+        self.calls.insert(call);
+        if let (Some(a), Some(c)) = (a_port, c_port) {
+            for p in [a, c] {
+                self.hub(crate::hub::HubCommand::Music(p, false));
+            }
+            self.hub(crate::hub::HubCommand::Connect(a, c));
+        }
+        self.release_transferor(Transfer { transferor: t1, notify: true }, now);
+        self.release_transferor(Transfer { transferor: t2, notify: false }, now);
     }
 
     /// Connects the party talking to `transferor` with the devices of `target`. False (and
