@@ -97,6 +97,8 @@ impl Hub {
 struct Port {
     peer: Arc<AudioPeer>,
     inbox: Arc<Mutex<VecDeque<Vec<i16>>>>,
+    /// RFC 4733 digits the client sent, to pass on to the partner.
+    digits: Arc<Mutex<VecDeque<char>>>,
     partner: Option<PortId>,
     holding: bool,
     music: bool,
@@ -220,8 +222,9 @@ async fn open(state: &Arc<Mutex<State>>, port: PortId, offer: Option<String>) ->
     let (peer, events) = AudioPeer::new(&port_config()).await.map_err(|e| e.to_string())?;
     let peer = Arc::new(peer);
     let inbox = Arc::new(Mutex::new(VecDeque::new()));
-    let task = tokio::spawn(listen(events, inbox.clone()));
-    let entry = Port { peer: peer.clone(), inbox, partner: None, holding: false, music: false, recording: None, task };
+    let digits = Arc::new(Mutex::new(VecDeque::new()));
+    let task = tokio::spawn(listen(events, inbox.clone(), digits.clone()));
+    let entry = Port { peer: peer.clone(), inbox, digits, partner: None, holding: false, music: false, recording: None, task };
     state.lock().unwrap().ports.insert(port, entry);
     match offer {
         Some(offer) => peer.answer(&offer).await,
@@ -230,15 +233,19 @@ async fn open(state: &Arc<Mutex<State>>, port: PortId, offer: Option<String>) ->
     .map_err(|e| e.to_string())
 }
 
-/// Keeps the latest frames a port's client sent.
-async fn listen(mut events: mpsc::UnboundedReceiver<MediaEvent>, inbox: Arc<Mutex<VecDeque<Vec<i16>>>>) {
+/// Keeps the latest frames and the digits a port's client sent.
+async fn listen(mut events: mpsc::UnboundedReceiver<MediaEvent>, inbox: Arc<Mutex<VecDeque<Vec<i16>>>>, digits: Arc<Mutex<VecDeque<char>>>) {
     while let Some(event) = events.recv().await {
-        if let MediaEvent::Audio(pcm) = event {
-            let mut q = inbox.lock().unwrap();
-            q.push_back(pcm);
-            while q.len() > INBOX {
-                q.pop_front();
+        match event {
+            MediaEvent::Audio(pcm) => {
+                let mut q = inbox.lock().unwrap();
+                q.push_back(pcm);
+                while q.len() > INBOX {
+                    q.pop_front();
+                }
             }
+            MediaEvent::Dtmf(d) => digits.lock().unwrap().push_back(d),
+            _ => {}
         }
     }
 }
@@ -281,8 +288,15 @@ async fn mix(state: Arc<Mutex<State>>, _report: Report) {
     }
 }
 
-/// The frame each port sends this tick, recordings updated on the way.
+/// The frame each port sends this tick, recordings updated on the way; digits a client sent
+/// are queued as RFC 4733 events toward its partner.
 fn plan(s: &mut State, tune: &[i16]) -> Vec<(Arc<AudioPeer>, Vec<i16>)> {
+    for port in s.ports.values() {
+        let digits: String = port.digits.lock().unwrap().drain(..).collect();
+        if let Some(partner) = port.partner.and_then(|p| s.ports.get(&p)).filter(|_| !digits.is_empty()) {
+            let _ = partner.peer.send_dtmf(&digits, 100, 70);
+        }
+    }
     let heard: HashMap<PortId, Option<Vec<i16>>> = s.ports.iter().map(|(id, p)| (*id, p.inbox.lock().unwrap().pop_front())).collect();
     let silence = vec![0i16; FRAME];
     let mut sends = Vec::with_capacity(s.ports.len());

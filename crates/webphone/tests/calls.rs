@@ -221,3 +221,33 @@ async fn a_second_call_rings_while_one_is_active_and_devices_change_mid_call() {
     let unregister = sim.log().await.into_iter().rev().find(|e| e.direction == rc_sim::core::Direction::In && e.text.starts_with("REGISTER ")).unwrap();
     assert!(unregister.text.contains("expires=0"), "{}", unregister.text);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn digits_reach_the_far_phone_and_conference_calls_say_so() {
+    let sim = server().await;
+    let mut a = phone(&sim, EXT_101, Input::Silence).await;
+    let mut b = phone(&sim, EXT_102, Input::Silence).await;
+    let out = a.phone.call(dial("102")).await.unwrap();
+    let (inc, _) = inbound_call(&mut b).await;
+    inc.answer().await.unwrap();
+    out.wait_answered(WAIT).await.unwrap();
+    media_up(&mut a, out.id()).await;
+    media_up(&mut b, inc.id()).await;
+    out.send_dtmf("42#", None, None).await.unwrap();
+    let mut got = String::new();
+    while got.len() < 3 {
+        got.push(wait_event(&mut b.events, "a digit", |e| match e {
+            PhoneEvent::DtmfReceived(id, d) if *id == inc.id() => Some(*d),
+            _ => None,
+        })
+        .await);
+    }
+    assert_eq!(got, "42#", "RFC 4733 digits cross rc-sim's media ports");
+    out.hangup().await.unwrap();
+
+    let conf = a.phone.call(dial("conf_4242")).await.unwrap();
+    conf.wait_answered(WAIT).await.unwrap();
+    assert!(conf.info().await.unwrap().is_conference);
+    assert!(!inc.info().await.is_ok_and(|f| f.is_conference));
+    conf.hangup().await.unwrap();
+}
