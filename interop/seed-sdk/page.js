@@ -88,6 +88,9 @@ async function stats(id) {
   return out;
 }
 
+/** Warm transfers in progress, by index. */
+const warmTransfers = [];
+
 const ops = {
   async start({ sipInfo, options }) {
     webPhone = new WebPhone({ sipInfo, ...options });
@@ -129,6 +132,14 @@ const ops = {
   stopRecording: ({ session: id }) => session(id).stopRecording(),
   flip: ({ session: id, target }) => session(id).flip(target),
   park: ({ session: id }) => session(id).park(),
+  // warmTransfer() holds the call, calls the target and resolves once the target answers.
+  async warmTransfer({ session: id, target }) {
+    const t = await session(id).warmTransfer(target);
+    const tid = warmTransfers.push(t) - 1;
+    return { transfer: tid, session: track(t.newSession) };
+  },
+  completeWarmTransfer: ({ transfer }) => warmTransfers[transfer].complete(),
+  cancelWarmTransfer: ({ transfer }) => warmTransfers[transfer].cancel(),
   state: ({ session: id }) => ({ state: session(id).state }),
   stats: ({ session: id }) => stats(id),
   async rawStats({ session: id }) {

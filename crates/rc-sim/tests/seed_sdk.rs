@@ -353,3 +353,50 @@ mod tempdir {
         }
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn seed_sdk_records_and_warm_transfers() {
+    let _serial = ONE_AT_A_TIME.lock().await;
+    let (sim, mut seed, _dir) = setup().await;
+    phone(&mut seed, &sim, "A", "101").await;
+    phone(&mut seed, &sim, "B", "102").await;
+    phone(&mut seed, &sim, "C", "103").await;
+
+    // Recording: rc-sim carries the media, so the WAV holds the call's audio.
+    let (a, b) = talking(&mut seed).await;
+    let started = seed.run("A", "startRecording", json!({ "session": a })).await.expect("startRecording resolves");
+    assert_eq!(started["code"], 0, "{started}");
+    hears_tone(&mut seed, "B", &b).await;
+    let stopped = seed.run("A", "stopRecording", json!({ "session": a })).await.expect("stopRecording resolves");
+    assert_eq!(stopped["code"], 0, "{stopped}");
+    let mut recording = None;
+    for _ in 0..100 {
+        recording = sim.recordings().await.into_iter().next();
+        if recording.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let recording = recording.expect("rc-sim wrote the recording");
+    let (rate, samples) = media::wav::read(std::path::Path::new(&recording.path)).unwrap();
+    assert!(recording.seconds > 1.0, "{recording:?}");
+    let (f, _) = media::tone::dominant_frequency(&samples[samples.len() / 2..], rate, 100, 4000, 10);
+    assert_eq!(f, 1000, "the recording holds the pages' 1 kHz audio");
+
+    // Warm transfer: B holds A (who hears music), consults C, then connects A and C.
+    let warm = seed.begin("B", "warmTransfer", json!({ "session": b, "target": "103" })).await;
+    let c = seed.event("C", "inboundCall", |_| true).await["session"].clone();
+    seed.run("C", "answer", json!({ "session": c })).await.unwrap();
+    let started = seed.finish(warm).await.expect("warmTransfer resolves once C answers");
+    let heard = seed.run("A", "listen", json!({ "session": a, "ms": 1500 })).await.unwrap();
+    let f = heard["frequency"].as_f64().unwrap();
+    assert!(rc_sim::hub::MUSIC_NOTES.iter().any(|n| (f - n).abs() < 30.0), "A on hold hears music: {heard}");
+    seed.run("B", "completeWarmTransfer", json!({ "transfer": started["transfer"] })).await.expect("complete resolves on rc-sim's BYE");
+    seed.event("B", "disposed", |v| v["session"] == b).await;
+    hears_tone(&mut seed, "C", &c).await;
+    hears_tone(&mut seed, "A", &a).await;
+    let log = sim.log().await;
+    assert!(log.iter().any(|e| e.text.starts_with("REFER ") && e.text.contains("Replaces=")), "REFER with Replaces");
+    seed.run("C", "hangup", json!({ "session": c })).await.unwrap();
+    seed.event("A", "disposed", |v| v["session"] == a).await;
+}
