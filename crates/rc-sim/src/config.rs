@@ -22,6 +22,20 @@ pub struct Extension {
     /// Numbers this extension may present as caller ID.
     #[serde(default)]
     pub caller_ids: Vec<String>,
+    /// More devices of this line, each with its own SIP credentials (RingCentral gives every
+    /// phone and app its own authorizationId; `Cln` in control messages names one of them).
+    #[serde(default)]
+    pub devices: Vec<Device>,
+}
+
+/// The SIP credentials of one more device of an extension.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Device {
+    /// Digest user name of this device.
+    pub authorization_id: String,
+    /// Its SIP password.
+    pub password: String,
 }
 
 /// The whole simulated account.
@@ -105,6 +119,7 @@ impl Config {
             name: name.into(),
             short_number: Some(short.into()),
             caller_ids: vec![format!("+{number}")],
+            devices: Vec::new(),
         };
         Config {
             domain: default_domain(),
@@ -125,7 +140,7 @@ impl Config {
             if e.number.is_empty() || e.authorization_id.is_empty() || e.password.is_empty() {
                 return Err(ConfigError::Invalid(format!("extension {:?} lacks number, authorizationId or password", e.number)));
             }
-            for key in [&e.number, &e.authorization_id].into_iter().chain(e.short_number.as_ref()) {
+            for key in [&e.number, &e.authorization_id].into_iter().chain(e.short_number.as_ref()).chain(e.devices.iter().map(|d| &d.authorization_id)) {
                 if !seen.insert(key.clone()) {
                     return Err(ConfigError::Invalid(format!("{key} is used twice")));
                 }
@@ -145,7 +160,18 @@ impl Config {
 
     /// The extension with this digest user name.
     pub fn extension_by_auth_id(&self, id: &str) -> Option<(usize, &Extension)> {
-        self.extensions.iter().enumerate().find(|(_, e)| e.authorization_id == id)
+        self.extensions.iter().enumerate().find(|(_, e)| e.authorization_id == id || e.devices.iter().any(|d| d.authorization_id == id))
+    }
+
+    /// The password of the device with authorizationId `id` (an extension's own or one of its
+    /// devices').
+    pub fn password_of(&self, id: &str) -> Option<&str> {
+        self.extensions.iter().find_map(|e| {
+            if e.authorization_id == id {
+                return Some(e.password.as_str());
+            }
+            e.devices.iter().find(|d| d.authorization_id == id).map(|d| d.password.as_str())
+        })
     }
 }
 

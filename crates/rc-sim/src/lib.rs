@@ -26,6 +26,6 @@ pub mod server;
 pub mod sipinfo;
 pub mod tls;
 
-pub use config::{Config, Extension};
+pub use config::{Config, Device, Extension};
 pub use server::{start, Handle, ServerOptions};
 pub use rc_dialect::SipInfo;

@@ -120,6 +120,17 @@ impl Handle {
         Some(crate::sipinfo::for_extension(&self.config, ext, self.primary, self.backup))
     }
 
+    /// The sipInfo of one more device of extension `number`: the one whose authorizationId is
+    /// `authorization_id` (see `Extension::devices`).
+    pub fn device_sip_info(&self, number: &str, authorization_id: &str) -> Option<SipInfo> {
+        let (_, ext) = self.config.extension_by_number(number)?;
+        let device = ext.devices.iter().find(|d| d.authorization_id == authorization_id)?;
+        let mut info = crate::sipinfo::for_extension(&self.config, ext, self.primary, self.backup);
+        info.authorization_id = device.authorization_id.clone();
+        info.password = device.password.clone();
+        Some(info)
+    }
+
     /// The configuration in use.
     pub fn config(&self) -> &Config {
         &self.config

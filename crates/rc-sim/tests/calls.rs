@@ -76,6 +76,10 @@ async fn call_rings_every_device_and_the_first_answer_wins() {
     assert_eq!(taken.method, Method::Message);
     let taken = RcMessage::parse(&String::from_utf8_lossy(&taken.body)).unwrap();
     assert_eq!((taken.cmd(), taken.bdy("Cln")), (Some(7), Some("800000000102")));
+    // RingCentral sends a control message to every device of the line; each keeps its own Cln.
+    let copy = b1.request("the same AlreadyProcessed MESSAGE on the answering device").await;
+    assert_eq!(copy.method, Method::Message);
+    assert_eq!(RcMessage::parse(&String::from_utf8_lossy(&copy.body)).unwrap(), taken);
     let cancel = b2.request("CANCEL of the other device").await;
     assert_eq!(cancel.method, Method::Cancel);
     assert!(cancel.to_bytes().windows(9).any(|w| w == b"Call-Id: "), "the seed SDK matches `Call-Id` exactly");

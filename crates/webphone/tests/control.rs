@@ -214,3 +214,37 @@ async fn warm_transfer_connects_the_held_party_with_the_target() {
     at_c.hangup().await.unwrap();
     out.wait_disposed(WAIT).await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn control_messages_for_another_device_are_ignored() {
+    let sim = server().await;
+    let mut a = phone(&sim, EXT_101, Input::Silence).await;
+    let mut b1 = phone(&sim, EXT_102, Input::Silence).await;
+    let (audio, _) = webphone::audio::test::TestAudio::new(Input::Silence, webphone::audio::test::Output::Discard);
+    let b2_phone = webphone::WebPhone::start(sim.device_sip_info(EXT_102, DEVICE_2_OF_102).unwrap(), options(&sim, audio)).await.unwrap();
+    let mut b2 = b2_phone.events();
+
+    let out = a.phone.call(dial("102")).await.unwrap();
+    let (on_b1, _) = inbound_call(&mut b1).await;
+    wait_event(&mut b2, "the call on the second device", |e| matches!(e, webphone::PhoneEvent::InboundCall(..)).then_some(())).await;
+    let answer = on_b1.reply(Reply::OnMyWay).await.expect("device 1 gets the caller's answer");
+    assert_eq!(answer.message.bdy("Cln"), Some("800000000102"));
+    // Device 2 receives the same SessionClose (RingCentral sends it to every device) but,
+    // its Cln being another device's, does not act on it.
+    wait_event(&mut b2, "the SessionClose copy", |e| match e {
+        webphone::PhoneEvent::Message(text) if text.contains("Cmd=\"9\"") => Some(()),
+        _ => None,
+    })
+    .await;
+    // The driver handles frames in order: once the answer to a later REGISTER is in, every
+    // event of the SessionClose frame has been queued.
+    b2_phone.unregister().await.unwrap();
+    loop {
+        match b2.try_recv() {
+            Ok(webphone::PhoneEvent::RcMessage(m)) => panic!("device 2 acted on another device's message: {m:?}"),
+            Ok(_) => continue,
+            Err(_) => break,
+        }
+    }
+    let _ = disposed(&mut a, out.id()).await;
+}

@@ -51,6 +51,8 @@ pub struct Leg {
     pub number: String,
     /// Index of the party's extension.
     pub ext: Option<usize>,
+    /// The device's authorizationId (its `Cln`), for a rung device.
+    pub auth_id: Option<String>,
     /// A re-INVITE received on this leg, waiting for its answer.
     pub pending_reinvite: Option<Request>,
     /// The media hub port terminating this leg's media (calls between clients).

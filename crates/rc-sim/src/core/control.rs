@@ -71,11 +71,11 @@ impl Core {
     fn reply_session_close(&mut self, id: u64, i: usize, reply: &RcMessage, now: Instant) {
         let Some(call) = self.calls.get(id) else { return };
         let leg = &call.callees[i];
-        let ext = leg.ext.map(|e| self.cfg.extensions[e].clone());
+        let cln = leg.auth_id.clone().or_else(|| leg.ext.map(|e| self.cfg.extensions[e].authorization_id.clone())).unwrap_or_default();
         let body = RcMessage {
             hdr: call.rc_header(&leg.number, cmd::SESSION_CLOSE),
             bdy: vec![
-                ("Cln".into(), ext.as_ref().map(|e| e.authorization_id.clone()).unwrap_or_default()),
+                ("Cln".into(), cln),
                 ("Sts".into(), "0".into()),
                 ("Resp".into(), self.reply_answer.resp.clone()),
                 ("ExtNfo".into(), self.reply_answer.ext_nfo.clone()),
@@ -84,10 +84,9 @@ impl Core {
                 ("RepTp".into(), reply.bdy("RepTp").unwrap_or("0").into()),
             ],
         };
-        let target = leg.invite.uri.clone();
-        let conn = leg.conn;
+        let (target, conn, ext) = (leg.invite.uri.clone(), leg.conn, leg.ext);
         self.fail_caller_with(id, 480, "Replied With Text", now);
-        self.send_rc_message(conn, target, &body, now);
+        self.send_rc_to_line(ext, (conn, target), &body, now);
     }
 
     /// Tells the other ringing devices that device `answered` took the call (Cmd 7).
@@ -98,7 +97,7 @@ impl Core {
             if i == answered || !matches!(leg.state, LegState::Trying | LegState::Ringing) {
                 continue;
             }
-            let cln = leg.ext.map(|e| self.cfg.extensions[e].authorization_id.clone()).unwrap_or_default();
+            let cln = leg.auth_id.clone().or_else(|| leg.ext.map(|e| self.cfg.extensions[e].authorization_id.clone())).unwrap_or_default();
             let msg = RcMessage {
                 hdr: call.rc_header(&leg.number, cmd::ALREADY_PROCESSED),
                 bdy: vec![
@@ -108,10 +107,24 @@ impl Core {
                     ("CtrlCln".into(), String::new()),
                 ],
             };
-            messages.push((leg.conn, leg.invite.uri.clone(), msg));
+            messages.push((leg.ext, leg.conn, leg.invite.uri.clone(), msg));
         }
-        for (conn, target, msg) in messages {
-            self.send_rc_message(conn, target, &msg, now);
+        for (ext, conn, target, msg) in messages {
+            self.send_rc_to_line(ext, (conn, target), &msg, now);
+        }
+    }
+
+    /// Sends a control message to every registered device of extension `ext`, as RingCentral
+    /// does; each device keeps only those whose `Cln` is its own. Without an extension, to the
+    /// one device `fallback`.
+    fn send_rc_to_line(&mut self, ext: Option<usize>, fallback: (ConnId, sip::Uri), msg: &RcMessage, now: Instant) {
+        let devices = ext.map(|e| self.registrar.bindings_for(e, now)).unwrap_or_default();
+        if devices.is_empty() {
+            return self.send_rc_message(fallback.0, fallback.1, msg, now);
+        }
+        for device in devices {
+            let target = sip::Uri::parse(&device.contact).unwrap_or_else(|_| fallback.1.clone());
+            self.send_rc_message(device.conn, target, msg, now);
         }
     }
 

@@ -13,6 +13,8 @@ pub struct Binding {
     pub ext: usize,
     /// The `+sip.instance` value (or the contact URI when there is none).
     pub instance: String,
+    /// The authorizationId the device registered with (its `Cln`).
+    pub auth_id: String,
     /// The connection that registered it.
     pub conn: ConnId,
     /// The Contact URI as registered.
@@ -128,7 +130,7 @@ mod tests {
     use rand::SeedableRng;
 
     fn binding(ext: usize, instance: &str, conn: ConnId, until: Instant) -> Binding {
-        Binding { ext, instance: instance.into(), conn, contact: format!("sip:{conn}@x.invalid"), expires_at: until }
+        Binding { ext, instance: instance.into(), auth_id: format!("auth-{ext}"), conn, contact: format!("sip:{conn}@x.invalid"), expires_at: until }
     }
 
     #[test]

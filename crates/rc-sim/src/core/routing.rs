@@ -50,7 +50,7 @@ impl Core {
         let Ok(creds) = DigestCredentials::from_header(&value) else {
             return AuthCheck::Forbidden("Unsupported Credentials");
         };
-        let Some((ext, e)) = self.cfg.extension_by_auth_id(&creds.username) else {
+        let (Some((ext, _)), Some(password)) = (self.cfg.extension_by_auth_id(&creds.username), self.cfg.password_of(&creds.username)) else {
             return AuthCheck::Forbidden("Unknown User");
         };
         match self.registrar.check_nonce(&creds.nonce, now) {
@@ -58,10 +58,16 @@ impl Core {
             NonceState::Stale => return AuthCheck::Challenge { stale: true },
             NonceState::Valid => {}
         }
-        if creds.realm != self.cfg.domain || !creds.verify(req.method.as_str(), &e.password, &req.body) {
+        if creds.realm != self.cfg.domain || !creds.verify(req.method.as_str(), password, &req.body) {
             return AuthCheck::Forbidden("Wrong Password");
         }
         AuthCheck::Ok(ext)
+    }
+
+    /// The digest user name a request authenticated with.
+    fn authorization_id_of(&self, req: &Request) -> String {
+        let header = req.headers.authorization().ok().flatten();
+        header.and_then(|v| DigestCredentials::from_header(&v).ok()).map(|c| c.username).unwrap_or_default()
     }
 
     fn challenge(&mut self, conn: ConnId, req: &Request, proxy: bool, stale: bool, now: Instant) {
@@ -115,7 +121,8 @@ impl Core {
             let granted = granted_expires(asked, self.cfg.max_expires_secs);
             let contact_uri = contact.uri.to_string();
             let expires_at = now + Duration::from_secs(granted.into());
-            self.registrar.upsert(Binding { ext, instance, conn, contact: contact_uri, expires_at });
+            let auth_id = self.authorization_id_of(req);
+            self.registrar.upsert(Binding { ext, instance, auth_id, conn, contact: contact_uri, expires_at });
             contact.params.set("expires", Some(&granted.to_string()));
         }
         let mut ok = builder::response(req, 200, Some(&tag));
@@ -187,6 +194,7 @@ impl Core {
             state: LegState::Trying,
             number: caller_number,
             ext: Some(caller_ext),
+            auth_id: None,
             pending_reinvite: None,
             port: None,
             port_sdp: None,
@@ -277,6 +285,7 @@ impl Core {
             state: LegState::Trying,
             number: ext.number.clone(),
             ext: Some(device.ext),
+            auth_id: Some(device.auth_id.clone()),
             pending_reinvite: None,
             port: port.map(|(p, _)| p),
             port_sdp: None,

@@ -20,6 +20,9 @@ pub const EXT_102: &str = "16505550102";
 /// A third extension, for forwarding, transfer and park.
 pub const EXT_103: &str = "16505550103";
 
+/// The authorizationId of extension 102's second device.
+pub const DEVICE_2_OF_102: &str = "800000000202";
+
 /// rc-sim with the demo accounts plus extension 103.
 pub async fn server() -> Handle {
     let mut config = rc_sim::Config::demo();
@@ -31,6 +34,8 @@ pub async fn server() -> Handle {
     third.short_number = Some("103".into());
     third.caller_ids = vec![format!("+{EXT_103}")];
     config.extensions.push(third);
+    // 102 also has a second device with its own credentials (its Cln differs).
+    config.extensions[1].devices.push(rc_sim::Device { authorization_id: DEVICE_2_OF_102.into(), password: "second-device-pw".into() });
     rc_sim::start(rc_sim::ServerOptions::loopback(config)).await.expect("rc-sim starts")
 }
 
