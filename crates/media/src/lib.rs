@@ -14,6 +14,7 @@
 pub mod codec;
 pub mod codecs;
 pub mod dtmf;
+pub mod fingerprint;
 pub mod g711;
 pub mod jitter;
 pub mod peer;

@@ -4,7 +4,9 @@
 use crate::codec::FRAME;
 use crate::codecs::{AudioCodec, Decoders, Encoders, Negotiated};
 use crate::dtmf::{digit_of, DtmfPayload};
+use crate::fingerprint::{self, Fingerprint};
 use crate::jitter::{JitterBuffer, Packet, Playout};
+use std::sync::atomic::{AtomicBool, Ordering};
 use bytes::Bytes;
 use rtc::media_stream::MediaStreamTrack;
 use rtc::peer_connection::configuration::media_engine::{MIME_TYPE_OPUS, MIME_TYPE_PCMA, MIME_TYPE_PCMU, MIME_TYPE_TELEPHONE_EVENT};
@@ -75,10 +77,27 @@ pub enum MediaEvent {
     Dtmf(char),
 }
 
+/// What we know of the far end's DTLS identity: the fingerprints its SDP announced, and
+/// whether the certificate it presented matched them.
+#[derive(Default)]
+struct Trust {
+    fingerprints: Mutex<Vec<Fingerprint>>,
+    verified: AtomicBool,
+}
+
+impl Trust {
+    fn verified(&self) -> bool {
+        self.verified.load(Ordering::Acquire)
+    }
+}
+
 struct Handler {
     events: mpsc::UnboundedSender<MediaEvent>,
     gathered: mpsc::UnboundedSender<()>,
+    /// DTLS is up: the certificate still has to be checked (see [`verify`]).
+    connected: mpsc::UnboundedSender<()>,
     negotiated: Arc<Mutex<Negotiated>>,
+    trust: Arc<Trust>,
     jitter_buffer: bool,
 }
 
@@ -92,7 +111,10 @@ impl PeerConnectionEventHandler for Handler {
 
     async fn on_connection_state_change(&self, state: RTCPeerConnectionState) {
         let event = match state {
-            RTCPeerConnectionState::Connected => MediaEvent::Connected,
+            RTCPeerConnectionState::Connected => {
+                let _ = self.connected.send(());
+                return;
+            }
             RTCPeerConnectionState::Failed | RTCPeerConnectionState::Closed => MediaEvent::Disconnected(format!("{state:?}")),
             _ => return,
         };
@@ -102,12 +124,13 @@ impl PeerConnectionEventHandler for Handler {
     async fn on_track(&self, track: Arc<dyn TrackRemote>) {
         let events = self.events.clone();
         let negotiated = self.negotiated.clone();
+        let trust = self.trust.clone();
         if self.jitter_buffer {
             let buffer = Arc::new(Mutex::new(JitterBuffer::new()));
-            tokio::spawn(receive(track, events.clone(), negotiated.clone(), Some(buffer.clone())));
+            tokio::spawn(receive(track, events.clone(), negotiated.clone(), trust, Some(buffer.clone())));
             tokio::spawn(playout(buffer, events, negotiated));
         } else {
-            tokio::spawn(receive(track, events, negotiated, None));
+            tokio::spawn(receive(track, events, negotiated, trust, None));
         }
     }
 }
@@ -118,12 +141,17 @@ async fn receive(
     track: Arc<dyn TrackRemote>,
     events: mpsc::UnboundedSender<MediaEvent>,
     negotiated: Arc<Mutex<Negotiated>>,
+    trust: Arc<Trust>,
     buffer: Option<Arc<Mutex<JitterBuffer>>>,
 ) {
     let Ok(mut decoders) = Decoders::new() else { return };
     let mut last_dtmf_ts = None;
     while let Some(event) = track.poll().await {
         let TrackRemoteEvent::OnRtpPacket(packet) = event else { continue };
+        if !trust.verified() {
+            // Nothing from a far end whose certificate is not checked yet.
+            continue;
+        }
         let n = negotiated.lock().unwrap().clone();
         let pt = packet.header.payload_type;
         if Some(pt) == n.telephone_event.map(|t| t.0) {
@@ -151,6 +179,41 @@ async fn receive(
             }
         }
     }
+}
+
+/// Checks the far end's certificate each time DTLS comes up, then reports the peer connected;
+/// a certificate that does not match the SDP fingerprint closes the connection.
+async fn verify(pc: std::sync::Weak<dyn PeerConnection>, trust: Arc<Trust>, mut connected: mpsc::UnboundedReceiver<()>, events: mpsc::UnboundedSender<MediaEvent>) {
+    while connected.recv().await.is_some() {
+        let Some(pc) = pc.upgrade() else { return };
+        let certs = remote_certificates(pc.as_ref()).await;
+        let fingerprints = trust.fingerprints.lock().unwrap().clone();
+        match fingerprint::verify(certs.first().map(Vec::as_slice), &fingerprints) {
+            Ok(()) => {
+                trust.verified.store(true, Ordering::Release);
+                let _ = events.send(MediaEvent::Connected);
+            }
+            Err(e) => {
+                trust.verified.store(false, Ordering::Release);
+                let _ = events.send(MediaEvent::Disconnected(e.to_string()));
+                let _ = pc.close().await;
+            }
+        }
+    }
+}
+
+/// The far end's DTLS certificate chain (DER), once the handshake is done.
+async fn remote_certificates(pc: &dyn PeerConnection) -> Vec<Vec<u8>> {
+    for transceiver in pc.get_transceivers().await {
+        let Ok(Some(sender)) = transceiver.sender().await else { continue };
+        let Ok(Some(transport)) = sender.transport().await else { continue };
+        if let Ok(certs) = transport.get_remote_certificates().await {
+            if !certs.is_empty() {
+                return certs;
+            }
+        }
+    }
+    Vec::new()
 }
 
 /// Every 20 ms: one frame out of the jitter buffer, decoded or concealed.
@@ -184,6 +247,8 @@ pub struct AudioPeer {
     out: Mutex<RtpOut>,
     encoders: Mutex<Encoders>,
     codecs: Vec<AudioCodec>,
+    trust: Arc<Trust>,
+    certificate_der: Vec<u8>,
     gathered: tokio::sync::Mutex<mpsc::UnboundedReceiver<()>>,
     negotiated: Arc<Mutex<Negotiated>>,
 }
@@ -249,25 +314,42 @@ impl AudioPeer {
         if cfg.codecs.is_empty() {
             return Err(MediaError::Sdp("no audio codec allowed".into()));
         }
-        let handler = Handler { events: events_tx, gathered: gathered_tx, negotiated: negotiated.clone(), jitter_buffer: cfg.jitter_buffer };
+        let (connected_tx, connected) = mpsc::unbounded_channel();
+        let trust = Arc::new(Trust::default());
+        let handler = Handler {
+            events: events_tx.clone(),
+            gathered: gathered_tx,
+            connected: connected_tx,
+            negotiated: negotiated.clone(),
+            trust: trust.clone(),
+            jitter_buffer: cfg.jitter_buffer,
+        };
+        // The stack checks only sha-256 fingerprints; we check every kind ourselves (`verify`).
         let settings = SettingEngineBuilder::new()
             .with_multicast_dns_mode(rtc::ice::mdns::MulticastDnsMode::Disabled)
+            .with_disable_certificate_fingerprint_verification(true)
             .build();
         let ice_servers = cfg
             .stun_servers
             .iter()
             .map(|s| RTCIceServer { urls: vec![format!("stun:{s}")], ..Default::default() })
             .collect();
+        // Our own DTLS certificate, so that we know its DER and can describe it with any hash
+        // (RingCentral-style offers use SHA-1).
+        let certificate = dtls_certificate()?;
+        let certificate_der = certificate.dtls_certificate.certificate.first().map(|c| c.to_vec()).unwrap_or_default();
+        let configuration = RTCConfigurationBuilder::new().with_ice_servers(ice_servers).with_certificates(vec![certificate]).build();
         let pc = PeerConnectionBuilder::new()
             .with_media_engine(media_engine(&cfg.codecs)?)
             .with_setting_engine(settings)
-            .with_configuration(RTCConfigurationBuilder::new().with_ice_servers(ice_servers).build())
+            .with_configuration(configuration)
             .with_handler(Arc::new(handler))
             .with_udp_addrs(cfg.bind.clone())
             .build()
             .await
             .map_err(rtc_err)?;
         let pc: Arc<dyn PeerConnection> = Arc::new(pc);
+        tokio::spawn(verify(Arc::downgrade(&pc), trust.clone(), connected, events_tx));
         let ssrc = rand_ssrc();
         let track = Arc::new(audio_track(ssrc, &cfg.codecs));
         pc.add_track(Arc::clone(&track) as Arc<dyn TrackLocal>).await.map_err(rtc_err)?;
@@ -277,7 +359,8 @@ impl AudioPeer {
         }
         let out = Mutex::new(RtpOut::new(ssrc as u16, ssrc.rotate_left(16)));
         let (encoders, codecs) = (Mutex::new(Encoders::new()), cfg.codecs.clone());
-        Ok((AudioPeer { pc, track, ssrc, out, encoders, codecs, gathered: tokio::sync::Mutex::new(gathered), negotiated }, events))
+        let gathered = tokio::sync::Mutex::new(gathered);
+        Ok((AudioPeer { pc, track, ssrc, out, encoders, codecs, gathered, negotiated, trust, certificate_der }, events))
     }
 
     /// A complete offer (all candidates gathered).
@@ -289,6 +372,7 @@ impl AudioPeer {
 
     /// Takes a remote offer and returns a complete answer.
     pub async fn answer(&self, offer: &str) -> Result<String, MediaError> {
+        self.learn_fingerprints(offer)?;
         let desc = RTCSessionDescription::offer(offer.to_owned()).map_err(|e| MediaError::Sdp(e.to_string()))?;
         self.pc.set_remote_description(desc).await.map_err(|e| MediaError::Sdp(e.to_string()))?;
         let answer = self.pc.create_answer(None).await.map_err(rtc_err)?;
@@ -305,6 +389,7 @@ impl AudioPeer {
 
     /// Takes the remote answer to our offer.
     pub async fn set_answer(&self, answer: &str) -> Result<(), MediaError> {
+        self.learn_fingerprints(answer)?;
         let desc = RTCSessionDescription::answer(answer.to_owned()).map_err(|e| MediaError::Sdp(e.to_string()))?;
         self.pc.set_remote_description(desc).await.map_err(|e| MediaError::Sdp(e.to_string()))?;
         self.learn_payload_types(answer);
@@ -315,6 +400,18 @@ impl AudioPeer {
         let _ = tokio::time::timeout(GATHER_TIMEOUT, self.gathered.lock().await.recv()).await;
         let desc = self.pc.local_description().await.ok_or_else(|| rtc_err("no local description"))?;
         Ok(desc.sdp)
+    }
+
+    /// `a=fingerprint:{algorithm} …` for our own DTLS certificate (`sha-1`, `sha-256`, …).
+    pub fn fingerprint_line(&self, algorithm: &str) -> Option<String> {
+        fingerprint::line(algorithm, &self.certificate_der)
+    }
+
+    /// Keeps the far end's fingerprints for [`verify`]; a description without one is refused.
+    fn learn_fingerprints(&self, remote: &str) -> Result<(), MediaError> {
+        let fingerprints = fingerprint::parse(remote).map_err(|e| MediaError::Sdp(e.to_string()))?;
+        *self.trust.fingerprints.lock().unwrap() = fingerprints;
+        Ok(())
     }
 
     fn learn_payload_types(&self, sdp: &str) {
@@ -329,6 +426,9 @@ impl AudioPeer {
     /// Encodes and sends one 20 ms frame (960 samples at 48 kHz) with the negotiated codec;
     /// call it every 20 ms. While DTMF digits are queued their event packets go out instead.
     pub async fn send_pcm(&self, frame: &[i16]) -> Result<(), MediaError> {
+        if !self.trust.verified() {
+            return Ok(());
+        }
         let n = self.negotiated.lock().unwrap().clone();
         let Some(binding) = n.send else { return Ok(()) };
         let payload = self.encoders.lock().unwrap().encode(binding.codec, frame)?;
@@ -342,6 +442,9 @@ impl AudioPeer {
     /// Sends one encoded 20 ms Opus packet; call it every 20 ms. While DTMF digits are queued
     /// their event packets go out in its place.
     pub async fn send_opus(&self, packet: Vec<u8>) -> Result<(), MediaError> {
+        if !self.trust.verified() {
+            return Ok(());
+        }
         let n = self.negotiated.lock().unwrap().clone();
         let pt = n.send.filter(|b| b.codec == AudioCodec::Opus).map_or(111, |b| b.payload_type);
         let frames = self.out.lock().unwrap().tick(packet, pt, 960, n.telephone_event);
@@ -374,6 +477,14 @@ impl AudioPeer {
     pub async fn close(&self) {
         let _ = self.pc.close().await;
     }
+}
+
+/// A fresh ECDSA P-256 certificate for DTLS.
+fn dtls_certificate() -> Result<rtc::peer_connection::certificate::RTCCertificate, MediaError> {
+    use rtc::peer_connection::certificate::{CertificateParams, RTCCertificate};
+    let provider = rtc::crypto::default_provider().map_err(rtc_err)?;
+    let params = CertificateParams::new(vec!["softphone".to_owned()]).map_err(rtc_err)?;
+    RTCCertificate::generate(provider.crypto(), rtc::crypto::SignatureScheme::EcdsaP256Sha256, params).map_err(rtc_err)
 }
 
 fn rand_ssrc() -> u32 {

@@ -53,3 +53,54 @@ async fn a_tone_crosses_a_real_webrtc_connection() {
     a.close().await;
     b.close().await;
 }
+
+/// `sdp` with its fingerprint line replaced by `line`.
+fn with_fingerprint(sdp: &str, line: &str) -> String {
+    sdp.lines().map(|l| if l.starts_with("a=fingerprint:") { line.to_owned() } else { l.to_owned() }).collect::<Vec<_>>().join("\r\n") + "\r\n"
+}
+
+/// Waits for the first Connected or Disconnected event.
+async fn outcome(events: &mut UnboundedReceiver<MediaEvent>) -> MediaEvent {
+    let wait = tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            match events.recv().await.expect("events go on") {
+                e @ (MediaEvent::Connected | MediaEvent::Disconnected(_)) => return e,
+                _ => continue,
+            }
+        }
+    });
+    wait.await.expect("an outcome within 10 s")
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sha1_fingerprints_are_checked_and_a_wrong_certificate_is_refused() {
+    // SHA-1, as RingCentral's media servers write it, on both sides: media flows.
+    let (a, mut a_events) = AudioPeer::new(&PeerConfig::default()).await.unwrap();
+    let (b, mut b_events) = AudioPeer::new(&PeerConfig::default()).await.unwrap();
+    let offer = with_fingerprint(&a.create_offer().await.unwrap(), &a.fingerprint_line("sha-1").unwrap());
+    assert!(offer.contains("a=fingerprint:sha-1 "));
+    let answer = b.answer(&offer).await.unwrap();
+    a.set_answer(&with_fingerprint(&answer, &b.fingerprint_line("sha-1").unwrap())).await.unwrap();
+    assert_eq!(outcome(&mut a_events).await, MediaEvent::Connected);
+    assert_eq!(outcome(&mut b_events).await, MediaEvent::Connected);
+    a.close().await;
+    b.close().await;
+
+    // An offer whose fingerprint names another certificate: refused after the handshake.
+    let (a, _a_events) = AudioPeer::new(&PeerConfig::default()).await.unwrap();
+    let (b, mut b_events) = AudioPeer::new(&PeerConfig::default()).await.unwrap();
+    let (stranger, _) = AudioPeer::new(&PeerConfig::default()).await.unwrap();
+    let offer = with_fingerprint(&a.create_offer().await.unwrap(), &stranger.fingerprint_line("sha-256").unwrap());
+    let answer = b.answer(&offer).await.unwrap();
+    a.set_answer(&answer).await.unwrap();
+    match outcome(&mut b_events).await {
+        MediaEvent::Disconnected(why) => assert!(why.contains("does not match"), "{why}"),
+        other => panic!("a forged fingerprint must not connect: {other:?}"),
+    }
+
+    // No fingerprint at all: refused before anything is negotiated.
+    let (c, _) = AudioPeer::new(&PeerConfig::default()).await.unwrap();
+    let bare: String = a.create_offer().await.unwrap().lines().filter(|l| !l.starts_with("a=fingerprint:")).map(|l| format!("{l}\r\n")).collect();
+    let err = c.answer(&bare).await.unwrap_err();
+    assert!(err.to_string().contains("fingerprint"), "{err}");
+}
