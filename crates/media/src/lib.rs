@@ -24,4 +24,4 @@ pub mod sdp;
 pub mod tone;
 pub mod wav;
 
-pub use peer::{AudioPeer, MediaError, MediaEvent, PeerConfig};
+pub use peer::{AudioPeer, MediaError, MediaEvent, PeerConfig, SdpStyle};

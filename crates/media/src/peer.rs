@@ -56,11 +56,29 @@ pub struct PeerConfig {
     /// Play received audio through an adaptive jitter buffer on a steady 20 ms clock
     /// (phones); without it every packet is decoded as it arrives (bots, tests).
     pub jitter_buffer: bool,
+    /// How our descriptions look: a browser's, or a RingCentral media server's.
+    pub style: SdpStyle,
+}
+
+/// The look of the SDP a peer writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SdpStyle {
+    /// What webrtc-rs and browsers write (`UDP/TLS/RTP/SAVPF`, SHA-256 fingerprint).
+    #[default]
+    Browser,
+    /// What RingCentral's media servers write (`s=SmcSip`, `RTP/SAVPF`, `a=fingerprint:sha-1`,
+    /// OPUS/16000 before OPUS/48000/2, lower-case G.7xx names, `a=rtcp:{port}`, candidates for
+    /// components 1 and 2): see `crate::sdp::ringcentral_style`. `opus_clock` 16000 offers
+    /// Opus only on the 16 kHz clock (as some of their servers do).
+    RingCentral {
+        /// RTP clock of the Opus the stack really offers: 48000 or 16000.
+        opus_clock: u32,
+    },
 }
 
 impl Default for PeerConfig {
     fn default() -> Self {
-        Self { bind: vec!["127.0.0.1:0".into()], stun_servers: Vec::new(), codecs: AudioCodec::ALL.to_vec(), jitter_buffer: false }
+        Self { bind: vec!["127.0.0.1:0".into()], stun_servers: Vec::new(), codecs: AudioCodec::ALL.to_vec(), jitter_buffer: false, style: SdpStyle::Browser }
     }
 }
 
@@ -249,6 +267,7 @@ pub struct AudioPeer {
     codecs: Vec<AudioCodec>,
     trust: Arc<Trust>,
     certificate_der: Vec<u8>,
+    style: SdpStyle,
     gathered: tokio::sync::Mutex<mpsc::UnboundedReceiver<()>>,
     negotiated: Arc<Mutex<Negotiated>>,
 }
@@ -268,15 +287,18 @@ fn codec(mime: &str, clock_rate: u32, channels: u16, fmtp: &str, payload_type: u
 
 /// What we offer and accept: the allowed codecs in their order, then DTMF at the clock rates
 /// they use.
-fn audio_codecs(allowed: &[AudioCodec]) -> Vec<RTCRtpCodecParameters> {
-    let mut list: Vec<RTCRtpCodecParameters> = allowed
-        .iter()
-        .map(|c| match c {
-            AudioCodec::Opus => codec(MIME_TYPE_OPUS, 48_000, 2, "minptime=10;useinbandfec=1", 111),
-            AudioCodec::Pcmu => codec(MIME_TYPE_PCMU, 8_000, 0, "", 0),
-            AudioCodec::Pcma => codec(MIME_TYPE_PCMA, 8_000, 0, "", 8),
-        })
-        .collect();
+fn audio_codecs(allowed: &[AudioCodec], style: SdpStyle) -> Vec<RTCRtpCodecParameters> {
+    if let SdpStyle::RingCentral { opus_clock } = style {
+        return ringcentral_codecs(allowed, opus_clock);
+    }
+    let mut list: Vec<RTCRtpCodecParameters> = Vec::new();
+    for c in allowed {
+        match c {
+            AudioCodec::Opus => list.push(codec(MIME_TYPE_OPUS, 48_000, 2, "minptime=10;useinbandfec=1", 111)),
+            AudioCodec::Pcmu => list.push(codec(MIME_TYPE_PCMU, 8_000, 0, "", 0)),
+            AudioCodec::Pcma => list.push(codec(MIME_TYPE_PCMA, 8_000, 0, "", 8)),
+        }
+    }
     if allowed.contains(&AudioCodec::Opus) {
         list.push(codec(MIME_TYPE_TELEPHONE_EVENT, 48_000, 0, "0-16", 110));
     }
@@ -284,9 +306,37 @@ fn audio_codecs(allowed: &[AudioCodec]) -> Vec<RTCRtpCodecParameters> {
     list
 }
 
-fn media_engine(allowed: &[AudioCodec]) -> Result<MediaEngine, MediaError> {
+/// What a RingCentral media server offers, with its payload types: Opus, G.729, G.711,
+/// G.722, iLBC and telephone-event/8000 (those we cannot encode are listed for the offer's
+/// shape; a far end always has Opus or G.711 in common with us). The stack gets one Opus entry
+/// (`opus/48000/2` at 111, or `opus/16000` at 109 when `opus_clock` is 16000): webrtc-rs 0.21
+/// matches codec preferences by name and fmtp but not by clock rate, so two Opus entries would
+/// both come out as payload type 109. RingCentral's `109 OPUS/16000` line beside 111 is added
+/// to the text by `crate::sdp::ringcentral_style`.
+fn ringcentral_codecs(allowed: &[AudioCodec], opus_clock: u32) -> Vec<RTCRtpCodecParameters> {
+    let mut list = Vec::new();
+    if allowed.contains(&AudioCodec::Opus) {
+        list.push(match opus_clock {
+            16_000 => codec(MIME_TYPE_OPUS, 16_000, 0, "useinbandfec=1", 109),
+            _ => codec(MIME_TYPE_OPUS, 48_000, 2, "useinbandfec=1", 111),
+        });
+    }
+    list.push(codec("audio/G729", 8_000, 0, "annexb=no", 18));
+    if allowed.contains(&AudioCodec::Pcmu) {
+        list.push(codec(MIME_TYPE_PCMU, 8_000, 0, "", 0));
+    }
+    if allowed.contains(&AudioCodec::Pcma) {
+        list.push(codec(MIME_TYPE_PCMA, 8_000, 0, "", 8));
+    }
+    list.push(codec("audio/G722", 8_000, 0, "", 9));
+    list.push(codec("audio/iLBC", 8_000, 0, "mode=20", 96));
+    list.push(codec(MIME_TYPE_TELEPHONE_EVENT, 8_000, 0, "0-15", 101));
+    list
+}
+
+fn media_engine(allowed: &[AudioCodec], style: SdpStyle) -> Result<MediaEngine, MediaError> {
     let mut m = MediaEngine::default();
-    for c in audio_codecs(allowed) {
+    for c in audio_codecs(allowed, style) {
         m.register_codec(c, RtpCodecKind::Audio).map_err(rtc_err)?;
     }
     Ok(m)
@@ -294,8 +344,8 @@ fn media_engine(allowed: &[AudioCodec]) -> Result<MediaEngine, MediaError> {
 
 /// Our one outgoing track, declared with the first allowed codec (the transceiver refuses a
 /// track whose codec it was not given).
-fn audio_track(ssrc: u32, allowed: &[AudioCodec]) -> TrackLocalStaticRTP {
-    let first = audio_codecs(allowed).into_iter().next().expect("at least one codec");
+fn audio_track(ssrc: u32, allowed: &[AudioCodec], style: SdpStyle) -> TrackLocalStaticRTP {
+    let first = audio_codecs(allowed, style).into_iter().next().expect("at least one codec");
     let encoding = RTCRtpEncodingParameters {
         rtp_coding_parameters: RTCRtpCodingParameters { ssrc: Some(ssrc), ..Default::default() },
         codec: first.rtp_codec,
@@ -340,7 +390,7 @@ impl AudioPeer {
         let certificate_der = certificate.dtls_certificate.certificate.first().map(|c| c.to_vec()).unwrap_or_default();
         let configuration = RTCConfigurationBuilder::new().with_ice_servers(ice_servers).with_certificates(vec![certificate]).build();
         let pc = PeerConnectionBuilder::new()
-            .with_media_engine(media_engine(&cfg.codecs)?)
+            .with_media_engine(media_engine(&cfg.codecs, cfg.style)?)
             .with_setting_engine(settings)
             .with_configuration(configuration)
             .with_handler(Arc::new(handler))
@@ -351,40 +401,52 @@ impl AudioPeer {
         let pc: Arc<dyn PeerConnection> = Arc::new(pc);
         tokio::spawn(verify(Arc::downgrade(&pc), trust.clone(), connected, events_tx));
         let ssrc = rand_ssrc();
-        let track = Arc::new(audio_track(ssrc, &cfg.codecs));
+        let track = Arc::new(audio_track(ssrc, &cfg.codecs, cfg.style));
         pc.add_track(Arc::clone(&track) as Arc<dyn TrackLocal>).await.map_err(rtc_err)?;
         // A track alone offers only its own codec; we also want G.711 and telephone-events.
         for transceiver in pc.get_transceivers().await {
-            transceiver.set_codec_preferences(audio_codecs(&cfg.codecs)).await.map_err(rtc_err)?;
+            transceiver.set_codec_preferences(audio_codecs(&cfg.codecs, cfg.style)).await.map_err(rtc_err)?;
         }
         let out = Mutex::new(RtpOut::new(ssrc as u16, ssrc.rotate_left(16)));
         let (encoders, codecs) = (Mutex::new(Encoders::new()), cfg.codecs.clone());
         let gathered = tokio::sync::Mutex::new(gathered);
-        Ok((AudioPeer { pc, track, ssrc, out, encoders, codecs, gathered, negotiated, trust, certificate_der }, events))
+        let style = cfg.style;
+        Ok((AudioPeer { pc, track, ssrc, out, encoders, codecs, gathered, negotiated, trust, certificate_der, style }, events))
     }
 
     /// A complete offer (all candidates gathered).
     pub async fn create_offer(&self) -> Result<String, MediaError> {
         let offer = self.pc.create_offer(None).await.map_err(rtc_err)?;
         self.pc.set_local_description(offer).await.map_err(rtc_err)?;
-        self.local_sdp().await
+        let sdp = self.local_sdp().await?;
+        Ok(self.styled(sdp, true))
+    }
+
+    /// Our description as the far end sees it: the stack's, or RingCentral-styled.
+    fn styled(&self, sdp: String, offer: bool) -> String {
+        match (self.style, self.fingerprint_line("sha-1")) {
+            (SdpStyle::RingCentral { .. }, Some(fingerprint)) => crate::sdp::ringcentral_style(&sdp, &fingerprint, offer),
+            _ => sdp,
+        }
     }
 
     /// Takes a remote offer and returns a complete answer.
     pub async fn answer(&self, offer: &str) -> Result<String, MediaError> {
         self.learn_fingerprints(offer)?;
+        let (offer, renamed) = crate::sdp::opus_for_webrtc(offer);
+        let offer = &offer;
         let desc = RTCSessionDescription::offer(offer.to_owned()).map_err(|e| MediaError::Sdp(e.to_string()))?;
         self.pc.set_remote_description(desc).await.map_err(|e| MediaError::Sdp(e.to_string()))?;
         let answer = self.pc.create_answer(None).await.map_err(rtc_err)?;
         self.pc.set_local_description(answer).await.map_err(rtc_err)?;
-        let mut sdp = self.local_sdp().await?;
+        let mut sdp = crate::sdp::restore_rtpmaps(&self.local_sdp().await?, &renamed);
         self.learn_payload_types(&sdp);
         let offered = crate::sdp::direction(offer);
         if offered != "sendrecv" {
             // RFC 3264 6.1; webrtc-rs answers sendrecv to a held offer.
             sdp = crate::sdp::with_direction(&sdp, crate::sdp::answer_direction(offered));
         }
-        Ok(sdp)
+        Ok(self.styled(sdp, false))
     }
 
     /// Takes the remote answer to our offer.

@@ -57,6 +57,213 @@ pub fn answer_direction(offered: &str) -> &'static str {
     }
 }
 
+/// `offer` with Opus at 48 kHz moved before Opus at other RTP clock rates in the audio
+/// payload list. RingCentral lists `OPUS/16000` first; webrtc-rs matches offered codecs to
+/// ours by name and format parameters only (not by clock rate) and keeps one offered payload
+/// type per codec of ours, so without this it would answer with Opus on the 16 kHz clock.
+pub fn prefer_opus_48k(offer: &str) -> String {
+    let rtpmap = |pt: &str| {
+        offer.lines().find_map(|l| {
+            let rest = l.trim_end_matches('\r').strip_prefix("a=rtpmap:")?;
+            let (p, name) = rest.split_once(' ')?;
+            (p == pt).then(|| name.to_ascii_lowercase())
+        })
+    };
+    let mut out = String::with_capacity(offer.len());
+    for line in offer.lines().map(|l| l.trim_end_matches('\r')) {
+        let Some(rest) = line.strip_prefix("m=audio ") else {
+            push_line(&mut out, line);
+            continue;
+        };
+        let fields: Vec<&str> = rest.split_whitespace().collect();
+        if fields.len() < 3 {
+            push_line(&mut out, line);
+            continue;
+        }
+        let pts = &fields[2..];
+        let is_opus = |pt: &&str| rtpmap(pt).is_some_and(|n| n.starts_with("opus/"));
+        let is_opus48 = |pt: &&str| rtpmap(pt).is_some_and(|n| n.starts_with("opus/48000"));
+        let first_opus = pts.iter().position(|p| is_opus(p));
+        let opus48 = pts.iter().position(|p| is_opus48(p));
+        let mut order: Vec<&str> = pts.to_vec();
+        if let (Some(first), Some(at)) = (first_opus, opus48) {
+            if at > first {
+                let pt = order.remove(at);
+                order.insert(first, pt);
+            }
+        }
+        push_line(&mut out, &format!("m=audio {} {} {}", fields[0], fields[1], order.join(" ")));
+    }
+    out
+}
+
+/// `offer` prepared for webrtc-rs, which matches offered codecs to ours by name and format
+/// parameters but not by RTP clock rate, and keeps one offered payload type per codec of
+/// ours: Opus at 48 kHz is moved first ([`prefer_opus_48k`]); when Opus is offered only on
+/// another clock (RingCentral's `OPUS/16000`), its rtpmap is renamed `opus/48000/2` for the
+/// stack and the original lines are returned, for [`restore_rtpmaps`] to put back into the
+/// answer. The Opus payload is the same whatever the RTP clock; our packetiser uses the
+/// clock of the restored answer.
+pub fn opus_for_webrtc(offer: &str) -> (String, Vec<(String, String)>) {
+    let offer = prefer_opus_48k(offer);
+    let opus: Vec<(String, bool)> = offer
+        .lines()
+        .filter_map(|l| l.trim_end_matches('\r').strip_prefix("a=rtpmap:")?.split_once(' ').map(|(p, n)| (p.to_owned(), n.to_ascii_lowercase())))
+        .filter(|(_, n)| n.starts_with("opus/"))
+        .map(|(p, n)| (p, n.starts_with("opus/48000")))
+        .collect();
+    if opus.iter().any(|(_, is48)| *is48) {
+        // The stack would answer with whichever Opus it meets first: show it only 48 kHz.
+        let others: Vec<&str> = opus.iter().filter(|(_, is48)| !is48).map(|(p, _)| p.as_str()).collect();
+        return (without_payload_types(&offer, &others), Vec::new());
+    }
+    let mut renamed = Vec::new();
+    let mut out = String::with_capacity(offer.len());
+    for line in offer.lines().map(|l| l.trim_end_matches('\r')) {
+        match line.strip_prefix("a=rtpmap:").and_then(|r| r.split_once(' ')) {
+            Some((pt, name)) if name.to_ascii_lowercase().starts_with("opus/") => {
+                renamed.push((pt.to_owned(), name.to_owned()));
+                push_line(&mut out, &format!("a=rtpmap:{pt} opus/48000/2"));
+            }
+            _ => push_line(&mut out, line),
+        }
+    }
+    (out, renamed)
+}
+
+/// `sdp` without the payload types `drop` (from the audio line and their a= lines).
+fn without_payload_types(sdp: &str, drop: &[&str]) -> String {
+    if drop.is_empty() {
+        return sdp.to_owned();
+    }
+    let mut out = String::with_capacity(sdp.len());
+    for line in sdp.lines().map(|l| l.trim_end_matches('\r')) {
+        let attribute_pt = ["a=rtpmap:", "a=fmtp:", "a=rtcp-fb:"].iter().find_map(|p| line.strip_prefix(p)).and_then(|r| r.split([' ', '\t']).next());
+        if attribute_pt.is_some_and(|pt| drop.contains(&pt)) {
+            continue;
+        }
+        match line.strip_prefix("m=audio ") {
+            Some(rest) => {
+                let kept: Vec<&str> = rest.split_whitespace().enumerate().filter(|(i, f)| *i < 2 || !drop.contains(f)).map(|(_, f)| f).collect();
+                push_line(&mut out, &format!("m=audio {}", kept.join(" ")));
+            }
+            None => push_line(&mut out, line),
+        }
+    }
+    out
+}
+
+/// `answer` with the rtpmap lines [`opus_for_webrtc`] renamed put back as the far end wrote them.
+pub fn restore_rtpmaps(answer: &str, renamed: &[(String, String)]) -> String {
+    if renamed.is_empty() {
+        return answer.to_owned();
+    }
+    let mut out = String::with_capacity(answer.len());
+    for line in answer.lines().map(|l| l.trim_end_matches('\r')) {
+        let original = line.strip_prefix("a=rtpmap:").and_then(|r| r.split_once(' ')).and_then(|(pt, _)| renamed.iter().find(|(p, _)| p == pt));
+        match original {
+            Some((pt, name)) => push_line(&mut out, &format!("a=rtpmap:{pt} {name}")),
+            None => push_line(&mut out, line),
+        }
+    }
+    out
+}
+
+/// A description rewritten the way a RingCentral media server writes it (PROTOCOL.md, "What
+/// RingCentral's own messages look like"): `s=SmcSip`; `c=` and the `m=` port from the first
+/// IPv4 host candidate; in offers the `RTP/SAVPF` profile (answers keep the offer's);
+/// `fingerprint_line` (ours, e.g. `a=fingerprint:sha-1 …`) instead of the stack's; `OPUS` in
+/// capitals and the other codec names in lower case; `a=rtcp-fb:… ccm tmmbr` for Opus;
+/// `a=rtcp:{port+1}` beside `a=rtcp-mux`; every host candidate also for component 2; no
+/// `a=end-of-candidates`. Everything else is kept, so the stack that made the description can
+/// still take the answer to it.
+pub fn ringcentral_style(sdp: &str, fingerprint_line: &str, offer: bool) -> String {
+    let lines: Vec<&str> = sdp.lines().map(|l| l.trim_end_matches('\r')).collect();
+    let host = lines.iter().filter_map(|l| candidate_address(l)).find(|(ip, _)| ip.parse::<std::net::Ipv4Addr>().is_ok());
+    let mut out = String::with_capacity(sdp.len() + 256);
+    for line in lines {
+        if let Some(rest) = line.strip_prefix("m=audio ") {
+            let mut fields: Vec<String> = rest.split_whitespace().map(str::to_owned).collect();
+            if offer && fields.iter().any(|f| f == "111") && !fields.iter().any(|f| f == "109") {
+                // RingCentral lists Opus on the 16 kHz clock first (see `opus16_lines`).
+                let at = fields.iter().position(|f| f == "111").expect("checked");
+                fields.insert(at, "109".into());
+            }
+            if let (Some((_, port)), true) = (&host, !fields.is_empty()) {
+                fields[0] = port.to_string();
+            }
+            if offer && fields.len() > 1 {
+                fields[1] = "RTP/SAVPF".into();
+            }
+            push_line(&mut out, &format!("m=audio {}", fields.join(" ")));
+        } else if line.starts_with("s=") {
+            push_line(&mut out, "s=SmcSip");
+        } else if line.starts_with("c=IN IP4 ") {
+            match &host {
+                Some((ip, _)) => push_line(&mut out, &format!("c=IN IP4 {ip}")),
+                None => push_line(&mut out, line),
+            }
+        } else if line.starts_with("a=fingerprint:") {
+            push_line(&mut out, fingerprint_line);
+        } else if let Some(rest) = line.strip_prefix("a=rtpmap:") {
+            if offer && rest.starts_with("111 ") && !sdp.contains("a=rtpmap:109 ") {
+                for extra in ["a=rtpmap:109 OPUS/16000", "a=fmtp:109 useinbandfec=1", "a=rtcp-fb:109 ccm tmmbr"] {
+                    push_line(&mut out, extra);
+                }
+            }
+            push_line(&mut out, &format!("a=rtpmap:{}", ringcentral_codec_name(rest)));
+            if let Some((pt, name)) = rest.split_once(' ') {
+                if name.to_ascii_lowercase().starts_with("opus/") {
+                    push_line(&mut out, &format!("a=rtcp-fb:{pt} ccm tmmbr"));
+                }
+            }
+        } else if line == "a=rtcp-mux" {
+            if let Some((_, port)) = &host {
+                push_line(&mut out, &format!("a=rtcp:{}", port + 1));
+            }
+            push_line(&mut out, line);
+        } else if line == "a=end-of-candidates" {
+            continue;
+        } else if let Some(twin) = component_two(line) {
+            push_line(&mut out, line);
+            push_line(&mut out, &twin);
+        } else {
+            push_line(&mut out, line);
+        }
+    }
+    out
+}
+
+/// `OPUS/…` in capitals, other encoding names in lower case, as RingCentral writes them.
+fn ringcentral_codec_name(rtpmap: &str) -> String {
+    let Some((pt, name)) = rtpmap.split_once(' ') else { return rtpmap.to_owned() };
+    let (encoding, rest) = name.split_once('/').unwrap_or((name, ""));
+    let encoding = if encoding.eq_ignore_ascii_case("opus") { "OPUS".to_owned() } else if encoding.eq_ignore_ascii_case("telephone-event") { encoding.to_owned() } else { encoding.to_ascii_lowercase() };
+    if rest.is_empty() {
+        format!("{pt} {encoding}")
+    } else {
+        format!("{pt} {encoding}/{rest}")
+    }
+}
+
+/// The address and port of an `a=candidate` line for component 1.
+fn candidate_address(line: &str) -> Option<(String, u16)> {
+    let fields: Vec<&str> = line.strip_prefix("a=candidate:")?.split_whitespace().collect();
+    if fields.len() < 8 || fields[1] != "1" || fields[7] != "host" {
+        return None;
+    }
+    Some((fields[4].to_owned(), fields[5].parse().ok()?))
+}
+
+/// The component-2 twin (port + 1) of a component-1 host candidate line.
+fn component_two(line: &str) -> Option<String> {
+    let (_, port) = candidate_address(line)?;
+    let mut fields: Vec<String> = line.split_whitespace().map(str::to_owned).collect();
+    fields[1] = "2".into();
+    fields[5] = (port + 1).to_string();
+    Some(fields.join(" "))
+}
+
 fn push_line(out: &mut String, line: &str) {
     out.push_str(line);
     out.push_str("\r\n");
@@ -76,6 +283,54 @@ mod tests {
         assert_eq!(answer_direction(direction(&held)), "recvonly");
         assert_eq!(answer_direction("inactive"), "inactive");
         assert_eq!(answer_direction("sendrecv"), "sendrecv");
+    }
+
+    #[test]
+    fn ringcentral_style_has_the_captured_shape() {
+        let stack = "v=0\r\no=- 1 2 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\na=fingerprint:sha-256 AA:BB\r\n\
+m=audio 9 UDP/TLS/RTP/SAVPF 109 111 18 0 101\r\nc=IN IP4 0.0.0.0\r\na=setup:actpass\r\na=mid:0\r\n\
+a=rtpmap:109 opus/16000\r\na=rtpmap:111 opus/48000/2\r\na=rtpmap:18 G729/8000\r\na=rtpmap:0 PCMU/8000\r\n\
+a=rtpmap:101 telephone-event/8000\r\na=rtcp-mux\r\na=sendrecv\r\n\
+a=candidate:1 1 udp 2130706431 192.0.2.7 40000 typ host\r\na=end-of-candidates\r\n";
+        let rc = ringcentral_style(stack, "a=fingerprint:sha-1 01:02", true);
+        for expected in [
+            "s=SmcSip\r\n",
+            "m=audio 40000 RTP/SAVPF 109 111 18 0 101\r\n",
+            "c=IN IP4 192.0.2.7\r\n",
+            "a=fingerprint:sha-1 01:02\r\n",
+            "a=rtpmap:109 OPUS/16000\r\na=rtcp-fb:109 ccm tmmbr\r\n",
+            "a=rtpmap:18 g729/8000\r\n",
+            "a=rtpmap:0 pcmu/8000\r\n",
+            "a=rtcp:40001\r\na=rtcp-mux\r\n",
+            "a=candidate:1 2 udp 2130706431 192.0.2.7 40001 typ host\r\n",
+        ] {
+            assert!(rc.contains(expected), "missing {expected:?} in\n{rc}");
+        }
+        assert!(!rc.contains("end-of-candidates") && !rc.contains("sha-256"));
+        let answer = ringcentral_style(stack, "a=fingerprint:sha-1 01:02", false);
+        assert!(answer.contains("m=audio 40000 UDP/TLS/RTP/SAVPF "), "an answer keeps the offer's profile");
+    }
+
+    #[test]
+    fn opus_48k_moves_ahead_of_opus_16k() {
+        let offer = "m=audio 5 RTP/SAVPF 109 111 18 0 101\r\na=rtpmap:109 OPUS/16000\r\na=rtpmap:111 OPUS/48000/2\r\n";
+        assert!(prefer_opus_48k(offer).starts_with("m=audio 5 RTP/SAVPF 111 109 18 0 101\r\n"));
+        let no48 = "m=audio 5 RTP/SAVPF 109 0\r\na=rtpmap:109 OPUS/16000\r\n";
+        assert_eq!(prefer_opus_48k(no48), no48);
+    }
+
+    #[test]
+    fn opus_on_another_clock_is_renamed_for_the_stack_and_restored() {
+        let offer = "m=audio 5 RTP/SAVPF 109 0\r\na=rtpmap:109 OPUS/16000\r\na=rtpmap:0 pcmu/8000\r\n";
+        let (for_stack, renamed) = opus_for_webrtc(offer);
+        assert!(for_stack.contains("a=rtpmap:109 opus/48000/2\r\n"));
+        assert_eq!(renamed, vec![("109".to_owned(), "OPUS/16000".to_owned())]);
+        let answer = "m=audio 9 RTP/SAVPF 109\r\na=rtpmap:109 opus/48000/2\r\n";
+        assert_eq!(restore_rtpmaps(answer, &renamed), "m=audio 9 RTP/SAVPF 109\r\na=rtpmap:109 OPUS/16000\r\n");
+        let both = "m=audio 5 RTP/SAVPF 109 111\r\na=rtpmap:109 OPUS/16000\r\na=fmtp:109 useinbandfec=1\r\na=rtpmap:111 OPUS/48000/2\r\n";
+        let (for_stack, renamed) = opus_for_webrtc(both);
+        assert!(renamed.is_empty());
+        assert_eq!(for_stack, "m=audio 5 RTP/SAVPF 111\r\na=rtpmap:111 OPUS/48000/2\r\n");
     }
 
     #[test]

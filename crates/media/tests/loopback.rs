@@ -104,3 +104,57 @@ async fn sha1_fingerprints_are_checked_and_a_wrong_certificate_is_refused() {
     let err = c.answer(&bare).await.unwrap_err();
     assert!(err.to_string().contains("fingerprint"), "{err}");
 }
+
+/// A's offer, optionally without the payload types in `drop`.
+fn without_payload_types(sdp: &str, drop: &[&str]) -> String {
+    sdp.lines()
+        .filter(|l| !drop.iter().any(|pt| l.starts_with(&format!("a=rtpmap:{pt} ")) || l.starts_with(&format!("a=fmtp:{pt} ")) || l.starts_with(&format!("a=rtcp-fb:{pt} "))))
+        .map(|l| match l.strip_prefix("m=audio ") {
+            Some(rest) => format!("m=audio {}", rest.split_whitespace().filter(|f| !drop.contains(f)).collect::<Vec<_>>().join(" ")),
+            None => l.to_owned(),
+        })
+        .map(|l| l + "\r\n")
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_browser_style_peer_answers_ringcentral_style_offers_for_each_codec() {
+    use media::codecs::AudioCodec;
+    let rc = |opus_clock| PeerConfig { style: media::SdpStyle::RingCentral { opus_clock }, ..PeerConfig::default() };
+    // (the media server's Opus clock, payload types removed from its offer, what the answer must pick)
+    let cases: [(u32, &[&str], &str); 3] = [(48_000, &[], "opus/48000"), (16_000, &[], "opus/16000"), (48_000, &["109", "111", "8"], "pcmu/8000")];
+    for (opus_clock, dropped, expected) in cases {
+        let (server, _server_events) = AudioPeer::new(&rc(opus_clock)).await.unwrap();
+        let (phone, mut phone_events) = AudioPeer::new(&PeerConfig::default()).await.unwrap();
+        let full = server.create_offer().await.unwrap();
+        let offer = without_payload_types(&full, dropped);
+        assert!(offer.contains("s=SmcSip") && offer.contains(" RTP/SAVPF ") && offer.contains("a=fingerprint:sha-1 "), "{offer}");
+        if opus_clock == 48_000 && dropped.is_empty() {
+            assert!(offer.contains("RTP/SAVPF 109 111 18 0 8 9 96 101\r\n"), "RingCentral's payload list:\n{offer}");
+        }
+        let answer = phone.answer(&offer).await.unwrap_or_else(|e| panic!("the phone answers a RingCentral offer without {dropped:?}: {e}\n{offer}"));
+        let first = media::codecs::Negotiated::from_sdp(&answer, &AudioCodec::ALL).send.expect("a common codec");
+        let name = answer.lines().find_map(|l| l.strip_prefix(&format!("a=rtpmap:{} ", first.payload_type))).unwrap().to_ascii_lowercase();
+        assert!(name.starts_with(expected), "picked {name}, wanted {expected}\n{answer}");
+        server.set_answer(&answer).await.unwrap();
+        assert_eq!(outcome(&mut phone_events).await, MediaEvent::Connected);
+        let (server, phone) = (std::sync::Arc::new(server), phone);
+        let sender = {
+            let server = server.clone();
+            tokio::spawn(async move {
+                let mut tone = Tone::new(1000.0, 48_000, 8000);
+                let mut tick = tokio::time::interval(Duration::from_millis(20));
+                for _ in 0..75 {
+                    tick.tick().await;
+                    let _ = server.send_pcm(&tone.next_frame(FRAME)).await;
+                }
+            })
+        };
+        let heard = tokio::time::timeout(Duration::from_secs(10), collect_audio(&mut phone_events, 48_000)).await.expect("audio").unwrap();
+        let (f, _) = dominant_frequency(&heard[24_000..], 48_000, 100, 3500, 10);
+        assert_eq!(f, 1000, "{expected}: the tone arrives");
+        sender.abort();
+        phone.close().await;
+        server.close().await;
+    }
+}
