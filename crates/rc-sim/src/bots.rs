@@ -65,20 +65,12 @@ pub struct BotControl {
     pub stop: tokio::sync::oneshot::Sender<()>,
 }
 
-/// Bots bind the host's interfaces as well as loopback: Chromium offers only non-loopback host
-/// candidates, and a socket bound to 127.0.0.1 cannot reach those (the kernel drops
-/// loopback-sourced packets to other addresses), so ICE would depend on which pair wins.
-/// Nothing leaves the machine either way.
-fn bot_peer_config() -> PeerConfig {
-    PeerConfig { bind: vec!["0.0.0.0:0".into()], ..PeerConfig::default() }
-}
-
 /// Starts the bot `kind` in `role`; its outputs go to `report`.
-pub fn spawn(kind: BotKind, role: Role, recordings: PathBuf, call: u64, room: Option<Room>, report: impl Fn(BotOutput) + Send + Sync + 'static) -> BotControl {
+pub fn spawn(kind: BotKind, role: Role, media: PeerConfig, recordings: PathBuf, call: u64, room: Option<Room>, report: impl Fn(BotOutput) + Send + Sync + 'static) -> BotControl {
     let (offers_tx, offers) = mpsc::unbounded_channel();
     let (stop, stopped) = tokio::sync::oneshot::channel();
     tokio::spawn(async move {
-        let setup = Setup { kind, call, recordings, room };
+        let setup = Setup { kind, call, recordings, room, media };
         let result = run(&setup, role, offers, stopped, &report).await;
         if let Some(room) = &setup.room {
             room.lock().unwrap_or_else(|p| p.into_inner()).remove(&call);
@@ -96,6 +88,8 @@ struct Setup {
     call: u64,
     recordings: PathBuf,
     room: Option<Room>,
+    /// How the bot's peer is made (bind addresses, codecs, SDP style).
+    media: PeerConfig,
 }
 
 async fn run(
@@ -105,9 +99,9 @@ async fn run(
     mut stopped: tokio::sync::oneshot::Receiver<()>,
     report: &(impl Fn(BotOutput) + Send + Sync),
 ) -> Result<(), String> {
-    let Setup { kind, call, recordings, room } = setup;
+    let Setup { kind, call, recordings, room, media } = setup;
     let (kind, call, room) = (*kind, *call, room.as_ref());
-    let (peer, mut events) = AudioPeer::new(&bot_peer_config()).await.map_err(|e| e.to_string())?;
+    let (peer, mut events) = AudioPeer::new(media).await.map_err(|e| e.to_string())?;
     let mut awaiting_answer = matches!(role, Role::Call);
     match role {
         Role::Answer(offer) => report(BotOutput::Answer(peer.answer(&offer).await.map_err(|e| e.to_string()))),

@@ -57,6 +57,67 @@ pub struct Config {
     /// Seconds an unanswered inbound call rings before it is given up.
     #[serde(default = "default_ring_timeout")]
     pub ring_timeout_secs: u64,
+    /// How rc-sim's media (bots and the hub's ports) writes SDP.
+    #[serde(default)]
+    pub media: MediaSettings,
+}
+
+/// The SDP rc-sim's media writes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MediaSettings {
+    /// `ringcentral` (default): offers and answers shaped like RingCentral's media servers';
+    /// `browser`: as webrtc-rs writes them.
+    #[serde(default = "default_style")]
+    pub style: String,
+    /// RTP clock of the Opus really offered in RingCentral style: 48000 (default) or 16000.
+    #[serde(default = "default_opus_clock")]
+    pub opus_clock: u32,
+    /// Codecs offered and accepted, in order: any of `opus`, `pcmu`, `pcma` (default all).
+    #[serde(default = "default_codecs")]
+    pub codecs: Vec<String>,
+}
+
+fn default_style() -> String {
+    "ringcentral".into()
+}
+
+fn default_opus_clock() -> u32 {
+    48_000
+}
+
+fn default_codecs() -> Vec<String> {
+    vec!["opus".into(), "pcmu".into(), "pcma".into()]
+}
+
+impl Default for MediaSettings {
+    fn default() -> Self {
+        MediaSettings { style: default_style(), opus_clock: default_opus_clock(), codecs: default_codecs() }
+    }
+}
+
+impl MediaSettings {
+    /// The settings of a WebRTC peer of rc-sim's (bots and hub ports). They bind every
+    /// interface: Chromium offers no loopback candidates, and a socket bound to 127.0.0.1
+    /// cannot answer its interface addresses. Nothing leaves the machine either way.
+    pub fn peer_config(&self) -> media::PeerConfig {
+        use media::codecs::AudioCodec;
+        let codecs = self
+            .codecs
+            .iter()
+            .filter_map(|c| match c.to_ascii_lowercase().as_str() {
+                "opus" => Some(AudioCodec::Opus),
+                "pcmu" => Some(AudioCodec::Pcmu),
+                "pcma" => Some(AudioCodec::Pcma),
+                _ => None,
+            })
+            .collect();
+        let style = match self.style.as_str() {
+            "browser" => media::SdpStyle::Browser,
+            _ => media::SdpStyle::RingCentral { opus_clock: self.opus_clock },
+        };
+        media::PeerConfig { bind: vec!["0.0.0.0:0".into()], codecs, style, ..media::PeerConfig::default() }
+    }
 }
 
 fn default_domain() -> String {
@@ -130,10 +191,12 @@ impl Config {
             nonce_lifetime_secs: default_nonce_lifetime(),
             max_expires_secs: default_max_expires(),
             ring_timeout_secs: default_ring_timeout(),
+            media: MediaSettings::default(),
         }
     }
 
-    /// Checks that numbers and authorization IDs are unique and non-empty.
+    /// Checks that numbers and authorization IDs are unique and non-empty, and that the media
+    /// settings name a known style, clock and codecs.
     pub fn validate(&self) -> Result<(), ConfigError> {
         let mut seen = std::collections::HashSet::new();
         for e in &self.extensions {
@@ -145,6 +208,16 @@ impl Config {
                     return Err(ConfigError::Invalid(format!("{key} is used twice")));
                 }
             }
+        }
+        let m = &self.media;
+        if !matches!(m.style.as_str(), "ringcentral" | "browser") {
+            return Err(ConfigError::Invalid(format!("media style {:?}: use \"ringcentral\" or \"browser\"", m.style)));
+        }
+        if !matches!(m.opus_clock, 16_000 | 48_000) {
+            return Err(ConfigError::Invalid(format!("media opusClock {}: use 48000 or 16000", m.opus_clock)));
+        }
+        if m.codecs.is_empty() || m.codecs.iter().any(|c| !matches!(c.to_ascii_lowercase().as_str(), "opus" | "pcmu" | "pcma")) {
+            return Err(ConfigError::Invalid(format!("media codecs {:?}: use opus, pcmu and pcma", m.codecs)));
         }
         Ok(())
     }

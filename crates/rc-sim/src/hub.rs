@@ -113,31 +113,28 @@ struct State {
 
 type Report = Arc<dyn Fn(HubReport) + Send + Sync>;
 
-/// Peers face clients on every interface (Chromium offers no loopback candidates).
-fn port_config() -> PeerConfig {
-    PeerConfig { bind: vec!["0.0.0.0:0".into()], ..PeerConfig::default() }
-}
-
-/// Starts a hub; its reports go to `report`.
-pub fn spawn(report: impl Fn(HubReport) + Send + Sync + 'static) -> Hub {
+/// Starts a hub whose ports are peers made with `config` (see
+/// `crate::config::MediaSettings::peer_config`); its reports go to `report`.
+pub fn spawn(config: PeerConfig, report: impl Fn(HubReport) + Send + Sync + 'static) -> Hub {
+    let config = Arc::new(config);
     let (tx, mut rx) = mpsc::unbounded_channel();
     let state = Arc::new(Mutex::new(State::default()));
     let report: Report = Arc::new(report);
     tokio::spawn(mix(state.clone(), report.clone()));
     tokio::spawn(async move {
         while let Some(command) = rx.recv().await {
-            handle(&state, &report, command);
+            handle(&state, &report, &config, command);
         }
     });
     Hub { tx }
 }
 
-fn handle(state: &Arc<Mutex<State>>, report: &Report, command: HubCommand) {
+fn handle(state: &Arc<Mutex<State>>, report: &Report, config: &Arc<PeerConfig>, command: HubCommand) {
     match command {
         HubCommand::Open { port, offer } => {
-            let (state, report) = (state.clone(), report.clone());
+            let (state, report, config) = (state.clone(), report.clone(), config.clone());
             tokio::spawn(async move {
-                let result = open(&state, port, offer).await;
+                let result = open(&state, &config, port, offer).await;
                 report(HubReport::Sdp { port, result });
             });
         }
@@ -218,8 +215,8 @@ fn save_recording(port: PortId, (path, samples): (PathBuf, Vec<i16>), report: &R
 }
 
 /// Makes a port's peer and its SDP (answer to `offer`, or an offer).
-async fn open(state: &Arc<Mutex<State>>, port: PortId, offer: Option<String>) -> Result<String, String> {
-    let (peer, events) = AudioPeer::new(&port_config()).await.map_err(|e| e.to_string())?;
+async fn open(state: &Arc<Mutex<State>>, config: &PeerConfig, port: PortId, offer: Option<String>) -> Result<String, String> {
+    let (peer, events) = AudioPeer::new(config).await.map_err(|e| e.to_string())?;
     let peer = Arc::new(peer);
     let inbox = Arc::new(Mutex::new(VecDeque::new()));
     let digits = Arc::new(Mutex::new(VecDeque::new()));

@@ -233,9 +233,9 @@ pub async fn start(opts: ServerOptions) -> Result<Handle, ServerError> {
     std::fs::create_dir_all(&opts.recordings).map_err(|source| ServerError::Recordings { path: opts.recordings.clone(), source })?;
     let hub = {
         let tx = tx.clone();
-        crate::hub::spawn(move |report| drop(tx.send(Command::Hub(report))))
+        crate::hub::spawn(opts.config.media.peer_config(), move |report| drop(tx.send(Command::Hub(report))))
     };
-    let driver = Driver { writers: HashMap::new(), delay: Duration::ZERO, bots: HashMap::new(), rooms: HashMap::new(), tx: tx.clone(), recordings: opts.recordings.clone(), hub };
+    let driver = Driver { writers: HashMap::new(), delay: Duration::ZERO, bots: HashMap::new(), rooms: HashMap::new(), tx: tx.clone(), recordings: opts.recordings.clone(), hub, media: opts.config.media.peer_config() };
     tokio::spawn(run_core(core, driver, rx, log_tx.clone()));
     tokio::spawn(accept_loop(primary, Listener::Primary, acceptor.clone(), tx.clone()));
     tokio::spawn(accept_loop(backup, Listener::Backup, acceptor, tx.clone()));
@@ -335,13 +335,15 @@ struct Driver {
     tx: mpsc::UnboundedSender<Command>,
     recordings: PathBuf,
     hub: crate::hub::Hub,
+    /// How bots' peers are made.
+    media: media::PeerConfig,
 }
 
 impl Driver {
     fn start_bot(&mut self, call: u64, bot: crate::core::BotKind, role: bots::Role, room: Option<bots::Room>) {
         let tx = self.tx.clone();
         let report = move |o| drop(tx.send(Command::Bot(call, bot, o)));
-        let control = bots::spawn(bot, role, self.recordings.clone(), call, room, report);
+        let control = bots::spawn(bot, role, self.media.clone(), self.recordings.clone(), call, room, report);
         self.bots.insert(call, control);
     }
 

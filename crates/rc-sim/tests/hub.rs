@@ -41,7 +41,7 @@ async fn dominant(events: &mut mpsc::UnboundedReceiver<MediaEvent>) -> u32 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_clients_talk_through_the_hub_with_music_on_hold_and_recording() {
     let (tx, mut reports) = mpsc::unbounded_channel();
-    let hub = hub::spawn(move |r| drop(tx.send(r)));
+    let hub = hub::spawn(rc_sim::config::MediaSettings::default().peer_config(), move |r| drop(tx.send(r)));
     let cfg = PeerConfig::default();
     let (a, mut a_events) = AudioPeer::new(&cfg).await.unwrap();
     let (b, mut b_events) = AudioPeer::new(&cfg).await.unwrap();
