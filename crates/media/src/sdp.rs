@@ -47,6 +47,40 @@ pub fn direction(sdp: &str) -> &str {
         .unwrap_or("sendrecv")
 }
 
+/// Why an offer cannot be answered.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum OfferProblem {
+    /// There is no audio section.
+    #[error("the offer has no audio")]
+    NoAudio,
+    /// The audio section's transport profile is not DTLS-SRTP.
+    #[error("unsupported media profile \"{0}\" (DTLS-SRTP needed)")]
+    Profile(String),
+    /// The DTLS fingerprint is missing or unusable.
+    #[error(transparent)]
+    Fingerprint(#[from] crate::fingerprint::FingerprintError),
+    /// None of the offered codecs is one we speak.
+    #[error("no codec in common (we speak {0})")]
+    NoCommonCodec(String),
+}
+
+/// Checks that an offer can be answered with `allowed` codecs before a call rings: audio
+/// over DTLS-SRTP (`UDP/TLS/RTP/SAVPF` or RingCentral's `RTP/SAVPF`), a usable fingerprint,
+/// a codec in common.
+pub fn check_offer(sdp: &str, allowed: &[crate::codecs::AudioCodec]) -> Result<(), OfferProblem> {
+    let media = sdp.lines().map(|l| l.trim_end_matches('\r')).find_map(|l| l.strip_prefix("m=audio ")).ok_or(OfferProblem::NoAudio)?;
+    let profile = media.split_whitespace().nth(1).unwrap_or_default();
+    if !matches!(profile, "UDP/TLS/RTP/SAVPF" | "RTP/SAVPF" | "UDP/TLS/RTP/SAVP" | "RTP/SAVP") {
+        return Err(OfferProblem::Profile(profile.to_owned()));
+    }
+    crate::fingerprint::parse(sdp)?;
+    if crate::codecs::Negotiated::from_sdp(sdp, allowed).send.is_none() {
+        let names: Vec<String> = allowed.iter().map(|c| format!("{c:?}")).collect();
+        return Err(OfferProblem::NoCommonCodec(names.join(", ")));
+    }
+    Ok(())
+}
+
 /// The direction an answer must have for an offer with direction `offered`.
 pub fn answer_direction(offered: &str) -> &'static str {
     match offered {
@@ -331,6 +365,19 @@ a=candidate:1 1 udp 2130706431 192.0.2.7 40000 typ host\r\na=end-of-candidates\r
         let (for_stack, renamed) = opus_for_webrtc(both);
         assert!(renamed.is_empty());
         assert_eq!(for_stack, "m=audio 5 RTP/SAVPF 111\r\na=rtpmap:111 OPUS/48000/2\r\n");
+    }
+
+    #[test]
+    fn offers_are_checked_before_ringing() {
+        use crate::codecs::AudioCodec;
+        let good = "v=0\r\nm=audio 5 RTP/SAVPF 109 0\r\na=rtpmap:109 OPUS/16000\r\na=rtpmap:0 pcmu/8000\r\na=fingerprint:sha-1 01:02\r\n";
+        assert_eq!(check_offer(good, &AudioCodec::ALL), Ok(()));
+        assert!(matches!(check_offer(&good.replace("a=fingerprint:sha-1 01:02\r\n", ""), &AudioCodec::ALL), Err(OfferProblem::Fingerprint(_))));
+        assert_eq!(check_offer(&good.replace("RTP/SAVPF", "RTP/AVP"), &AudioCodec::ALL), Err(OfferProblem::Profile("RTP/AVP".into())));
+        assert!(matches!(check_offer(good, &[AudioCodec::Pcma]), Err(OfferProblem::NoCommonCodec(_))));
+        let g729 = "m=audio 5 RTP/SAVPF 18\r\na=rtpmap:18 g729/8000\r\na=fingerprint:sha-1 01:02\r\n";
+        assert!(matches!(check_offer(g729, &AudioCodec::ALL), Err(OfferProblem::NoCommonCodec(_))));
+        assert_eq!(check_offer("v=0\r\n", &AudioCodec::ALL), Err(OfferProblem::NoAudio));
     }
 
     #[test]

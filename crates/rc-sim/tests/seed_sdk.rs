@@ -98,6 +98,11 @@ async fn seed_sdk_registers_and_two_pages_talk_through_rc_sim() {
     assert!(regs.iter().any(|r| r.number == "16505550102" && r.instance == "<urn:uuid:800000000102>"), "{regs:?}");
 
     let (a, b) = ring(&mut seed, "102", "B").await;
+    // rc-sim offers the call the way RingCentral's media servers do, and Chromium takes it.
+    let offered = sim.log().await.into_iter().find(|e| e.direction == rc_sim::core::Direction::Out && e.text.starts_with("INVITE ")).unwrap().text;
+    for shape in ["s=SmcSip", " RTP/SAVPF 109 111 18 0 8 9 96 101", "a=fingerprint:sha-1 ", "a=rtpmap:109 OPUS/16000", "a=rtpmap:18 g729/8000", "a=rtcp:"] {
+        assert!(offered.contains(shape), "RingCentral-style offer lacks {shape:?}:\n{offered}");
+    }
     seed.run("B", "answer", json!({ "session": b })).await.unwrap();
     seed.event("A", "answered", |_| true).await;
     bytes_flow(&mut seed, "A", &a).await;

@@ -134,6 +134,7 @@ impl WebPhone {
             user_agent: format!("RC-Softphone/{}", env!("CARGO_PKG_VERSION")),
             register_expires: 60,
             seed: None,
+            codecs: options.media.codecs.clone(),
         };
         let (jobs, jobs_rx) = mpsc::unbounded_channel();
         let (events, _) = broadcast::channel(4096);

@@ -41,6 +41,11 @@ impl PhoneCore {
     }
 
     fn on_new_invite(&mut self, req: Request, now: Instant) {
+        if !req.body.is_empty() {
+            if let Err(problem) = media::sdp::check_offer(&String::from_utf8_lossy(&req.body), &self.opts.codecs) {
+                return self.refuse_offer(&req, &problem.to_string(), now);
+            }
+        }
         let from = req.headers.from().ok();
         let remote_number = from.as_ref().and_then(|f| f.sip_uri().and_then(SipUri::user_decoded)).unwrap_or_default();
         let tag = builder::new_tag(&mut self.rng);
@@ -71,6 +76,15 @@ impl PhoneCore {
         self.emit(Event::InboundCall(info));
         self.call_event(id, CallEvent::Ringing);
         let _ = self.send_rc_command(id, cmd::CLIENT_RECEIVE_CONFIRM, &[], None, now);
+    }
+
+    /// 488 Not Acceptable Here for an offer we cannot answer, with the reason in a Warning
+    /// (RFC 3261 20.43, code 399): the caller learns why at once instead of hearing it ring.
+    fn refuse_offer(&mut self, req: &Request, why: &str, now: Instant) {
+        let tag = builder::new_tag(&mut self.rng);
+        let mut resp = builder::response(req, 488, Some(&tag));
+        resp.headers.push(HeaderName::from_text("Warning"), format!("399 softphone \"{}\"", why.replace('"', "'")));
+        self.send_response(resp, now);
     }
 
     /// Answers a ringing inbound call with `sdp` (our answer, or our offer when the INVITE had

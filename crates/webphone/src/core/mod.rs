@@ -50,6 +50,8 @@ pub struct CoreOptions {
     pub register_expires: u32,
     /// Seed for the random values on the wire (tags, branches, Call-IDs); `None` uses entropy.
     pub seed: Option<u64>,
+    /// Codecs our media can use: an inbound offer with none of them is refused with 488.
+    pub codecs: Vec<media::codecs::AudioCodec>,
 }
 
 /// What the core wants the driver to do.

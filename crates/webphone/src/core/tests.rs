@@ -20,7 +20,7 @@ fn info() -> SipInfo {
 }
 
 fn core() -> PhoneCore {
-    let opts = CoreOptions { instance_id: "inst-1".into(), user_agent: "test".into(), register_expires: 60, seed: Some(7) };
+    let opts = CoreOptions { instance_id: "inst-1".into(), user_agent: "test".into(), register_expires: 60, seed: Some(7), codecs: media::codecs::AudioCodec::ALL.to_vec() };
     PhoneCore::new(info(), opts)
 }
 
@@ -131,7 +131,7 @@ P-rc: <Msg><Hdr SID=\"354\" Req=\"{G}\" From=\"#996016@sip.ringcentral.com:5060\
 Alert-Info: Auto Answer\r\n\
 Call-Info: <sip:x>;purpose=info;Answer-After=500\r\n\
 Content-Type: application/sdp\r\n\
-Content-Length: 4\r\n\r\nv=0\n";
+Content-Length: 106\r\n\r\nv=0\r\nm=audio 5 RTP/SAVPF 109 0\r\na=rtpmap:109 OPUS/16000\r\na=rtpmap:0 pcmu/8000\r\na=fingerprint:sha-1 01:02\r\n";
 
 #[test]
 fn an_inbound_invite_rings_and_confirms_receipt() {
@@ -224,4 +224,34 @@ fn an_outbound_call_authenticates_rings_and_is_answered() {
     let reinvite = request(&msgs[0]);
     let body = String::from_utf8_lossy(&reinvite.body);
     assert!(body.contains("a=sendonly") && body.contains("o=- 1 2 IN IP4"), "{body}");
+}
+
+/// The INVITE above with `sdp` as its body.
+fn invite_with(sdp: &str) -> String {
+    let head = INVITE.split("Content-Length:").next().unwrap();
+    format!("{head}Content-Length: {}\r\n\r\n{sdp}", sdp.len())
+}
+
+#[test]
+fn offers_we_cannot_answer_get_488_at_once() {
+    let good = "v=0\r\nm=audio 5 RTP/SAVPF 0\r\na=rtpmap:0 pcmu/8000\r\na=fingerprint:sha-1 01:02\r\n";
+    let cases = [
+        ("missing fingerprint", good.replace("a=fingerprint:sha-1 01:02\r\n", ""), "fingerprint"),
+        ("unknown profile", good.replace("RTP/SAVPF", "RTP/AVP"), "profile"),
+        ("no common codec", good.replace("0\r\na=rtpmap:0 pcmu/8000", "18\r\na=rtpmap:18 g729/8000"), "no codec in common"),
+    ];
+    for (what, sdp, reason) in cases {
+        let now = Instant::now();
+        let mut c = core();
+        c.handle_frame(invite_with(&sdp).as_bytes(), now);
+        let (msgs, events) = sent(&mut c);
+        let statuses: Vec<(u16, String)> = msgs
+            .iter()
+            .filter_map(|m| if let sip::Message::Response(r) = m { Some((r.status, r.headers.get("Warning").unwrap_or_default().to_owned())) } else { None })
+            .collect();
+        assert_eq!(statuses.len(), 1, "{what}: one final answer, no ringing: {statuses:?}");
+        assert_eq!(statuses[0].0, 488, "{what}");
+        assert!(statuses[0].1.starts_with("399 softphone ") && statuses[0].1.contains(reason), "{what}: {}", statuses[0].1);
+        assert!(!events.iter().any(|e| matches!(e, Event::InboundCall(_))), "{what}: no call is offered to the user");
+    }
 }

@@ -25,7 +25,13 @@ pub const DEVICE_2_OF_102: &str = "800000000202";
 
 /// rc-sim with the demo accounts plus extension 103.
 pub async fn server() -> Handle {
+    server_with(rc_sim::config::MediaSettings::default()).await
+}
+
+/// The same, with rc-sim's media written as `media` says.
+pub async fn server_with(media: rc_sim::config::MediaSettings) -> Handle {
     let mut config = rc_sim::Config::demo();
+    config.media = media;
     let mut third = config.extensions[1].clone();
     third.number = EXT_103.into();
     third.authorization_id = "800000000103".into();
