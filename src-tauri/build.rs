@@ -9,7 +9,23 @@
 const CONFIG_PATH: &str = "../tauri.conf.json";
 
 /// Every `#[tauri::command]` of the app, as registered in `main.rs`.
-const COMMANDS: &[&str] = &["app_version"];
+const COMMANDS: &[&str] = &[
+    "app_version",
+    "status",
+    "dial",
+    "answer",
+    "decline",
+    "to_voicemail",
+    "forward",
+    "reply",
+    "hangup",
+    "set_hold",
+    "set_mute",
+    "send_dtmf",
+    "transfer",
+    "park",
+    "demo_incoming_call",
+];
 
 fn main() {
     // The embedded assets are tracked file by file (include_bytes!) by the context

@@ -1,14 +1,169 @@
-// Shows the app's version from the Rust side; the page works without it too.
+// The window: renders what the engine reports and sends the user's intents. No SIP here.
 const { invoke } = window.__TAURI__.core;
+const { listen } = window.__TAURI__.event;
 
-async function showVersion() {
-  const el = document.getElementById("version");
+const $ = (id) => document.getElementById(id);
+/** Calls shown, by id: { id, who, state, held, muted, since, el }. */
+const calls = new Map();
+
+function say(text) {
+  $("message").textContent = text ?? "";
+}
+
+function showStatus(s) {
+  const text = {
+    starting: "Starting…",
+    registered: `Registered${s.number ? ` as ${s.number}` : ""}${s.demo ? " (demo)" : ""}`,
+    failed: `Not registered: ${s.error ?? "unknown error"}`,
+  }[s.state] ?? s.state;
+  $("status-text").textContent = text;
+  $("status").dataset.state = s.state;
+  $("demo").hidden = !s.demo;
+}
+
+async function run(command, args) {
   try {
-    const { name, version } = await invoke("app_version");
-    el.textContent = `${name} ${version}`;
+    return await invoke(command, args);
   } catch (err) {
-    el.textContent = `version unavailable: ${err}`;
+    say(String(err));
+    return undefined;
   }
 }
 
-showVersion();
+function render(call) {
+  const el = call.el;
+  el.dataset.state = call.state;
+  el.querySelector(".who").textContent = call.who;
+  el.querySelector(".state").textContent = {
+    incoming: "Incoming call",
+    calling: "Calling…",
+    ringing: call.incoming ? "Incoming call" : "Ringing…",
+    talking: call.held ? "On hold" : "Connected",
+    ended: call.reason ?? "Ended",
+  }[call.state];
+  el.querySelector('[data-action="mute"]').setAttribute("aria-pressed", String(call.muted));
+  el.querySelector('[data-action="hold"]').setAttribute("aria-pressed", String(call.held));
+  el.querySelector('[data-action="hold"]').textContent = call.held ? "Resume" : "Hold";
+  el.querySelector('[data-action="mute"]').textContent = call.muted ? "Unmute" : "Mute";
+}
+
+function addCall(id, who, incoming) {
+  if (calls.has(id)) return calls.get(id);
+  const el = $("call-template").content.firstElementChild.cloneNode(true);
+  el.dataset.call = id;
+  const call = { id, who, incoming, state: incoming ? "incoming" : "calling", held: false, muted: false, since: null, el };
+  calls.set(id, call);
+  $("calls").prepend(el);
+  render(call);
+  return call;
+}
+
+function tick() {
+  for (const call of calls.values()) {
+    const t = call.el.querySelector(".timer");
+    if (!call.since || call.state === "ended") continue;
+    const s = Math.floor((Date.now() - call.since) / 1000);
+    t.textContent = `${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")}`;
+  }
+}
+
+function onEvent(e) {
+  const call = calls.get(e.call);
+  switch (e.type) {
+    case "registered": return showStatus({ state: "registered" });
+    case "registrationFailed": return showStatus({ state: "failed", error: e.reason });
+    case "disconnected": return say(`Connection lost: ${e.reason}`);
+    case "incomingCall": {
+      const c = addCall(e.call, e.name ? `${e.name} (${e.from})` : e.from, true);
+      return render(c);
+    }
+    case "outgoingCall": return;
+    case "ringing": if (call && !call.incoming) { call.state = "ringing"; render(call); } return;
+    case "answered": if (call) { call.state = "talking"; call.since = Date.now(); render(call); } return;
+    case "held": if (call) { call.held = e.held; render(call); } return;
+    case "failed": if (call) { call.reason = `${e.status} ${e.reason}`; } return;
+    case "ended":
+      if (call) {
+        call.state = "ended";
+        call.reason = call.reason ?? e.reason;
+        render(call);
+        setTimeout(() => { call.el.remove(); calls.delete(call.id); }, 3000);
+      }
+      return;
+    case "digit": return say(`The other side pressed ${e.digit}`);
+    case "mediaFailed": return say(`Audio failed: ${e.reason}`);
+  }
+}
+
+async function onCallAction(call, action) {
+  switch (action) {
+    case "answer": return run("answer", { call: call.id });
+    case "decline": return run("decline", { call: call.id });
+    case "voicemail": return run("to_voicemail", { call: call.id });
+    case "hangup": return run("hangup", { call: call.id });
+    case "mute": call.muted = !call.muted; render(call); return run("set_mute", { call: call.id, on: call.muted });
+    case "hold": return run("set_hold", { call: call.id, on: !call.held });
+    case "park": { const where = await run("park", { call: call.id }); if (where) say(`Parked: dial ${where} to pick it up`); return; }
+    case "reply": {
+      const text = prompt("Reply with a message", "I'll call you back in 5 minutes");
+      if (text) { const answer = await run("reply", { call: call.id, text }); if (answer) say(answer); }
+      return;
+    }
+    case "transfer": {
+      const target = prompt("Transfer to");
+      if (target) return run("transfer", { call: call.id, target });
+      return;
+    }
+  }
+}
+
+function activeCall() {
+  return [...calls.values()].find((c) => c.state === "talking" && !c.held);
+}
+
+async function dial(number) {
+  say("");
+  const id = await run("dial", { number });
+  if (id !== undefined) addCall(id, number, false);
+}
+
+function setUp() {
+  $("dial-form").addEventListener("submit", (ev) => { ev.preventDefault(); const n = $("number").value; if (n.trim()) dial(n); });
+  $("keypad").addEventListener("click", (ev) => {
+    const key = ev.target.closest("button")?.textContent;
+    if (!key) return;
+    const call = activeCall();
+    if (call) run("send_dtmf", { call: call.id, digits: key });
+    else $("number").value += key;
+  });
+  $("demo").addEventListener("click", (ev) => {
+    const number = ev.target.dataset?.dial;
+    if (number) dial(number);
+  });
+  $("demo-incoming").addEventListener("click", () => run("demo_incoming_call", { bot: "tone" }));
+  $("calls").addEventListener("click", (ev) => {
+    const button = ev.target.closest("button[data-action]");
+    const el = ev.target.closest(".call");
+    if (button && el) onCallAction(calls.get(Number(el.dataset.call)), button.dataset.action);
+  });
+  document.addEventListener("keydown", (ev) => {
+    if (ev.key === "Escape") { const c = activeCall() ?? [...calls.values()].find((x) => x.state !== "ended"); if (c) run("hangup", { call: c.id }); }
+    else if (/^[0-9*#]$/.test(ev.key) && document.activeElement !== $("number")) { const c = activeCall(); if (c) run("send_dtmf", { call: c.id, digits: ev.key }); }
+  });
+  setInterval(tick, 1000);
+}
+
+async function main() {
+  setUp();
+  await listen("phone-event", (e) => onEvent(e.payload));
+  await listen("phone-status", (e) => showStatus(e.payload));
+  showStatus(await invoke("status"));
+  try {
+    const { name, version } = await invoke("app_version");
+    $("version").textContent = `${name} ${version}`;
+  } catch (err) {
+    $("version").textContent = `version unavailable: ${err}`;
+  }
+}
+
+main();

@@ -1,6 +1,11 @@
-//! Tauri commands: one per user intent, each a thin call into the app's state.
+//! Tauri commands: one per user intent, each a thin call into the engine through the app
+//! state. Errors come back to the window as sentences.
 
+use crate::number;
+use crate::state::{AppState, CommandResult, Status};
 use serde::Serialize;
+use tauri::State;
+use webphone::{Dial, Reply};
 
 /// The application's name and version, as shown in the UI.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -14,10 +19,116 @@ pub struct AppVersion {
 /// Returns the name and version the app was built as.
 #[tauri::command]
 pub fn app_version() -> AppVersion {
-    AppVersion {
-        name: env!("CARGO_PKG_NAME"),
-        version: env!("CARGO_PKG_VERSION"),
-    }
+    AppVersion { name: env!("CARGO_PKG_NAME"), version: env!("CARGO_PKG_VERSION") }
+}
+
+fn says(e: impl std::fmt::Display) -> String {
+    e.to_string()
+}
+
+/// Where the phone stands (starting, registered, failed).
+#[tauri::command]
+pub fn status(state: State<'_, AppState>) -> Status {
+    state.status()
+}
+
+/// Calls `number` (pasted in any common format).
+#[tauri::command]
+pub async fn dial(state: State<'_, AppState>, number: String) -> CommandResult<u64> {
+    let callee = number::normalise(&number).ok_or_else(|| format!("\"{}\" is not a number that can be dialled", number.trim()))?;
+    let call = state.phone().await?.call(Dial { callee, ..Dial::default() }).await.map_err(says)?;
+    let id = call.id().0;
+    state.add_call(call);
+    Ok(id)
+}
+
+/// Answers a ringing call.
+#[tauri::command]
+pub async fn answer(state: State<'_, AppState>, call: u64) -> CommandResult<()> {
+    state.call(call)?.answer().await.map_err(says)
+}
+
+/// Declines a ringing call.
+#[tauri::command]
+pub async fn decline(state: State<'_, AppState>, call: u64) -> CommandResult<()> {
+    state.call(call)?.decline().await.map_err(says)
+}
+
+/// Sends a ringing call to voicemail.
+#[tauri::command]
+pub async fn to_voicemail(state: State<'_, AppState>, call: u64) -> CommandResult<()> {
+    state.call(call)?.to_voicemail().await.map_err(says)
+}
+
+/// Forwards a ringing call.
+#[tauri::command]
+pub async fn forward(state: State<'_, AppState>, call: u64, target: String) -> CommandResult<()> {
+    let target = number::normalise(&target).ok_or("not a number to forward to")?;
+    state.call(call)?.forward(&target).await.map_err(says)
+}
+
+/// Replies to a ringing call with a text; returns what the caller answered, in words.
+#[tauri::command]
+pub async fn reply(state: State<'_, AppState>, call: u64, text: String) -> CommandResult<String> {
+    let answer = state.call(call)?.reply(Reply::Text(text)).await.map_err(says)?;
+    Ok(match answer.choice {
+        webphone::CallerChoice::Yes => "The caller answered: yes".to_owned(),
+        webphone::CallerChoice::No => "The caller answered: no".to_owned(),
+        webphone::CallerChoice::Urgent(n) => format!("Urgent: call back at {n}"),
+        webphone::CallerChoice::Other(_) => "The caller did not answer".to_owned(),
+    })
+}
+
+/// Hangs up (or cancels, or declines).
+#[tauri::command]
+pub async fn hangup(state: State<'_, AppState>, call: u64) -> CommandResult<()> {
+    state.call(call)?.hangup().await.map_err(says)
+}
+
+/// Puts a call on hold or takes it off.
+#[tauri::command]
+pub async fn set_hold(state: State<'_, AppState>, call: u64, on: bool) -> CommandResult<()> {
+    let call = state.call(call)?;
+    if on { call.hold().await } else { call.unhold().await }.map_err(says)
+}
+
+/// Mutes or unmutes the microphone in a call.
+#[tauri::command]
+pub async fn set_mute(state: State<'_, AppState>, call: u64, on: bool) -> CommandResult<()> {
+    let call = state.call(call)?;
+    if on { call.mute().await } else { call.unmute().await }.map_err(says)
+}
+
+/// Sends keypad digits in a call.
+#[tauri::command]
+pub async fn send_dtmf(state: State<'_, AppState>, call: u64, digits: String) -> CommandResult<()> {
+    state.call(call)?.send_dtmf(&digits, None, None).await.map_err(says)
+}
+
+/// Blind transfer to `target`.
+#[tauri::command]
+pub async fn transfer(state: State<'_, AppState>, call: u64, target: String) -> CommandResult<()> {
+    let target = number::normalise(&target).ok_or("not a number to transfer to")?;
+    state.call(call)?.transfer(&target).await.map_err(says)
+}
+
+/// Parks a call; returns the park extension to dial to pick it up.
+#[tauri::command]
+pub async fn park(state: State<'_, AppState>, call: u64) -> CommandResult<String> {
+    let result = state.call(call)?.park().await.map_err(says)?;
+    result.park_extension().map(|e| format!("*{e}")).ok_or_else(|| format!("park failed: {}", result.description))
+}
+
+/// Demo mode: a bot (`tone`, `echo`, `ivr`) calls us.
+#[tauri::command]
+pub async fn demo_incoming_call(state: State<'_, AppState>, bot: String) -> CommandResult<()> {
+    use rc_sim::core::BotKind;
+    let kind = match bot.as_str() {
+        "echo" => BotKind::Echo,
+        "ivr" => BotKind::Ivr,
+        _ => BotKind::Tone,
+    };
+    state.demo().await?.call_extension(kind, crate::state::DEMO_NUMBER).await.map(drop)
 }
 
 #[cfg(test)]

@@ -1,0 +1,141 @@
+//! What the window is told: engine events as small serialisable structs (no protocol in them).
+
+use serde::Serialize;
+use webphone::{CallEvent, PhoneEvent};
+
+/// One event for the UI, sent on the `phone-event` channel.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "type", rename_all = "camelCase")]
+pub enum UiEvent {
+    /// Registered; calls can be made and received.
+    Registered,
+    /// Not registered, with the reason.
+    RegistrationFailed {
+        /// Why.
+        reason: String,
+    },
+    /// The connection to the server dropped.
+    Disconnected {
+        /// Why.
+        reason: String,
+    },
+    /// A call rings in.
+    IncomingCall {
+        /// Call id.
+        call: u64,
+        /// Caller's number.
+        from: String,
+        /// Caller's name, if known.
+        name: Option<String>,
+    },
+    /// We started a call.
+    OutgoingCall {
+        /// Call id.
+        call: u64,
+    },
+    /// A call rings (either side).
+    Ringing {
+        /// Call id.
+        call: u64,
+    },
+    /// A call is answered.
+    Answered {
+        /// Call id.
+        call: u64,
+    },
+    /// Audio flows.
+    Connected {
+        /// Call id.
+        call: u64,
+    },
+    /// We held (true) or resumed (false) a call.
+    Held {
+        /// Call id.
+        call: u64,
+        /// On hold.
+        held: bool,
+    },
+    /// A call failed before it was answered.
+    Failed {
+        /// Call id.
+        call: u64,
+        /// SIP status.
+        status: u16,
+        /// Reason phrase.
+        reason: String,
+    },
+    /// A call is over.
+    Ended {
+        /// Call id.
+        call: u64,
+        /// Why, in words.
+        reason: String,
+    },
+    /// The far end pressed a key.
+    Digit {
+        /// Call id.
+        call: u64,
+        /// The key.
+        digit: String,
+    },
+    /// The call's media failed.
+    MediaFailed {
+        /// Call id.
+        call: u64,
+        /// Why.
+        reason: String,
+    },
+}
+
+/// The UI's view of an engine event; `None` for events the window does not show.
+pub fn from_phone(event: &PhoneEvent) -> Option<UiEvent> {
+    Some(match event {
+        PhoneEvent::Registered { .. } => UiEvent::Registered,
+        PhoneEvent::RegistrationFailed(e) => UiEvent::RegistrationFailed { reason: e.to_string() },
+        PhoneEvent::Disconnected(why) => UiEvent::Disconnected { reason: why.clone() },
+        PhoneEvent::InboundCall(s, info) => UiEvent::IncomingCall { call: s.id().0, from: info.remote_number.clone(), name: info.remote_name.clone() },
+        PhoneEvent::OutboundCall(s) => UiEvent::OutgoingCall { call: s.id().0 },
+        PhoneEvent::MediaConnected(id) => UiEvent::Connected { call: id.0 },
+        PhoneEvent::MediaFailed(id, why) => UiEvent::MediaFailed { call: id.0, reason: why.clone() },
+        PhoneEvent::DtmfReceived(id, d) => UiEvent::Digit { call: id.0, digit: d.to_string() },
+        PhoneEvent::Call(id, e) => return from_call(id.0, e),
+        PhoneEvent::Message(_) | PhoneEvent::Unregistered | PhoneEvent::RcMessage(_) => return None,
+    })
+}
+
+fn from_call(call: u64, event: &CallEvent) -> Option<UiEvent> {
+    Some(match event {
+        CallEvent::Ringing => UiEvent::Ringing { call },
+        CallEvent::Answered { .. } => UiEvent::Answered { call },
+        CallEvent::Held(held) => UiEvent::Held { call, held: *held },
+        CallEvent::Failed { status, reason } => UiEvent::Failed { call, status: *status, reason: reason.clone() },
+        CallEvent::Disposed(r) => UiEvent::Ended { call, reason: ended_reason(r).into() },
+        CallEvent::Reoffer(_) | CallEvent::RemoteAnswer(_) => return None,
+    })
+}
+
+fn ended_reason(r: &webphone::DisposeReason) -> &'static str {
+    use webphone::DisposeReason::*;
+    match r {
+        Local => "You ended the call",
+        RemoteHangup => "The other party hung up",
+        Cancelled => "The caller hung up",
+        Failed(_) => "The call failed",
+        Timeout => "No answer from the server",
+        ConnectionLost => "The connection was lost",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn events_serialise_for_the_window() {
+        let e = from_call(7, &CallEvent::Held(true)).unwrap();
+        assert_eq!(serde_json::to_value(&e).unwrap(), serde_json::json!({ "type": "held", "call": 7, "held": true }));
+        let e = from_call(7, &CallEvent::Disposed(webphone::DisposeReason::RemoteHangup)).unwrap();
+        assert_eq!(serde_json::to_value(&e).unwrap()["reason"], "The other party hung up");
+        assert!(from_phone(&PhoneEvent::Message("INVITE …".into())).is_none(), "raw SIP stays out of the window");
+    }
+}

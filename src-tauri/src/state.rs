@@ -1,0 +1,140 @@
+//! The app's state: the running phone (and the embedded demo server), and its calls.
+
+use crate::events;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use tauri::{AppHandle, Emitter};
+use webphone::audio::AudioIo;
+use webphone::{CallSession, Options, PhoneEvent, SipInfo, WebPhone};
+
+/// The demo account the embedded server makes (extension 101).
+pub const DEMO_NUMBER: &str = "16505550101";
+
+/// Where the phone stands, for the window.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Status {
+    /// `starting`, `registered` or `failed`.
+    pub state: String,
+    /// The account's number, once known.
+    pub number: Option<String>,
+    /// True when running against the embedded demo server.
+    pub demo: bool,
+    /// Why it failed, if it did.
+    pub error: Option<String>,
+}
+
+/// A started phone.
+struct Running {
+    phone: WebPhone,
+    demo: Option<rc_sim::Handle>,
+}
+
+/// Everything the commands share.
+#[derive(Default)]
+pub struct AppState {
+    running: tokio::sync::RwLock<Option<Running>>,
+    calls: Arc<Mutex<HashMap<u64, CallSession>>>,
+    status: Mutex<Option<Status>>,
+}
+
+/// Why a command could not be carried out, in words for the user.
+pub type CommandResult<T> = Result<T, String>;
+
+impl AppState {
+    /// Starts the phone: with `sipinfo` when given, else against the embedded demo server.
+    /// Engine events go to the window as `phone-event`.
+    pub async fn start(&self, app: AppHandle, sipinfo: Option<SipInfo>) -> CommandResult<Status> {
+        let (info, demo, extra_ca) = match sipinfo {
+            Some(info) => (info, None, None),
+            None => {
+                let sim = rc_sim::start(rc_sim::ServerOptions::loopback(rc_sim::Config::demo())).await.map_err(|e| format!("the demo server did not start: {e}"))?;
+                let info = sim.sip_info(DEMO_NUMBER).ok_or("the demo account is missing")?;
+                let ca = sim.ca_pem.clone();
+                (info, Some(sim), Some(ca))
+            }
+        };
+        let mut options = Options::new(audio());
+        options.extra_ca_pem = extra_ca;
+        let number = info.username.clone();
+        let is_demo = demo.is_some();
+        let result = WebPhone::start(info, options).await;
+        let status = match &result {
+            Ok(_) => Status { state: "registered".into(), number: Some(number), demo: is_demo, error: None },
+            Err(e) => Status { state: "failed".into(), number: Some(number), demo: is_demo, error: Some(e.to_string()) },
+        };
+        *self.status.lock().unwrap() = Some(status.clone());
+        let phone = result.map_err(|e| e.to_string())?;
+        self.forward_events(app, &phone);
+        *self.running.write().await = Some(Running { phone, demo });
+        Ok(status)
+    }
+
+    /// The phone's status (`starting` until [`start`](Self::start) is done).
+    pub fn status(&self) -> Status {
+        self.status.lock().unwrap().clone().unwrap_or(Status { state: "starting".into(), number: None, demo: false, error: None })
+    }
+
+    /// Sends engine events to the window and keeps the call list.
+    fn forward_events(&self, app: AppHandle, phone: &WebPhone) {
+        let mut events = phone.events();
+        let calls = self.calls.clone();
+        tauri::async_runtime::spawn(async move {
+            loop {
+                let event = match events.recv().await {
+                    Ok(e) => e,
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
+                    Err(_) => return,
+                };
+                track_calls(&calls, &event);
+                if let Some(ui) = events::from_phone(&event) {
+                    let _ = app.emit("phone-event", ui);
+                }
+            }
+        });
+    }
+
+    /// The phone, once started.
+    pub async fn phone(&self) -> CommandResult<WebPhone> {
+        self.running.read().await.as_ref().map(|r| r.phone.clone()).ok_or_else(|| "the phone is not started yet".to_owned())
+    }
+
+    /// The embedded demo server, when running in demo mode.
+    pub async fn demo(&self) -> CommandResult<rc_sim::Handle> {
+        self.running.read().await.as_ref().and_then(|r| r.demo.clone()).ok_or_else(|| "not in demo mode".to_owned())
+    }
+
+    /// A call by id.
+    pub fn call(&self, id: u64) -> CommandResult<CallSession> {
+        self.calls.lock().unwrap().get(&id).cloned().ok_or_else(|| "that call has ended".to_owned())
+    }
+
+    /// Registers a call the UI just made.
+    pub fn add_call(&self, call: CallSession) {
+        self.calls.lock().unwrap().insert(call.id().0, call);
+    }
+}
+
+/// Keeps the call map in step with the engine: new calls in, ended calls out.
+fn track_calls(calls: &Mutex<HashMap<u64, CallSession>>, event: &PhoneEvent) {
+    let mut calls = calls.lock().unwrap();
+    match event {
+        PhoneEvent::InboundCall(s, _) | PhoneEvent::OutboundCall(s) => {
+            calls.insert(s.id().0, s.clone());
+        }
+        PhoneEvent::Call(id, webphone::CallEvent::Disposed(_)) => {
+            calls.remove(&id.0);
+        }
+        _ => {}
+    }
+}
+
+/// The system's audio devices, or test audio (a 440 Hz "microphone", nothing played) when
+/// `SOFTPHONE_AUDIO=test`, as the GUI tests run on machines without a sound card.
+fn audio() -> Arc<dyn AudioIo> {
+    if std::env::var("SOFTPHONE_AUDIO").is_ok_and(|v| v == "test") {
+        let (audio, _) = webphone::audio::test::TestAudio::new(webphone::audio::test::Input::Tone(440.0), webphone::audio::test::Output::Discard);
+        return audio;
+    }
+    Arc::new(webphone::audio::cpal_io::CpalAudio::new())
+}
