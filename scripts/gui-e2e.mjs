@@ -111,6 +111,15 @@ async function main() {
       await waitFor("the ended call to go", async () => !(await exists(".call")));
     });
 
+    await scenario("a demo call is answered with a text and the caller's answer is shown", async () => {
+      await click("#demo-incoming");
+      await waitFor("the incoming call", () => exists(callIn("incoming")));
+      await click(`${callIn("incoming")} [data-action="ask-reply"]`);
+      await click(`${callIn("incoming")} .ask button[type="submit"]`);
+      await waitFor("the caller's answer", async () => (await text("#message")).startsWith("The caller answered"));
+      await waitFor("the call to end", () => exists(callIn("ended")));
+    });
+
     await scenario("a demo call comes in and is declined", async () => {
       await click("#demo-incoming");
       await waitFor("the incoming call", () => exists(callIn("incoming")));

@@ -24,6 +24,9 @@ const COMMANDS: &[&str] = &[
     "send_dtmf",
     "transfer",
     "park",
+    "warm_transfer",
+    "complete_transfer",
+    "cancel_transfer",
     "demo_incoming_call",
 ];
 

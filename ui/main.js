@@ -33,6 +33,7 @@ async function run(command, args) {
 function render(call) {
   const el = call.el;
   el.dataset.state = call.state;
+  el.dataset.consulting = String(Boolean(call.consulting));
   el.querySelector(".who").textContent = call.who;
   el.querySelector(".state").textContent = {
     incoming: "Incoming call",
@@ -87,6 +88,8 @@ function onEvent(e) {
         call.state = "ended";
         call.reason = call.reason ?? e.reason;
         render(call);
+        const original = calls.get(call.consultFor);
+        if (original) { original.consulting = false; render(original); }
         setTimeout(() => { call.el.remove(); calls.delete(call.id); }, 3000);
       }
       return;
@@ -104,14 +107,46 @@ async function onCallAction(call, action) {
     case "mute": call.muted = !call.muted; render(call); return run("set_mute", { call: call.id, on: call.muted });
     case "hold": return run("set_hold", { call: call.id, on: !call.held });
     case "park": { const where = await run("park", { call: call.id }); if (where) say(`Parked: dial ${where} to pick it up`); return; }
+    case "ask-reply": return ask(call, "reply", "Reply with a message", "I'll call you back in 5 minutes");
+    case "ask-forward": return ask(call, "forward", "Forward to number", "");
+    case "ask-transfer": return ask(call, "transfer", "Transfer to number", "");
+    case "ask-consult": return ask(call, "consult", "Talk first to number", "");
+    case "close-ask": call.el.querySelector(".ask").hidden = true; return;
+    case "complete-transfer": return run("complete_transfer", { call: call.id });
+    case "cancel-transfer": return run("cancel_transfer", { call: call.id });
+  }
+}
+
+/** Opens the call's inline form for `purpose`, with `placeholder` and a default value. */
+function ask(call, purpose, placeholder, value) {
+  const form = call.el.querySelector(".ask");
+  form.dataset.purpose = purpose;
+  form.hidden = false;
+  const input = form.querySelector("input");
+  input.placeholder = placeholder;
+  input.value = value;
+  input.focus();
+}
+
+async function onAsk(call, purpose, value) {
+  call.el.querySelector(".ask").hidden = true;
+  if (!value.trim()) return;
+  switch (purpose) {
     case "reply": {
-      const text = prompt("Reply with a message", "I'll call you back in 5 minutes");
-      if (text) { const answer = await run("reply", { call: call.id, text }); if (answer) say(answer); }
+      say("Waiting for the caller's answer…");
+      const answer = await run("reply", { call: call.id, text: value });
+      if (answer) say(answer);
       return;
     }
-    case "transfer": {
-      const target = prompt("Transfer to");
-      if (target) return run("transfer", { call: call.id, target });
+    case "forward": return run("forward", { call: call.id, target: value });
+    case "transfer": return run("transfer", { call: call.id, target: value });
+    case "consult": {
+      const id = await run("warm_transfer", { call: call.id, target: value });
+      if (id !== undefined) {
+        addCall(id, value, false).consultFor = call.id;
+        call.consulting = true;
+        render(call);
+      }
       return;
     }
   }
@@ -141,6 +176,12 @@ function setUp() {
     if (number) dial(number);
   });
   $("demo-incoming").addEventListener("click", () => run("demo_incoming_call", { bot: "tone" }));
+  $("calls").addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    const el = ev.target.closest(".call");
+    const call = calls.get(Number(el.dataset.call));
+    onAsk(call, ev.target.dataset.purpose, ev.target.querySelector("input").value);
+  });
   $("calls").addEventListener("click", (ev) => {
     const button = ev.target.closest("button[data-action]");
     const el = ev.target.closest(".call");

@@ -112,6 +112,29 @@ pub async fn transfer(state: State<'_, AppState>, call: u64, target: String) -> 
     state.call(call)?.transfer(&target).await.map_err(says)
 }
 
+/// Warm transfer: holds the call and calls `target` first; returns the new call's id.
+#[tauri::command]
+pub async fn warm_transfer(state: State<'_, AppState>, call: u64, target: String) -> CommandResult<u64> {
+    let target = number::normalise(&target).ok_or("not a number to transfer to")?;
+    let transfer = state.call(call)?.warm_transfer(&target, None).await.map_err(says)?;
+    let id = transfer.target.id().0;
+    state.add_call(transfer.target.clone());
+    state.add_warm_transfer(call, transfer);
+    Ok(id)
+}
+
+/// Connects the held party with the consulted one.
+#[tauri::command]
+pub async fn complete_transfer(state: State<'_, AppState>, call: u64) -> CommandResult<()> {
+    state.take_warm_transfer(call)?.complete().await.map_err(says)
+}
+
+/// Ends the consultation and resumes the held call.
+#[tauri::command]
+pub async fn cancel_transfer(state: State<'_, AppState>, call: u64) -> CommandResult<()> {
+    state.take_warm_transfer(call)?.cancel().await.map_err(says)
+}
+
 /// Parks a call; returns the park extension to dial to pick it up.
 #[tauri::command]
 pub async fn park(state: State<'_, AppState>, call: u64) -> CommandResult<String> {

@@ -50,6 +50,9 @@ fn main() {
             commands::send_dtmf,
             commands::transfer,
             commands::park,
+            commands::warm_transfer,
+            commands::complete_transfer,
+            commands::cancel_transfer,
             commands::demo_incoming_call,
         ])
         // The configuration lives at the repository root (see build.rs).

@@ -36,6 +36,8 @@ pub struct AppState {
     running: tokio::sync::RwLock<Option<Running>>,
     calls: Arc<Mutex<HashMap<u64, CallSession>>>,
     status: Mutex<Option<Status>>,
+    /// Warm transfers under way, by the id of the call being transferred.
+    warm: Mutex<HashMap<u64, webphone::WarmTransfer>>,
 }
 
 /// Why a command could not be carried out, in words for the user.
@@ -107,6 +109,16 @@ impl AppState {
     /// A call by id.
     pub fn call(&self, id: u64) -> CommandResult<CallSession> {
         self.calls.lock().unwrap().get(&id).cloned().ok_or_else(|| "that call has ended".to_owned())
+    }
+
+    /// Remembers a warm transfer of call `id`.
+    pub fn add_warm_transfer(&self, id: u64, transfer: webphone::WarmTransfer) {
+        self.warm.lock().unwrap().insert(id, transfer);
+    }
+
+    /// Takes the warm transfer of call `id` out (to complete or cancel it).
+    pub fn take_warm_transfer(&self, id: u64) -> CommandResult<webphone::WarmTransfer> {
+        self.warm.lock().unwrap().remove(&id).ok_or_else(|| "no transfer is under way for that call".to_owned())
     }
 
     /// Registers a call the UI just made.
