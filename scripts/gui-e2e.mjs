@@ -104,9 +104,11 @@ async function main() {
     await scenario("a demo call comes in, is answered and hung up", async () => {
       await click("#demo-incoming");
       await waitFor("the incoming call", () => exists(callIn("incoming")));
+      await waitFor("the ringtone", async () => (await text("#ringtone")) === "· ringing");
       await screenshot("incoming-call");
       await click(`${callIn("incoming")} [data-action="answer"]`);
       await waitFor("the call to connect", () => exists(callIn("talking")));
+      await waitFor("the ringtone to stop", async () => !(await exists('body[data-ringtone="ring"]')));
       await click(`${callIn("talking")} [data-action="hangup"]`);
       await waitFor("the ended call to go", async () => !(await exists(".call")));
     });

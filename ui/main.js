@@ -94,6 +94,13 @@ function onEvent(e) {
       }
       return;
     case "digit": return say(`The other side pressed ${e.digit}`);
+    case "ringtone": {
+      const el = $("ringtone");
+      el.hidden = !e.tone;
+      el.textContent = e.tone === "ring" ? "· ringing" : e.tone === "ringback" ? "· ringback" : "";
+      document.body.dataset.ringtone = e.tone ?? "";
+      return;
+    }
     case "mediaFailed": return say(`Audio failed: ${e.reason}`);
   }
 }

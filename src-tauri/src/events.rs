@@ -78,6 +78,11 @@ pub enum UiEvent {
         /// The key.
         digit: String,
     },
+    /// The ringtone or ringback tone started or stopped.
+    Ringtone {
+        /// What plays now (`ring`, `ringback`), or `null`.
+        tone: Option<crate::ringer::Tone>,
+    },
     /// The call's media failed.
     MediaFailed {
         /// Call id.

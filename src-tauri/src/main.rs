@@ -8,6 +8,7 @@
 mod commands;
 mod events;
 mod number;
+mod ringer;
 mod state;
 
 use tauri::{Emitter, Manager};

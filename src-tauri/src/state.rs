@@ -1,7 +1,8 @@
 //! The app's state: the running phone (and the embedded demo server), and its calls.
 
-use crate::events;
-use std::collections::HashMap;
+use crate::events::{self, UiEvent};
+use crate::ringer::{Ringer, Tone};
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use tauri::{AppHandle, Emitter};
 use webphone::audio::AudioIo;
@@ -56,7 +57,8 @@ impl AppState {
                 (info, Some(sim), Some(ca))
             }
         };
-        let mut options = Options::new(audio());
+        let audio = audio();
+        let mut options = Options::new(audio.clone());
         options.extra_ca_pem = extra_ca;
         let number = info.username.clone();
         let is_demo = demo.is_some();
@@ -67,7 +69,8 @@ impl AppState {
         };
         *self.status.lock().unwrap() = Some(status.clone());
         let phone = result.map_err(|e| e.to_string())?;
-        self.forward_events(app, &phone);
+        let ringer = Arc::new(Ringer::new(audio, None));
+        self.forward_events(app, &phone, ringer);
         *self.running.write().await = Some(Running { phone, demo });
         Ok(status)
     }
@@ -77,11 +80,12 @@ impl AppState {
         self.status.lock().unwrap().clone().unwrap_or(Status { state: "starting".into(), number: None, demo: false, error: None })
     }
 
-    /// Sends engine events to the window and keeps the call list.
-    fn forward_events(&self, app: AppHandle, phone: &WebPhone) {
+    /// Sends engine events to the window, keeps the call list and plays the ring tones.
+    fn forward_events(&self, app: AppHandle, phone: &WebPhone, ringer: Arc<Ringer>) {
         let mut events = phone.events();
         let calls = self.calls.clone();
         tauri::async_runtime::spawn(async move {
+            let mut ringing = Ringing::default();
             loop {
                 let event = match events.recv().await {
                     Ok(e) => e,
@@ -91,6 +95,13 @@ impl AppState {
                 track_calls(&calls, &event);
                 if let Some(ui) = events::from_phone(&event) {
                     let _ = app.emit("phone-event", ui);
+                }
+                if ringing.update(&event) {
+                    let tone = ringing.tone();
+                    if let Err(e) = ringer.set(tone) {
+                        let _ = app.emit("phone-event", UiEvent::MediaFailed { call: 0, reason: e });
+                    }
+                    let _ = app.emit("phone-event", UiEvent::Ringtone { tone });
                 }
             }
         });
@@ -124,6 +135,37 @@ impl AppState {
     /// Registers a call the UI just made.
     pub fn add_call(&self, call: CallSession) {
         self.calls.lock().unwrap().insert(call.id().0, call);
+    }
+}
+
+/// Which calls ring, to choose the tone: the ringtone while any call rings in, else the
+/// ringback while one of ours rings at the far end.
+#[derive(Debug, Default)]
+struct Ringing {
+    inbound: HashSet<u64>,
+    outbound: HashSet<u64>,
+}
+
+impl Ringing {
+    /// Takes an event; true when the set of ringing calls changed.
+    fn update(&mut self, event: &PhoneEvent) -> bool {
+        use webphone::CallEvent as E;
+        match event {
+            PhoneEvent::InboundCall(s, _) => self.inbound.insert(s.id().0),
+            PhoneEvent::Call(id, E::Ringing) if !self.inbound.contains(&id.0) => self.outbound.insert(id.0),
+            PhoneEvent::Call(id, E::Answered { .. } | E::Failed { .. } | E::Disposed(_)) => self.inbound.remove(&id.0) | self.outbound.remove(&id.0),
+            _ => false,
+        }
+    }
+
+    fn tone(&self) -> Option<Tone> {
+        if !self.inbound.is_empty() {
+            Some(Tone::Ring)
+        } else if !self.outbound.is_empty() {
+            Some(Tone::Ringback)
+        } else {
+            None
+        }
     }
 }
 
