@@ -98,6 +98,7 @@ async function main() {
       await screenshot("active-call");
       await click(`${callIn("talking")} [data-action="hangup"]`);
       await waitFor("the call to end", () => exists(callIn("ended")));
+      await waitFor("the call in the history", async () => (await text("#history li:first-child")).includes("600"));
       await waitFor("the ended call to go", async () => !(await exists(".call")));
     });
 
@@ -127,6 +128,8 @@ async function main() {
       await waitFor("the incoming call", () => exists(callIn("incoming")));
       await click(`${callIn("incoming")} [data-action="decline"]`);
       await waitFor("the call to end", () => exists(callIn("ended")));
+      await waitFor("the declined call in the history", async () => (await text("#history li:first-child")).includes("declined"));
+      await screenshot("history");
     });
   } finally {
     await wd("DELETE", s("")).catch(() => {});

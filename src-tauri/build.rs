@@ -28,6 +28,7 @@ const COMMANDS: &[&str] = &[
     "complete_transfer",
     "cancel_transfer",
     "demo_incoming_call",
+    "history",
 ];
 
 fn main() {

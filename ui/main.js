@@ -94,6 +94,7 @@ function onEvent(e) {
       }
       return;
     case "digit": return say(`The other side pressed ${e.digit}`);
+    case "history": return showHistory();
     case "ringtone": {
       const el = $("ringtone");
       el.hidden = !e.tone;
@@ -108,8 +109,8 @@ function onEvent(e) {
 async function onCallAction(call, action) {
   switch (action) {
     case "answer": return run("answer", { call: call.id });
-    case "decline": return run("decline", { call: call.id });
-    case "voicemail": return run("to_voicemail", { call: call.id });
+    case "decline": call.reason = "Declined"; return run("decline", { call: call.id });
+    case "voicemail": call.reason = "Sent to voicemail"; return run("to_voicemail", { call: call.id });
     case "hangup": return run("hangup", { call: call.id });
     case "mute": call.muted = !call.muted; render(call); return run("set_mute", { call: call.id, on: call.muted });
     case "hold": return run("set_hold", { call: call.id, on: !call.held });
@@ -140,12 +141,13 @@ async function onAsk(call, purpose, value) {
   if (!value.trim()) return;
   switch (purpose) {
     case "reply": {
+      call.reason = "Replied with a message";
       say("Waiting for the caller's answer…");
       const answer = await run("reply", { call: call.id, text: value });
       if (answer) say(answer);
       return;
     }
-    case "forward": return run("forward", { call: call.id, target: value });
+    case "forward": call.reason = `Forwarded to ${value}`; return run("forward", { call: call.id, target: value });
     case "transfer": return run("transfer", { call: call.id, target: value });
     case "consult": {
       const id = await run("warm_transfer", { call: call.id, target: value });
@@ -156,6 +158,37 @@ async function onAsk(call, purpose, value) {
       }
       return;
     }
+  }
+}
+
+const OUTCOME = { answered: "answered", missed: "missed", declined: "declined", unanswered: "not answered" };
+
+async function showHistory() {
+  const entries = (await run("history")) ?? [];
+  const list = $("history");
+  list.replaceChildren();
+  if (entries.length === 0) {
+    const li = document.createElement("li");
+    li.className = "empty";
+    li.textContent = "No calls yet";
+    list.append(li);
+    return;
+  }
+  for (const e of entries.slice(0, 20)) {
+    const li = document.createElement("li");
+    const when = new Date(e.startedAt * 1000).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+    const arrow = e.direction === "inbound" ? "↙" : "↗";
+    const talk = e.durationSecs ? ` · ${Math.floor(e.durationSecs / 60)}:${String(e.durationSecs % 60).padStart(2, "0")}` : "";
+    const button = document.createElement("button");
+    button.type = "button";
+    button.dataset.dial = e.number;
+    button.textContent = `${arrow} ${e.name ?? e.number}`;
+    button.title = `Call ${e.number}`;
+    const meta = document.createElement("span");
+    meta.className = `meta ${e.outcome}`;
+    meta.textContent = `${OUTCOME[e.outcome] ?? e.outcome}${talk} · ${when}`;
+    li.append(button, meta);
+    list.append(li);
   }
 }
 
@@ -183,6 +216,10 @@ function setUp() {
     if (number) dial(number);
   });
   $("demo-incoming").addEventListener("click", () => run("demo_incoming_call", { bot: "tone" }));
+  $("history").addEventListener("click", (ev) => {
+    const number = ev.target.closest("button")?.dataset.dial;
+    if (number) dial(number);
+  });
   $("calls").addEventListener("submit", (ev) => {
     ev.preventDefault();
     const el = ev.target.closest(".call");
@@ -204,8 +241,9 @@ function setUp() {
 async function main() {
   setUp();
   await listen("phone-event", (e) => onEvent(e.payload));
-  await listen("phone-status", (e) => showStatus(e.payload));
+  await listen("phone-status", (e) => { showStatus(e.payload); showHistory(); });
   showStatus(await invoke("status"));
+  showHistory();
   try {
     const { name, version } = await invoke("app_version");
     $("version").textContent = `${name} ${version}`;

@@ -51,12 +51,14 @@ pub async fn answer(state: State<'_, AppState>, call: u64) -> CommandResult<()> 
 /// Declines a ringing call.
 #[tauri::command]
 pub async fn decline(state: State<'_, AppState>, call: u64) -> CommandResult<()> {
+    state.turned_away(call);
     state.call(call)?.decline().await.map_err(says)
 }
 
 /// Sends a ringing call to voicemail.
 #[tauri::command]
 pub async fn to_voicemail(state: State<'_, AppState>, call: u64) -> CommandResult<()> {
+    state.turned_away(call);
     state.call(call)?.to_voicemail().await.map_err(says)
 }
 
@@ -64,12 +66,14 @@ pub async fn to_voicemail(state: State<'_, AppState>, call: u64) -> CommandResul
 #[tauri::command]
 pub async fn forward(state: State<'_, AppState>, call: u64, target: String) -> CommandResult<()> {
     let target = number::normalise(&target).ok_or("not a number to forward to")?;
+    state.turned_away(call);
     state.call(call)?.forward(&target).await.map_err(says)
 }
 
 /// Replies to a ringing call with a text; returns what the caller answered, in words.
 #[tauri::command]
 pub async fn reply(state: State<'_, AppState>, call: u64, text: String) -> CommandResult<String> {
+    state.turned_away(call);
     let answer = state.call(call)?.reply(Reply::Text(text)).await.map_err(says)?;
     Ok(match answer.choice {
         webphone::CallerChoice::Yes => "The caller answered: yes".to_owned(),
@@ -140,6 +144,12 @@ pub async fn cancel_transfer(state: State<'_, AppState>, call: u64) -> CommandRe
 pub async fn park(state: State<'_, AppState>, call: u64) -> CommandResult<String> {
     let result = state.call(call)?.park().await.map_err(says)?;
     result.park_extension().map(|e| format!("*{e}")).ok_or_else(|| format!("park failed: {}", result.description))
+}
+
+/// The call history, newest first.
+#[tauri::command]
+pub fn history(state: State<'_, AppState>) -> Vec<crate::history::Entry> {
+    state.history()
 }
 
 /// Demo mode: a bot (`tone`, `echo`, `ivr`) calls us.

@@ -78,6 +78,8 @@ pub enum UiEvent {
         /// The key.
         digit: String,
     },
+    /// The call history changed.
+    History,
     /// The ringtone or ringback tone started or stopped.
     Ringtone {
         /// What plays now (`ring`, `ringback`), or `null`.

@@ -7,6 +7,7 @@
 
 mod commands;
 mod events;
+mod history;
 mod number;
 mod ringer;
 mod state;
@@ -55,6 +56,7 @@ fn main() {
             commands::complete_transfer,
             commands::cancel_transfer,
             commands::demo_incoming_call,
+            commands::history,
         ])
         // The configuration lives at the repository root (see build.rs).
         .run(tauri::generate_context!("../tauri.conf.json"))

@@ -1,6 +1,7 @@
 //! The app's state: the running phone (and the embedded demo server), and its calls.
 
 use crate::events::{self, UiEvent};
+use crate::history::{self, History};
 use crate::ringer::{Ringer, Tone};
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
@@ -39,6 +40,10 @@ pub struct AppState {
     status: Mutex<Option<Status>>,
     /// Warm transfers under way, by the id of the call being transferred.
     warm: Mutex<HashMap<u64, webphone::WarmTransfer>>,
+    /// Inbound calls the user turned away (declined, voicemail, forward, reply): history
+    /// says "declined" for them rather than "missed".
+    turned_away: Arc<Mutex<HashSet<u64>>>,
+    history: Arc<Mutex<Option<History>>>,
 }
 
 /// Why a command could not be carried out, in words for the user.
@@ -69,6 +74,11 @@ impl AppState {
         };
         *self.status.lock().unwrap() = Some(status.clone());
         let phone = result.map_err(|e| e.to_string())?;
+        let (history, warning) = History::load(&data_dir().join("history.json"));
+        *self.history.lock().unwrap() = Some(history);
+        if let Some(w) = warning {
+            let _ = app.emit("phone-event", UiEvent::MediaFailed { call: 0, reason: w });
+        }
         let ringer = Arc::new(Ringer::new(audio, None));
         self.forward_events(app, &phone, ringer);
         *self.running.write().await = Some(Running { phone, demo });
@@ -84,8 +94,10 @@ impl AppState {
     fn forward_events(&self, app: AppHandle, phone: &WebPhone, ringer: Arc<Ringer>) {
         let mut events = phone.events();
         let calls = self.calls.clone();
+        let (turned_away, history) = (self.turned_away.clone(), self.history.clone());
         tauri::async_runtime::spawn(async move {
             let mut ringing = Ringing::default();
+            let mut records: HashMap<u64, Record> = HashMap::new();
             loop {
                 let event = match events.recv().await {
                     Ok(e) => e,
@@ -93,6 +105,13 @@ impl AppState {
                     Err(_) => return,
                 };
                 track_calls(&calls, &event);
+                if let Some(entry) = record(&mut records, &event, &turned_away).await {
+                    let saved = history.lock().unwrap().as_mut().map(|h| h.add(entry));
+                    if let Some(Err(e)) = saved {
+                        let _ = app.emit("phone-event", UiEvent::MediaFailed { call: 0, reason: e.to_string() });
+                    }
+                    let _ = app.emit("phone-event", UiEvent::History);
+                }
                 if let Some(ui) = events::from_phone(&event) {
                     let _ = app.emit("phone-event", ui);
                 }
@@ -132,10 +151,78 @@ impl AppState {
         self.warm.lock().unwrap().remove(&id).ok_or_else(|| "no transfer is under way for that call".to_owned())
     }
 
+    /// Notes that the user turned inbound call `id` away (for the history).
+    pub fn turned_away(&self, id: u64) {
+        self.turned_away.lock().unwrap().insert(id);
+    }
+
+    /// The call history, newest first.
+    pub fn history(&self) -> Vec<history::Entry> {
+        self.history.lock().unwrap().as_ref().map(|h| h.entries().to_vec()).unwrap_or_default()
+    }
+
     /// Registers a call the UI just made.
     pub fn add_call(&self, call: CallSession) {
         self.calls.lock().unwrap().insert(call.id().0, call);
     }
+}
+
+/// What is known of a call while it lasts, for its history entry.
+struct Record {
+    number: String,
+    name: Option<String>,
+    inbound: bool,
+    started_at: u64,
+    answered_at: Option<std::time::Instant>,
+}
+
+/// Follows a call's events; returns its history entry when it ends.
+async fn record(records: &mut HashMap<u64, Record>, event: &PhoneEvent, turned_away: &Mutex<HashSet<u64>>) -> Option<history::Entry> {
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or_default();
+    match event {
+        PhoneEvent::InboundCall(s, info) => {
+            records.insert(s.id().0, Record { number: info.remote_number.clone(), name: info.remote_name.clone(), inbound: true, started_at: now, answered_at: None });
+        }
+        PhoneEvent::OutboundCall(s) => {
+            let number = s.info().await.map(|f| f.remote_number).unwrap_or_default();
+            records.insert(s.id().0, Record { number, name: None, inbound: false, started_at: now, answered_at: None });
+        }
+        PhoneEvent::Call(id, webphone::CallEvent::Answered { .. }) => {
+            if let Some(r) = records.get_mut(&id.0) {
+                r.answered_at = Some(std::time::Instant::now());
+            }
+        }
+        PhoneEvent::Call(id, webphone::CallEvent::Disposed(_)) => {
+            let r = records.remove(&id.0)?;
+            let away = turned_away.lock().unwrap().remove(&id.0);
+            let outcome = match (r.answered_at, r.inbound, away) {
+                (Some(_), _, _) => history::Outcome::Answered,
+                (None, true, true) => history::Outcome::Declined,
+                (None, true, false) => history::Outcome::Missed,
+                (None, false, _) => history::Outcome::Unanswered,
+            };
+            return Some(history::Entry {
+                number: r.number,
+                name: r.name,
+                direction: if r.inbound { "inbound" } else { "outbound" }.into(),
+                started_at: r.started_at,
+                duration_secs: r.answered_at.map_or(0, |t| t.elapsed().as_secs()),
+                outcome,
+            });
+        }
+        _ => {}
+    }
+    None
+}
+
+/// Where the app keeps its data: `SOFTPHONE_DATA_DIR`, else the platform's data directory.
+fn data_dir() -> std::path::PathBuf {
+    if let Some(dir) = std::env::var_os("SOFTPHONE_DATA_DIR") {
+        return dir.into();
+    }
+    directories::ProjectDirs::from("org", "rcsoftphone", "RC Softphone")
+        .map(|d| d.data_dir().to_owned())
+        .unwrap_or_else(|| std::env::temp_dir().join("rc-softphone"))
 }
 
 /// Which calls ring, to choose the tone: the ringtone while any call rings in, else the
