@@ -6,7 +6,7 @@ import { join } from "node:path";
 
 const [app, artifacts] = process.argv.slice(2);
 const driver = "http://127.0.0.1:4444";
-const WAIT_MS = 20000;
+const WAIT_MS = 30000;
 let session;
 let passed = 0;
 
@@ -71,7 +71,13 @@ async function screenshot(name) {
 const callIn = (state) => `.call[data-state="${state}"]`;
 
 async function scenario(name, body) {
-  await body();
+  try {
+    await body();
+  } catch (err) {
+    await screenshot(`failed-${name.replace(/[^a-z0-9]+/gi, "-")}`).catch(() => {});
+    const shown = await text("#message").catch(() => "?");
+    throw new Error(`${name}: ${err.message}; the window says: "${shown}"`);
+  }
   passed += 1;
   console.log(`gui-e2e: ok - ${name}`);
 }
@@ -83,6 +89,16 @@ async function main() {
     await scenario("the demo account registers", async () => {
       await waitFor("registration", async () => (await text("#status-text")).includes("Registered"));
       await screenshot("idle");
+    });
+
+    await scenario("a broken sipInfo is refused with a clear message and the demo goes on", async () => {
+      await click("#account summary");
+      const area = await find("#sipinfo");
+      await wd("POST", s(`/element/${area}/value`), { text: '{"username":"16502223333","authorizationId":"802","domain":"sip.ringcentral.com","outboundProxy":"sip.example:8083"}' });
+      await click("#use-account");
+      await waitFor("the validation message", async () => (await text("#account-message")).includes("`password` is missing"));
+      if (!(await text("#status-text")).includes("(demo)")) throw new Error("the demo account should stay registered");
+      await click("#account summary");
     });
 
     await scenario("dial the echo test, mute, hold, keypad, hang up", async () => {

@@ -29,6 +29,8 @@ const COMMANDS: &[&str] = &[
     "cancel_transfer",
     "demo_incoming_call",
     "history",
+    "use_account",
+    "use_demo",
 ];
 
 fn main() {

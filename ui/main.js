@@ -192,6 +192,17 @@ async function showHistory() {
   }
 }
 
+async function switchTo(command, args) {
+  $("account-message").textContent = "Connecting…";
+  try {
+    const { status, note } = await invoke(command, args);
+    showStatus(status);
+    $("account-message").textContent = note ?? (status.state === "registered" ? "Registered." : "");
+  } catch (err) {
+    $("account-message").textContent = String(err);
+  }
+}
+
 function activeCall() {
   return [...calls.values()].find((c) => c.state === "talking" && !c.held);
 }
@@ -216,6 +227,8 @@ function setUp() {
     if (number) dial(number);
   });
   $("demo-incoming").addEventListener("click", () => run("demo_incoming_call", { bot: "tone" }));
+  $("use-account").addEventListener("click", () => switchTo("use_account", { sipinfo: $("sipinfo").value }));
+  $("use-demo").addEventListener("click", () => switchTo("use_demo", {}));
   $("history").addEventListener("click", (ev) => {
     const number = ev.target.closest("button")?.dataset.dial;
     if (number) dial(number);

@@ -2,6 +2,8 @@
 //! state. Errors come back to the window as sentences.
 
 use crate::number;
+use crate::secrets::{Keychain, SecretStore, Stored};
+use crate::settings::{self, Settings};
 use crate::state::{AppState, CommandResult, Status};
 use serde::Serialize;
 use tauri::State;
@@ -144,6 +146,50 @@ pub async fn cancel_transfer(state: State<'_, AppState>, call: u64) -> CommandRe
 pub async fn park(state: State<'_, AppState>, call: u64) -> CommandResult<String> {
     let result = state.call(call)?.park().await.map_err(says)?;
     result.park_extension().map(|e| format!("*{e}")).ok_or_else(|| format!("park failed: {}", result.description))
+}
+
+/// The keychain entry name of an account.
+pub fn account_key(info: &webphone::SipInfo) -> String {
+    format!("{}@{}", info.authorization_id, info.domain)
+}
+
+/// What using an account or the demo gave: the phone's status, and a note for the user
+/// (e.g. that the password could only be kept for this session).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Switched {
+    /// The phone's status.
+    pub status: Status,
+    /// Something the user should know, if anything.
+    pub note: Option<String>,
+}
+
+/// Uses the account in `sipinfo` (pasted JSON, the object or a whole sip-provision answer):
+/// checks every field, keeps the password in the keychain and the rest in the settings, and
+/// registers with it.
+#[tauri::command]
+pub async fn use_account(app: tauri::AppHandle, state: State<'_, AppState>, keychain: State<'_, Keychain>, sipinfo: String) -> CommandResult<Switched> {
+    let info = webphone::SipInfo::from_json(&sipinfo).map_err(says)?;
+    let note = match keychain.set(&account_key(&info), &info.password) {
+        Stored::Keychain => None,
+        Stored::SessionOnly(why) => Some(why),
+    };
+    let path = Settings::path_in(&settings::config_dir());
+    let mut prefs = Settings::load(&path).unwrap_or_default();
+    prefs.account = Some(info.clone());
+    prefs.save(&path)?;
+    let status = state.start(app, Some(info), &prefs).await?;
+    Ok(Switched { status, note })
+}
+
+/// Forgets the account and runs the demo.
+#[tauri::command]
+pub async fn use_demo(app: tauri::AppHandle, state: State<'_, AppState>) -> CommandResult<Switched> {
+    let path = Settings::path_in(&settings::config_dir());
+    let mut prefs = Settings::load(&path).unwrap_or_default();
+    prefs.account = None;
+    prefs.save(&path)?;
+    let status = state.start(app, None, &prefs).await?;
+    Ok(Switched { status, note: None })
 }
 
 /// The call history, newest first.

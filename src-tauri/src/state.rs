@@ -3,6 +3,7 @@
 use crate::events::{self, UiEvent};
 use crate::history::{self, History};
 use crate::ringer::{Ringer, Tone};
+use crate::settings::Settings;
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use tauri::{AppHandle, Emitter};
@@ -52,7 +53,8 @@ pub type CommandResult<T> = Result<T, String>;
 impl AppState {
     /// Starts the phone: with `sipinfo` when given, else against the embedded demo server.
     /// Engine events go to the window as `phone-event`.
-    pub async fn start(&self, app: AppHandle, sipinfo: Option<SipInfo>) -> CommandResult<Status> {
+    pub async fn start(&self, app: AppHandle, sipinfo: Option<SipInfo>, prefs: &Settings) -> CommandResult<Status> {
+        self.stop().await;
         let (info, demo, extra_ca) = match sipinfo {
             Some(info) => (info, None, None),
             None => {
@@ -65,6 +67,9 @@ impl AppState {
         let audio = audio();
         let mut options = Options::new(audio.clone());
         options.extra_ca_pem = extra_ca;
+        options.instance_id = prefs.instance_id.clone();
+        options.auto_answer = prefs.auto_answer;
+        options.debug = prefs.debug;
         let number = info.username.clone();
         let is_demo = demo.is_some();
         let result = WebPhone::start(info, options).await;
@@ -83,6 +88,17 @@ impl AppState {
         self.forward_events(app, &phone, ringer);
         *self.running.write().await = Some(Running { phone, demo });
         Ok(status)
+    }
+
+    /// Hangs up, unregisters and stops the phone (and the demo server), if one runs.
+    pub async fn stop(&self) {
+        let Some(running) = self.running.write().await.take() else { return };
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(5), running.phone.dispose()).await;
+        if let Some(sim) = running.demo {
+            sim.shutdown();
+        }
+        self.calls.lock().unwrap().clear();
+        self.warm.lock().unwrap().clear();
     }
 
     /// The phone's status (`starting` until [`start`](Self::start) is done).

@@ -1,0 +1,85 @@
+//! The app's settings as JSON under the platform's config directory. The account's sipInfo is
+//! kept without its password (that goes to the keychain, see `secrets`).
+
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+use webphone::SipInfo;
+
+/// Everything the user set.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Settings {
+    /// The account, password removed; `None` runs the demo.
+    pub account: Option<SipInfo>,
+    /// The `+sip.instance` id to register with (default: the authorizationId).
+    pub instance_id: Option<String>,
+    /// Answer calls that ask for it.
+    pub auto_answer: bool,
+    /// Print every SIP message (secrets redacted).
+    pub debug: bool,
+}
+
+impl Settings {
+    /// The settings file in `dir`.
+    pub fn path_in(dir: &Path) -> PathBuf {
+        dir.join("settings.json")
+    }
+
+    /// Reads `path`; a missing file gives the defaults. A damaged file is an error naming it
+    /// (the app then runs with defaults and does not overwrite it until the user saves).
+    pub fn load(path: &Path) -> Result<Settings, String> {
+        match std::fs::read_to_string(path) {
+            Ok(text) => serde_json::from_str(&text).map_err(|e| format!("settings {} are damaged: {e}", path.display())),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Settings { auto_answer: true, ..Settings::default() }),
+            Err(e) => Err(format!("settings {} could not be read: {e}", path.display())),
+        }
+    }
+
+    /// Writes `path` (through a temporary file), never with a password in it.
+    pub fn save(&self, path: &Path) -> Result<(), String> {
+        let mut clean = self.clone();
+        if let Some(a) = clean.account.as_mut() {
+            a.password.clear();
+        }
+        let err = |e: std::io::Error| format!("settings {} could not be written: {e}", path.display());
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(err)?;
+        }
+        let tmp = path.with_extension("json.tmp");
+        std::fs::write(&tmp, serde_json::to_string_pretty(&clean).expect("settings serialise")).map_err(err)?;
+        std::fs::rename(&tmp, path).map_err(err)
+    }
+}
+
+/// Where settings live: `SOFTPHONE_CONFIG_DIR`, else the platform's config directory.
+pub fn config_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("SOFTPHONE_CONFIG_DIR") {
+        return dir.into();
+    }
+    directories::ProjectDirs::from("org", "rcsoftphone", "RC Softphone")
+        .map(|d| d.config_dir().to_owned())
+        .unwrap_or_else(|| std::env::temp_dir().join("rc-softphone-config"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn saved_settings_never_hold_the_password_and_load_back() {
+        let dir = std::env::temp_dir().join(format!("softphone-settings-{}", std::process::id()));
+        let path = Settings::path_in(&dir);
+        assert!(Settings::load(&path).unwrap().auto_answer, "defaults when nothing is saved");
+        let info = SipInfo::from_json(r#"{"username":"1650","password":"hunter2","authorizationId":"802","domain":"sip.ringcentral.com","outboundProxy":"sip.example:8083"}"#).unwrap();
+        let s = Settings { account: Some(info), instance_id: Some("abc".into()), auto_answer: false, debug: true };
+        s.save(&path).unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(!text.contains("hunter2"), "{text}");
+        let back = Settings::load(&path).unwrap();
+        assert_eq!(back.account.unwrap().authorization_id, "802");
+        assert_eq!((back.instance_id.as_deref(), back.auto_answer, back.debug), (Some("abc"), false, true));
+        std::fs::write(&path, "{ broken").unwrap();
+        assert!(Settings::load(&path).unwrap_err().contains("damaged"));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
