@@ -1,11 +1,12 @@
 // End-to-end tests of the real app window: W3C WebDriver calls to tauri-driver (which runs
 // WebKitWebDriver and the app). The app runs in demo mode (embedded rc-sim) on test audio.
-// Usage: node scripts/gui-e2e.mjs APP_BINARY ARTIFACT_DIR   (tauri-driver on 127.0.0.1:4444)
+// Usage: GUI_E2E_DRIVER=http://127.0.0.1:PORT node scripts/gui-e2e.mjs APP_BINARY ARTIFACT_DIR
+// (scripts/gui-e2e starts tauri-driver on a free port and sets GUI_E2E_DRIVER).
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 
 const [app, artifacts] = process.argv.slice(2);
-const driver = "http://127.0.0.1:4444";
+const driver = process.env.GUI_E2E_DRIVER ?? "http://127.0.0.1:4444";
 const WAIT_MS = 30000;
 let session;
 let passed = 0;
