@@ -78,7 +78,7 @@ function onEvent(e) {
       const c = addCall(e.call, e.name ? `${e.name} (${e.from})` : e.from, true);
       return render(c);
     }
-    case "outgoingCall": return;
+    case "outgoingCall": addCall(e.call, e.to, false); return;
     case "ringing": if (call && !call.incoming) { call.state = "ringing"; render(call); } return;
     case "answered": if (call) { call.state = "talking"; call.since = Date.now(); render(call); } return;
     case "held": if (call) { call.held = e.held; render(call); } return;
@@ -209,8 +209,8 @@ function activeCall() {
 
 async function dial(number) {
   say("");
-  const id = await run("dial", { number });
-  if (id !== undefined) addCall(id, number, false);
+  // The call's card comes with its outgoingCall event, before any of its other events.
+  await run("dial", { number });
 }
 
 function setUp() {

@@ -32,6 +32,8 @@ pub enum UiEvent {
     OutgoingCall {
         /// Call id.
         call: u64,
+        /// Who we call.
+        to: String,
     },
     /// A call rings (either side).
     Ringing {
@@ -101,7 +103,8 @@ pub fn from_phone(event: &PhoneEvent) -> Option<UiEvent> {
         PhoneEvent::RegistrationFailed(e) => UiEvent::RegistrationFailed { reason: e.to_string() },
         PhoneEvent::Disconnected(why) => UiEvent::Disconnected { reason: why.clone() },
         PhoneEvent::InboundCall(s, info) => UiEvent::IncomingCall { call: s.id().0, from: info.remote_number.clone(), name: info.remote_name.clone() },
-        PhoneEvent::OutboundCall(s) => UiEvent::OutgoingCall { call: s.id().0 },
+        // Needs the number, which only the session can tell: the event loop sends it.
+        PhoneEvent::OutboundCall(_) => return None,
         PhoneEvent::MediaConnected(id) => UiEvent::Connected { call: id.0 },
         PhoneEvent::MediaFailed(id, why) => UiEvent::MediaFailed { call: id.0, reason: why.clone() },
         PhoneEvent::DtmfReceived(id, d) => UiEvent::Digit { call: id.0, digit: d.to_string() },

@@ -128,6 +128,11 @@ impl AppState {
                     }
                     let _ = app.emit("phone-event", UiEvent::History);
                 }
+                if let PhoneEvent::OutboundCall(session) = &event {
+                    // Before any of the call's own events, so the window has its card first.
+                    let to = session.info().await.map(|f| f.remote_number).unwrap_or_default();
+                    let _ = app.emit("phone-event", UiEvent::OutgoingCall { call: session.id().0, to });
+                }
                 if let Some(ui) = events::from_phone(&event) {
                     let _ = app.emit("phone-event", ui);
                 }
