@@ -81,6 +81,31 @@ pub fn check_offer(sdp: &str, allowed: &[crate::codecs::AudioCodec]) -> Result<(
     Ok(())
 }
 
+/// The session version of the `o=` line.
+pub fn origin_version(sdp: &str) -> Option<u64> {
+    let origin = sdp.lines().find_map(|l| l.strip_prefix("o="))?;
+    origin.split_whitespace().nth(2)?.parse().ok()
+}
+
+/// `sdp` with the `o=` session version replaced by `version`.
+pub fn with_origin_version(sdp: &str, version: u64) -> String {
+    let mut out = String::with_capacity(sdp.len() + 4);
+    for line in sdp.lines() {
+        let line = line.trim_end_matches('\r');
+        match line.strip_prefix("o=") {
+            Some(origin) => {
+                let mut fields: Vec<String> = origin.split_whitespace().map(str::to_owned).collect();
+                if fields.len() > 2 {
+                    fields[2] = version.to_string();
+                }
+                push_line(&mut out, &format!("o={}", fields.join(" ")));
+            }
+            None => push_line(&mut out, line),
+        }
+    }
+    out
+}
+
 /// The direction an answer must have for an offer with direction `offered`.
 pub fn answer_direction(offered: &str) -> &'static str {
     match offered {
@@ -378,6 +403,16 @@ a=candidate:1 1 udp 2130706431 192.0.2.7 40000 typ host\r\na=end-of-candidates\r
         let g729 = "m=audio 5 RTP/SAVPF 18\r\na=rtpmap:18 g729/8000\r\na=fingerprint:sha-1 01:02\r\n";
         assert!(matches!(check_offer(g729, &AudioCodec::ALL), Err(OfferProblem::NoCommonCodec(_))));
         assert_eq!(check_offer("v=0\r\n", &AudioCodec::ALL), Err(OfferProblem::NoAudio));
+    }
+
+    #[test]
+    fn hold_rewrites_direction_and_version() {
+        let held = with_origin_version(&with_direction(OFFER, "sendonly"), 3);
+        assert!(held.contains("a=sendonly\r\n") && !held.contains("sendrecv"));
+        assert!(held.starts_with("v=0\r\no=- 4611 3 IN IP4 127.0.0.1\r\n"));
+        assert_eq!(direction(&held), "sendonly");
+        assert_eq!(origin_version(&held), Some(3));
+        assert_eq!(with_direction(&held, "sendrecv"), with_origin_version(OFFER, 3));
     }
 
     #[test]

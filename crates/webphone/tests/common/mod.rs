@@ -133,70 +133,44 @@ pub fn flush(heard: &mut mpsc::UnboundedReceiver<Vec<i16>>) {
     while heard.try_recv().is_ok() {}
 }
 
+/// Listens in windows of `window` samples until `accept` takes one (it gets the window's
+/// dominant frequency, that frequency's share of the power, and the RMS), or fails after
+/// [`WAIT`] naming `what` and the last window's figures.
+async fn listen_until(heard: &mut mpsc::UnboundedReceiver<Vec<i16>>, what: &str, window: usize, accept: impl Fn(u32, f64, f64) -> bool) {
+    let deadline = tokio::time::Instant::now() + WAIT;
+    let mut samples: Vec<i16> = Vec::new();
+    let mut last = (0, 0.0, 0.0);
+    loop {
+        let frame = tokio::time::timeout_at(deadline, heard.recv())
+            .await
+            .unwrap_or_else(|_| panic!("no {what} within {WAIT:?}; last window (Hz, share, RMS): {last:?}"))
+            .expect("audio channel open");
+        samples.extend_from_slice(&frame);
+        if samples.len() >= window {
+            let (f, share) = dominant_frequency(&samples, 48_000, 100, 4000, 5);
+            last = (f, share, rms(&samples));
+            if accept(last.0, last.1, last.2) {
+                return;
+            }
+            samples.clear();
+        }
+    }
+}
+
 /// Listens until 0.5 s of sound has `freq` (±10 Hz) as its dominant frequency, or fails.
 pub async fn expect_tone(heard: &mut mpsc::UnboundedReceiver<Vec<i16>>, freq: u32) {
-    let deadline = tokio::time::Instant::now() + WAIT;
-    let mut window: Vec<i16> = Vec::new();
-    let mut last = (0, 0.0);
-    loop {
-        let frame = tokio::time::timeout_at(deadline, heard.recv())
-            .await
-            .unwrap_or_else(|_| panic!("no {freq} Hz tone heard within {WAIT:?}; last window: {last:?}"))
-            .expect("audio channel open");
-        window.extend_from_slice(&frame);
-        if window.len() >= 24_000 {
-            let (f, share) = dominant_frequency(&window, 48_000, 100, 4000, 10);
-            last = (f, rms(&window));
-            if f.abs_diff(freq) <= 10 && share > 0.5 && last.1 > 300.0 {
-                return;
-            }
-            window.clear();
-        }
-    }
+    listen_until(heard, &format!("{freq} Hz tone"), 24_000, |f, share, level| f.abs_diff(freq) <= 10 && share > 0.5 && level > 300.0).await
 }
 
-/// Listens until 0.4 s of rc-sim's music on hold is heard (one of its notes dominates), or
-/// fails after [`WAIT`].
+/// Listens until 0.2 s of rc-sim's music on hold is heard (one of its notes dominates).
 pub async fn expect_music(heard: &mut mpsc::UnboundedReceiver<Vec<i16>>) {
-    let deadline = tokio::time::Instant::now() + WAIT;
-    let mut window: Vec<i16> = Vec::new();
-    let mut last = (0, 0.0);
-    loop {
-        let frame = tokio::time::timeout_at(deadline, heard.recv())
-            .await
-            .unwrap_or_else(|_| panic!("no music on hold within {WAIT:?}; last window {last:?}"))
-            .expect("audio channel open");
-        window.extend_from_slice(&frame);
-        if window.len() >= 9_600 {
-            let (f, share) = dominant_frequency(&window, 48_000, 100, 4000, 5);
-            last = (f, share);
-            if rc_sim::hub::MUSIC_NOTES.iter().any(|n| (f as f64 - n).abs() < 10.0) && share > 0.5 {
-                return;
-            }
-            window.clear();
-        }
-    }
+    let is_note = |f: u32| rc_sim::hub::MUSIC_NOTES.iter().any(|n| (f64::from(f) - n).abs() < 10.0);
+    listen_until(heard, "music on hold", 9_600, |f, share, _| is_note(f) && share > 0.5).await
 }
 
-/// Listens until 0.4 s in a row are quiet (RMS below 100), or fails after [`WAIT`].
+/// Listens until 0.4 s in a row are quiet (RMS below 100).
 pub async fn expect_silence(heard: &mut mpsc::UnboundedReceiver<Vec<i16>>) {
-    let deadline = tokio::time::Instant::now() + WAIT;
-    let mut window: Vec<i16> = Vec::new();
-    let mut last = 0.0;
-    loop {
-        let frame = tokio::time::timeout_at(deadline, heard.recv())
-            .await
-            .unwrap_or_else(|_| panic!("never quiet within {WAIT:?}; last RMS {last}"))
-            .expect("audio channel open");
-        window.extend_from_slice(&frame);
-        if window.len() >= 19_200 {
-            last = rms(&window);
-            if last < 100.0 {
-                return;
-            }
-            window.clear();
-        }
-    }
+    listen_until(heard, "silence", 19_200, |_, _, level| level < 100.0).await
 }
 
 /// Listens for `secs` seconds and returns the loudness of what was heard.
