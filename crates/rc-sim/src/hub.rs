@@ -109,6 +109,10 @@ struct Port {
 #[derive(Default)]
 struct State {
     ports: HashMap<PortId, Port>,
+    /// Ports whose peer is still being made.
+    opening: std::collections::HashSet<PortId>,
+    /// Ports closed while still being opened: their peer is closed as soon as it exists.
+    closed_early: std::collections::HashSet<PortId>,
 }
 
 type Report = Arc<dyn Fn(HubReport) + Send + Sync>;
@@ -132,9 +136,16 @@ pub fn spawn(config: PeerConfig, report: impl Fn(HubReport) + Send + Sync + 'sta
 fn handle(state: &Arc<Mutex<State>>, report: &Report, config: &Arc<PeerConfig>, command: HubCommand) {
     match command {
         HubCommand::Open { port, offer } => {
+            state.lock().unwrap().opening.insert(port);
             let (state, report, config) = (state.clone(), report.clone(), config.clone());
             tokio::spawn(async move {
                 let result = open(&state, &config, port, offer).await;
+                {
+                    // A port that failed to open is not "opening" any more either.
+                    let mut s = state.lock().unwrap();
+                    s.opening.remove(&port);
+                    s.closed_early.remove(&port);
+                }
                 report(HubReport::Sdp { port, result });
             });
         }
@@ -182,6 +193,9 @@ fn handle(state: &Arc<Mutex<State>>, report: &Report, config: &Arc<PeerConfig>, 
             let removed = {
                 let mut s = state.lock().unwrap();
                 let removed = s.ports.remove(&p);
+                if removed.is_none() && s.opening.contains(&p) {
+                    s.closed_early.insert(p);
+                }
                 if let Some(partner) = removed.as_ref().and_then(|r| r.partner) {
                     if let Some(other) = s.ports.get_mut(&partner) {
                         other.partner = None;
@@ -222,7 +236,22 @@ async fn open(state: &Arc<Mutex<State>>, config: &PeerConfig, port: PortId, offe
     let digits = Arc::new(Mutex::new(VecDeque::new()));
     let task = tokio::spawn(listen(events, inbox.clone(), digits.clone()));
     let entry = Port { peer: peer.clone(), inbox, digits, partner: None, holding: false, music: false, recording: None, task };
-    state.lock().unwrap().ports.insert(port, entry);
+    let closed_meanwhile = {
+        let mut s = state.lock().unwrap();
+        s.opening.remove(&port);
+        let closed = s.closed_early.remove(&port);
+        if !closed {
+            s.ports.insert(port, entry);
+            None
+        } else {
+            Some(entry)
+        }
+    };
+    if let Some(entry) = closed_meanwhile {
+        entry.task.abort();
+        peer.close().await;
+        return Err(format!("port {port} was closed while it was being opened"));
+    }
     match offer {
         Some(offer) => peer.answer(&offer).await,
         None => peer.create_offer().await,
