@@ -2,7 +2,8 @@
 // WebKitWebDriver and the app). The app runs in demo mode (embedded rc-sim) on test audio.
 // Usage: GUI_E2E_DRIVER=http://127.0.0.1:PORT node scripts/gui-e2e.mjs APP_BINARY ARTIFACT_DIR
 // (scripts/gui-e2e starts tauri-driver on a free port and sets GUI_E2E_DRIVER).
-import { writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
 const [app, artifacts] = process.argv.slice(2);
@@ -44,6 +45,34 @@ async function click(css) {
 
 async function text(css) {
   return wd("GET", s(`/element/${await find(css)}/text`));
+}
+
+async function property(css, name) {
+  return wd("GET", s(`/element/${await find(css)}/property/${name}`));
+}
+
+async function type(css, value) {
+  const id = await find(css);
+  await wd("POST", s(`/element/${id}/clear`), {});
+  if (value) await wd("POST", s(`/element/${id}/value`), { text: value });
+}
+
+/** Picks the option of the <select> `css` whose value is `value`. */
+async function choose(css, value) {
+  await click(`${css} option[value="${value}"]`);
+  if ((await property(css, "value")) !== value) throw new Error(`${css} did not take ${value}`);
+}
+
+async function tab(name) {
+  await click(`#tab-${name}`);
+  await waitFor(`the ${name} view`, async () => !(await property(`#panel-${name}`, "hidden")));
+}
+
+/** The width of a level meter of the active call, in percent. */
+async function meter(which) {
+  const script = `return document.querySelector('${callIn("talking")} [data-meter="${which}"]').style.width;`;
+  const width = await wd("POST", s("/execute/sync"), { script, args: [] });
+  return Number.parseInt(String(width).replace(/[^0-9]/g, "") || "0", 10);
 }
 
 async function waitFor(what, check) {
@@ -93,6 +122,7 @@ async function main() {
     });
 
     await scenario("a broken sipInfo is refused with a clear message and the demo goes on", async () => {
+      await tab("settings");
       await click("#account summary");
       const area = await find("#sipinfo");
       await wd("POST", s(`/element/${area}/value`), { text: '{"username":"16502223333","authorizationId":"802","domain":"sip.ringcentral.com","outboundProxy":"sip.example:8083"}' });
@@ -100,11 +130,45 @@ async function main() {
       await waitFor("the validation message", async () => (await text("#account-message")).includes("`password` is missing"));
       if (!(await text("#status-text")).includes("(demo)")) throw new Error("the demo account should stay registered");
       await click("#account summary");
+      await tab("phone");
     });
 
-    await scenario("dial the echo test, mute, hold, keypad, hang up", async () => {
+    await scenario("settings: devices chosen, debug mode on, saved and in force", async () => {
+      await tab("settings");
+      await waitFor("the devices listed", () => exists('#input-device option[value="test-input"]'));
+      await choose("#input-device", "test-input");
+      await choose("#output-device", "test-output");
+      await choose("#ring-device", "test-output");
+      await choose("#ringtone-choice", "chirp");
+      await click("#debug");
+      await click("#save-settings");
+      await waitFor("the settings saved", async () => (await text("#settings-message")) === "Settings saved.");
+      await click("#test-sound");
+      await waitFor("the test sound", async () => (await text("#settings-message")).startsWith("Played the ringtone"));
+      await waitFor("the SIP log tab", async () => !(await property("#tab-log", "hidden")));
+      await screenshot("settings");
+      await tab("phone");
+      if (!(await exists('#caller-id option[value="+16505550100"]'))) throw new Error("the demo's company number is not offered as caller ID");
+    });
+
+    await scenario("call the colleague, record with an indicator, hang up", async () => {
+      await click('button[data-dial="102"]');
+      await waitFor("the colleague to answer", () => exists(callIn("talking")));
+      await waitFor("the speaker meter to move (the colleague's tone)", async () => (await meter("output")) > 5);
+      await click(`${callIn("talking")} [data-action="record"]`);
+      await waitFor("the recording indicator", async () => !(await property(`${callIn("talking")} .rec`, "hidden")));
+      await screenshot("recording");
+      await click(`${callIn("talking")} [data-action="record"]`);
+      await waitFor("the recording to stop", async () => (await property(`${callIn("talking")} .rec`, "hidden")) === true);
+      await click(`${callIn("talking")} [data-action="hangup"]`);
+      await waitFor("the ended call to go", async () => !(await exists(".call")));
+    });
+
+    await scenario("dial the echo test, meters move, mute, hold, keypad, hang up", async () => {
       await click('button[data-dial="600"]');
       await waitFor("the call to connect", () => exists(callIn("talking")));
+      await waitFor("the microphone meter to move", async () => (await meter("input")) > 5);
+      await waitFor("the speaker meter to move (our tone, echoed)", async () => (await meter("output")) > 5);
       await click(`${callIn("talking")} [data-action="mute"]`);
       await waitFor("mute shown", async () => (await text(`${callIn("talking")} [data-action="mute"]`)) === "Unmute");
       await click(`${callIn("talking")} [data-action="hold"]`);
@@ -115,14 +179,32 @@ async function main() {
       await screenshot("active-call");
       await click(`${callIn("talking")} [data-action="hangup"]`);
       await waitFor("the call to end", () => exists(callIn("ended")));
+      await tab("recent");
       await waitFor("the call in the history", async () => (await text("#history li:first-child")).includes("600"));
+      await tab("phone");
       await waitFor("the ended call to go", async () => !(await exists(".call")));
+    });
+
+    await scenario("the SIP log shows the call's messages, filtered, without secrets", async () => {
+      await tab("log");
+      await waitFor("the INVITE in the log", async () => (await text("#sip-log")).includes("INVITE sip:600@"));
+      await type("#log-filter", "BYE");
+      await waitFor("only BYE messages", async () => {
+        const shown = await text("#sip-log");
+        return shown.includes("BYE") && !shown.includes("REGISTER");
+      });
+      const all = await wd("POST", s("/execute/sync"), { script: "return [...document.querySelectorAll('#sip-log pre')].map(p => p.textContent).join('\\n');", args: [] });
+      if (all.includes("demo-101-password")) throw new Error("the password is in the SIP log");
+      await type("#log-filter", "");
+      await screenshot("sip-log");
+      await tab("phone");
     });
 
     await scenario("a demo call comes in, is answered and hung up", async () => {
       await click("#demo-incoming");
       await waitFor("the incoming call", () => exists(callIn("incoming")));
       await waitFor("the ringtone", async () => (await text("#ringtone")) === "· ringing");
+      await waitFor("the OS notification", async () => readFileSync(process.env.GUI_E2E_NOTIFICATIONS, "utf8").includes("Incoming call"));
       await screenshot("incoming-call");
       await click(`${callIn("incoming")} [data-action="answer"]`);
       await waitFor("the call to connect", () => exists(callIn("talking")));
@@ -145,8 +227,31 @@ async function main() {
       await waitFor("the incoming call", () => exists(callIn("incoming")));
       await click(`${callIn("incoming")} [data-action="decline"]`);
       await waitFor("the call to end", () => exists(callIn("ended")));
+      await tab("recent");
       await waitFor("the declined call in the history", async () => (await text("#history li:first-child")).includes("declined"));
       await screenshot("history");
+      await tab("phone");
+      await waitFor("the ended call to go", async () => !(await exists(".call")));
+    });
+
+    await scenario("a call to colleague 102 is warm-transferred to colleague 103", async () => {
+      await click('button[data-dial="102"]');
+      await waitFor("102 to answer", () => exists(callIn("talking")));
+      await click(`${callIn("talking")} [data-action="ask-consult"]`);
+      await type(`${callIn("talking")} .ask input`, "103");
+      await click(`${callIn("talking")} .ask button[type="submit"]`);
+      await waitFor("102 held and 103 on the line", async () => (await exists('.call[data-consulting="true"]')) && (await exists(`.call[data-state="talking"][data-consulting="false"]`)));
+      await screenshot("warm-transfer");
+      await click('.call[data-consulting="true"] [data-action="complete-transfer"]');
+      await waitFor("both our calls to end (102 and 103 now talk to each other)", async () => !(await exists('.call:not([data-state="ended"])')));
+      await waitFor("the ended calls to go", async () => !(await exists(".call")));
+    });
+
+    await scenario("a tel: link opened while the app runs lands in the dial field of the running window", async () => {
+      const second = spawnSync(app, ["tel:+1-650-555-0102"], { timeout: 20000, encoding: "utf8" });
+      if (second.status !== 0) throw new Error(`the second start exited with ${second.status}: ${second.stderr}`);
+      await waitFor("the number in the field", async () => (await property("#number", "value")) === "+16505550102");
+      await type("#number", "");
     });
   } finally {
     await wd("DELETE", s("")).catch(() => {});

@@ -31,6 +31,15 @@ const COMMANDS: &[&str] = &[
     "history",
     "use_account",
     "use_demo",
+    "flip",
+    "set_recording",
+    "settings",
+    "save_settings",
+    "choose_caller_id",
+    "test_sound",
+    "sip_log",
+    "clear_sip_log",
+    "pending_link",
 ];
 
 fn main() {

@@ -3,7 +3,7 @@ const { invoke } = window.__TAURI__.core;
 const { listen } = window.__TAURI__.event;
 
 const $ = (id) => document.getElementById(id);
-/** Calls shown, by id: { id, who, state, held, muted, since, el }. */
+/** Calls shown, by id: { id, who, state, held, muted, recording, since, el }. */
 const calls = new Map();
 
 function say(text) {
@@ -13,12 +13,14 @@ function say(text) {
 function showStatus(s) {
   const text = {
     starting: "Starting…",
+    connecting: "Connecting…",
+    reconnecting: `Reconnecting…${s.error ? ` (${s.error})` : ""}`,
     registered: `Registered${s.number ? ` as ${s.number}` : ""}${s.demo ? " (demo)" : ""}`,
     failed: `Not registered: ${s.error ?? "unknown error"}`,
   }[s.state] ?? s.state;
   $("status-text").textContent = text;
   $("status").dataset.state = s.state;
-  $("demo").hidden = !s.demo;
+  if (s.demo !== undefined) $("demo").hidden = !s.demo;
 }
 
 async function run(command, args) {
@@ -29,6 +31,21 @@ async function run(command, args) {
     return undefined;
   }
 }
+
+// ---- views ----
+
+function showTab(name) {
+  for (const tab of document.querySelectorAll('[role="tab"]')) {
+    const on = tab.dataset.tab === name;
+    tab.setAttribute("aria-selected", String(on));
+    $(`panel-${tab.dataset.tab}`).hidden = !on;
+  }
+  if (name === "recent") showHistory();
+  if (name === "settings") loadSettings();
+  if (name === "log") showLog();
+}
+
+// ---- calls ----
 
 function render(call) {
   const el = call.el;
@@ -42,17 +59,21 @@ function render(call) {
     talking: call.held ? "On hold" : "Connected",
     ended: call.reason ?? "Ended",
   }[call.state];
-  el.querySelector('[data-action="mute"]').setAttribute("aria-pressed", String(call.muted));
-  el.querySelector('[data-action="hold"]').setAttribute("aria-pressed", String(call.held));
-  el.querySelector('[data-action="hold"]').textContent = call.held ? "Resume" : "Hold";
-  el.querySelector('[data-action="mute"]').textContent = call.muted ? "Unmute" : "Mute";
+  const button = (name) => el.querySelector(`[data-action="${name}"]`);
+  button("mute").setAttribute("aria-pressed", String(call.muted));
+  button("mute").textContent = call.muted ? "Unmute" : "Mute";
+  button("hold").setAttribute("aria-pressed", String(call.held));
+  button("hold").textContent = call.held ? "Resume" : "Hold";
+  button("record").setAttribute("aria-pressed", String(call.recording));
+  button("record").textContent = call.recording ? "Stop recording" : "Record";
+  el.querySelector(".rec").hidden = !call.recording;
 }
 
 function addCall(id, who, incoming) {
   if (calls.has(id)) return calls.get(id);
   const el = $("call-template").content.firstElementChild.cloneNode(true);
   el.dataset.call = id;
-  const call = { id, who, incoming, state: incoming ? "incoming" : "calling", held: false, muted: false, since: null, el };
+  const call = { id, who, incoming, state: incoming ? "incoming" : "calling", held: false, muted: false, recording: false, since: null, el };
   calls.set(id, call);
   $("calls").prepend(el);
   render(call);
@@ -68,12 +89,20 @@ function tick() {
   }
 }
 
+function showLevels(input, output) {
+  for (const call of calls.values()) {
+    if (call.state !== "talking") continue;
+    call.el.querySelector('[data-meter="input"]').style.width = `${Math.round((call.muted ? 0 : input) * 100)}%`;
+    call.el.querySelector('[data-meter="output"]').style.width = `${Math.round((call.held ? 0 : output) * 100)}%`;
+  }
+}
+
 function onEvent(e) {
   const call = calls.get(e.call);
   switch (e.type) {
     case "registered": return showStatus({ state: "registered" });
     case "registrationFailed": return showStatus({ state: "failed", error: e.reason });
-    case "disconnected": return say(`Connection lost: ${e.reason}`);
+    case "disconnected": showStatus({ state: "reconnecting", error: e.reason }); return say(`Connection lost: ${e.reason}`);
     case "incomingCall": {
       const c = addCall(e.call, e.name ? `${e.name} (${e.from})` : e.from, true);
       return render(c);
@@ -102,6 +131,9 @@ function onEvent(e) {
       document.body.dataset.ringtone = e.tone ?? "";
       return;
     }
+    case "levels": return showLevels(e.input, e.output);
+    case "sipMessage": return appendLog(e.line);
+    case "link": return prefill(e.number);
     case "mediaFailed": return say(`Audio failed: ${e.reason}`);
   }
 }
@@ -114,11 +146,18 @@ async function onCallAction(call, action) {
     case "hangup": return run("hangup", { call: call.id });
     case "mute": call.muted = !call.muted; render(call); return run("set_mute", { call: call.id, on: call.muted });
     case "hold": return run("set_hold", { call: call.id, on: !call.held });
+    case "record": {
+      const on = !call.recording;
+      const done = await run("set_recording", { call: call.id, on });
+      if (done !== undefined) { call.recording = on; render(call); say(on ? "Recording" : "Recording stopped"); }
+      return;
+    }
     case "park": { const where = await run("park", { call: call.id }); if (where) say(`Parked: dial ${where} to pick it up`); return; }
     case "ask-reply": return ask(call, "reply", "Reply with a message", "I'll call you back in 5 minutes");
     case "ask-forward": return ask(call, "forward", "Forward to number", "");
     case "ask-transfer": return ask(call, "transfer", "Transfer to number", "");
     case "ask-consult": return ask(call, "consult", "Talk first to number", "");
+    case "ask-flip": return ask(call, "flip", "Flip to your other phone (number)", "");
     case "close-ask": call.el.querySelector(".ask").hidden = true; return;
     case "complete-transfer": return run("complete_transfer", { call: call.id });
     case "cancel-transfer": return run("cancel_transfer", { call: call.id });
@@ -136,19 +175,21 @@ function ask(call, purpose, placeholder, value) {
   input.focus();
 }
 
+async function sendReply(call, args) {
+  call.reason = "Replied with a message";
+  say("Waiting for the caller's answer…");
+  const answer = await run("reply", { call: call.id, ...args });
+  if (answer) say(answer);
+}
+
 async function onAsk(call, purpose, value) {
   call.el.querySelector(".ask").hidden = true;
   if (!value.trim()) return;
   switch (purpose) {
-    case "reply": {
-      call.reason = "Replied with a message";
-      say("Waiting for the caller's answer…");
-      const answer = await run("reply", { call: call.id, text: value });
-      if (answer) say(answer);
-      return;
-    }
+    case "reply": return sendReply(call, { text: value, preset: null });
     case "forward": call.reason = `Forwarded to ${value}`; return run("forward", { call: call.id, target: value });
     case "transfer": return run("transfer", { call: call.id, target: value });
+    case "flip": { const done = await run("flip", { call: call.id, target: value }); if (done !== undefined) say(`Flipped to ${value}`); return; }
     case "consult": {
       const id = await run("warm_transfer", { call: call.id, target: value });
       if (id !== undefined) {
@@ -160,6 +201,8 @@ async function onAsk(call, purpose, value) {
     }
   }
 }
+
+// ---- history ----
 
 const OUTCOME = { answered: "answered", missed: "missed", declined: "declined", unanswered: "not answered" };
 
@@ -174,9 +217,9 @@ async function showHistory() {
     list.append(li);
     return;
   }
-  for (const e of entries.slice(0, 20)) {
+  for (const e of entries.slice(0, 50)) {
     const li = document.createElement("li");
-    const when = new Date(e.startedAt * 1000).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+    const when = new Date(e.startedAt * 1000).toLocaleString([], { month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" });
     const arrow = e.direction === "inbound" ? "↙" : "↗";
     const talk = e.durationSecs ? ` · ${Math.floor(e.durationSecs / 60)}:${String(e.durationSecs % 60).padStart(2, "0")}` : "";
     const button = document.createElement("button");
@@ -192,16 +235,134 @@ async function showHistory() {
   }
 }
 
+// ---- settings ----
+
+function fillDevices(select, names, chosen) {
+  select.replaceChildren(new Option("System default", ""));
+  for (const name of names) select.append(new Option(name, name));
+  if (chosen && !names.includes(chosen)) select.append(new Option(`${chosen} (not connected)`, chosen));
+  select.value = chosen ?? "";
+}
+
+function fillCallerIds(ids, chosen) {
+  const select = $("caller-id");
+  select.replaceChildren(new Option("My number", ""));
+  for (const id of ids) select.append(new Option(id, id));
+  select.value = ids.includes(chosen) ? chosen : "";
+  $("from").hidden = ids.length === 0;
+}
+
+async function loadSettings() {
+  const s = await run("settings");
+  if (!s) return;
+  fillDevices($("input-device"), s.inputs, s.inputDevice);
+  fillDevices($("output-device"), s.outputs, s.outputDevice);
+  fillDevices($("ring-device"), s.outputs, s.ringDevice);
+  $("ringtone-choice").value = s.ringtone;
+  $("ring-volume").value = s.ringVolume;
+  $("caller-ids").value = s.callerIds.join(", ");
+  $("auto-answer").checked = s.autoAnswer;
+  $("instance-id").value = s.instanceId ?? "";
+  $("debug").checked = s.debug;
+  $("tab-log").hidden = !s.debug;
+  fillCallerIds(s.availableCallerIds, s.callerId);
+}
+
+function settingsFromForm() {
+  const orNull = (v) => (v.trim() === "" ? null : v.trim());
+  return {
+    inputDevice: orNull($("input-device").value),
+    outputDevice: orNull($("output-device").value),
+    ringDevice: orNull($("ring-device").value),
+    ringtone: $("ringtone-choice").value,
+    ringVolume: Number($("ring-volume").value),
+    callerIds: $("caller-ids").value.split(",").map((x) => x.trim()).filter(Boolean),
+    callerId: orNull($("caller-id").value),
+    autoAnswer: $("auto-answer").checked,
+    instanceId: orNull($("instance-id").value),
+    debug: $("debug").checked,
+  };
+}
+
+async function saveSettings() {
+  $("settings-message").textContent = "Saving…";
+  try {
+    const note = await invoke("save_settings", { update: settingsFromForm() });
+    $("settings-message").textContent = note;
+    await loadSettings();
+  } catch (err) {
+    $("settings-message").textContent = String(err);
+  }
+}
+
+// ---- SIP log ----
+
+let logLines = [];
+
+function logItem(line) {
+  const li = document.createElement("li");
+  li.className = line.direction;
+  const d = document.createElement("details");
+  const summary = document.createElement("summary");
+  const time = new Date(line.atMs).toLocaleTimeString([], { hour12: false }) + `.${String(line.atMs % 1000).padStart(3, "0")}`;
+  summary.textContent = `${time} ${line.direction === "sent" ? "→" : "←"} ${line.summary}`;
+  const pre = document.createElement("pre");
+  pre.textContent = line.text;
+  d.append(summary, pre);
+  li.append(d);
+  return li;
+}
+
+function matches(line) {
+  const f = $("log-filter").value.trim().toLowerCase();
+  return !f || line.text.toLowerCase().includes(f);
+}
+
+async function showLog() {
+  logLines = (await run("sip_log", { filter: "" })) ?? [];
+  $("sip-log").replaceChildren(...logLines.filter(matches).map(logItem));
+}
+
+function appendLog(line) {
+  logLines.push(line);
+  if (logLines.length > 1000) logLines.shift();
+  if ($("panel-log").hidden || !matches(line)) return;
+  const list = $("sip-log");
+  list.append(logItem(line));
+  while (list.children.length > 1000) list.firstElementChild.remove();
+}
+
+async function copyLog() {
+  const text = logLines.filter(matches).map((l) => `${new Date(l.atMs).toISOString()} ${l.direction}\n${l.text}`).join("\n");
+  try {
+    await navigator.clipboard.writeText(text);
+  } catch {
+    // Some webviews keep the async clipboard API from local pages: copy through a selection.
+    const area = document.createElement("textarea");
+    area.value = text;
+    document.body.append(area);
+    area.select();
+    document.execCommand("copy");
+    area.remove();
+  }
+  say(`Copied ${logLines.filter(matches).length} SIP messages`);
+}
+
+// ---- account ----
+
 async function switchTo(command, args) {
   $("account-message").textContent = "Connecting…";
   try {
     const { status, note } = await invoke(command, args);
     showStatus(status);
     $("account-message").textContent = note ?? (status.state === "registered" ? "Registered." : "");
+    loadSettings();
   } catch (err) {
     $("account-message").textContent = String(err);
   }
 }
+
+// ---- dialling ----
 
 function activeCall() {
   return [...calls.values()].find((c) => c.state === "talking" && !c.held);
@@ -210,7 +371,15 @@ function activeCall() {
 async function dial(number) {
   say("");
   // The call's card comes with its outgoingCall event, before any of its other events.
-  await run("dial", { number });
+  await run("dial", { number, callerId: $("caller-id").value || null });
+}
+
+/** A tel:/callto: link: the number goes in the field, ready to call. */
+function prefill(number) {
+  showTab("phone");
+  $("number").value = number;
+  $("number").focus();
+  say(`Press Enter to call ${number}`);
 }
 
 function setUp() {
@@ -229,10 +398,21 @@ function setUp() {
   $("demo-incoming").addEventListener("click", () => run("demo_incoming_call", { bot: "tone" }));
   $("use-account").addEventListener("click", () => switchTo("use_account", { sipinfo: $("sipinfo").value }));
   $("use-demo").addEventListener("click", () => switchTo("use_demo", {}));
+  document.querySelector(".tabs").addEventListener("click", (ev) => { const t = ev.target.closest("[data-tab]"); if (t) showTab(t.dataset.tab); });
   $("history").addEventListener("click", (ev) => {
     const number = ev.target.closest("button")?.dataset.dial;
-    if (number) dial(number);
+    if (number) { showTab("phone"); dial(number); }
   });
+  $("settings-form").addEventListener("submit", (ev) => { ev.preventDefault(); saveSettings(); });
+  $("test-sound").addEventListener("click", async () => {
+    const args = { device: $("ring-device").value || null, ringtone: $("ringtone-choice").value, volume: Number($("ring-volume").value) };
+    const done = await run("test_sound", args);
+    if (done !== undefined) $("settings-message").textContent = "Played the ringtone on the ring device";
+  });
+  $("caller-id").addEventListener("change", () => run("choose_caller_id", { callerId: $("caller-id").value || null }));
+  $("log-filter").addEventListener("input", () => $("sip-log").replaceChildren(...logLines.filter(matches).map(logItem)));
+  $("log-copy").addEventListener("click", copyLog);
+  $("log-clear").addEventListener("click", async () => { await run("clear_sip_log"); logLines = []; $("sip-log").replaceChildren(); });
   $("calls").addEventListener("submit", (ev) => {
     ev.preventDefault();
     const el = ev.target.closest(".call");
@@ -240,13 +420,26 @@ function setUp() {
     onAsk(call, ev.target.dataset.purpose, ev.target.querySelector("input").value);
   });
   $("calls").addEventListener("click", (ev) => {
-    const button = ev.target.closest("button[data-action]");
     const el = ev.target.closest(".call");
-    if (button && el) onCallAction(calls.get(Number(el.dataset.call)), button.dataset.action);
+    if (!el) return;
+    const call = calls.get(Number(el.dataset.call));
+    const preset = ev.target.closest("button[data-preset]");
+    if (preset) return sendReply(call, { text: null, preset: preset.dataset.preset });
+    const button = ev.target.closest("button[data-action]");
+    if (button) onCallAction(call, button.dataset.action);
   });
   document.addEventListener("keydown", (ev) => {
-    if (ev.key === "Escape") { const c = activeCall() ?? [...calls.values()].find((x) => x.state !== "ended"); if (c) run("hangup", { call: c.id }); }
-    else if (/^[0-9*#]$/.test(ev.key) && document.activeElement !== $("number")) { const c = activeCall(); if (c) run("send_dtmf", { call: c.id, digits: ev.key }); }
+    const typing = ev.target.closest?.("input, textarea, select");
+    if (ev.key === "Escape") {
+      const c = activeCall() ?? [...calls.values()].find((x) => x.state !== "ended");
+      if (c) run("hangup", { call: c.id });
+    } else if (/^[0-9*#]$/.test(ev.key) && !typing) {
+      const c = activeCall();
+      if (c) run("send_dtmf", { call: c.id, digits: ev.key });
+    } else if (ev.key === "Enter" && !typing) {
+      const ringing = [...calls.values()].find((c) => c.state === "incoming");
+      if (ringing) run("answer", { call: ringing.id });
+    }
   });
   setInterval(tick, 1000);
 }
@@ -254,9 +447,12 @@ function setUp() {
 async function main() {
   setUp();
   await listen("phone-event", (e) => onEvent(e.payload));
-  await listen("phone-status", (e) => { showStatus(e.payload); showHistory(); });
+  await listen("phone-status", (e) => { showStatus(e.payload); showHistory(); loadSettings(); });
   showStatus(await invoke("status"));
   showHistory();
+  loadSettings();
+  const link = await run("pending_link");
+  if (link) prefill(link);
   try {
     const { name, version } = await invoke("app_version");
     $("version").textContent = `${name} ${version}`;

@@ -34,11 +34,13 @@ pub fn status(state: State<'_, AppState>) -> Status {
     state.status()
 }
 
-/// Calls `number` (pasted in any common format).
+/// Calls `number` (pasted in any common format), showing `caller_id` when given (else the
+/// chosen caller ID of the settings, else the account's number).
 #[tauri::command]
-pub async fn dial(state: State<'_, AppState>, number: String) -> CommandResult<u64> {
+pub async fn dial(state: State<'_, AppState>, number: String, caller_id: Option<String>) -> CommandResult<u64> {
     let callee = number::normalise(&number).ok_or_else(|| format!("\"{}\" is not a number that can be dialled", number.trim()))?;
-    let call = state.phone().await?.call(Dial { callee, ..Dial::default() }).await.map_err(says)?;
+    let caller_id = caller_id.or_else(|| state.settings().caller_id).map(|id| number::normalise(&id).ok_or_else(|| format!("\"{id}\" is not a caller ID"))).transpose()?;
+    let call = state.phone().await?.call(Dial { callee, caller_id, ..Dial::default() }).await.map_err(says)?;
     let id = call.id().0;
     state.add_call(call);
     Ok(id)
@@ -72,16 +74,34 @@ pub async fn forward(state: State<'_, AppState>, call: u64, target: String) -> C
     state.call(call)?.forward(&target).await.map_err(says)
 }
 
-/// Replies to a ringing call with a text; returns what the caller answered, in words.
+/// Replies to a ringing call with a text or a preset (`on-my-way`, `call-back-5min`,
+/// `in-a-meeting`, `on-other-line`, `call-back-later`); returns what the caller answered,
+/// in words.
 #[tauri::command]
-pub async fn reply(state: State<'_, AppState>, call: u64, text: String) -> CommandResult<String> {
+pub async fn reply(state: State<'_, AppState>, call: u64, text: Option<String>, preset: Option<String>) -> CommandResult<String> {
+    let reply = reply_of(text, preset.as_deref())?;
     state.turned_away(call);
-    let answer = state.call(call)?.reply(Reply::Text(text)).await.map_err(says)?;
+    let answer = state.call(call)?.reply(reply).await.map_err(says)?;
     Ok(match answer.choice {
         webphone::CallerChoice::Yes => "The caller answered: yes".to_owned(),
         webphone::CallerChoice::No => "The caller answered: no".to_owned(),
         webphone::CallerChoice::Urgent(n) => format!("Urgent: call back at {n}"),
         webphone::CallerChoice::Other(_) => "The caller did not answer".to_owned(),
+    })
+}
+
+/// The reply a text or a preset name stands for.
+pub fn reply_of(text: Option<String>, preset: Option<&str>) -> CommandResult<Reply> {
+    use webphone::{ReplyDirection, ReplyUnit};
+    Ok(match (preset, text) {
+        (Some("on-my-way"), _) => Reply::OnMyWay,
+        (Some("on-other-line"), _) => Reply::OnOtherLine,
+        (Some("in-a-meeting"), _) => Reply::InAMeeting,
+        (Some("call-back-later"), _) => Reply::CallYouBackLater(ReplyDirection::ToCaller),
+        (Some("call-back-5min"), _) => Reply::CallYouBack { direction: ReplyDirection::ToCaller, delay: 5, unit: ReplyUnit::Minutes },
+        (Some(other), _) => return Err(format!("there is no reply preset \"{other}\"")),
+        (None, Some(text)) if !text.trim().is_empty() => Reply::Text(text.trim().to_owned()),
+        (None, _) => return Err("write a reply or choose one".into()),
     })
 }
 
@@ -141,6 +161,24 @@ pub async fn cancel_transfer(state: State<'_, AppState>, call: u64) -> CommandRe
     state.take_warm_transfer(call)?.cancel().await.map_err(says)
 }
 
+/// Flips the call to another of the user's phones (`target`): that phone rings and takes
+/// the call over.
+#[tauri::command]
+pub async fn flip(state: State<'_, AppState>, call: u64, target: String) -> CommandResult<()> {
+    let target = number::normalise(&target).ok_or("not a number to flip to")?;
+    let result = state.call(call)?.flip(&target).await.map_err(says)?;
+    result.succeeded().then_some(()).ok_or_else(|| format!("flip failed: {}", result.description))
+}
+
+/// Starts or stops recording the call.
+#[tauri::command]
+pub async fn set_recording(state: State<'_, AppState>, call: u64, on: bool) -> CommandResult<()> {
+    let call = state.call(call)?;
+    let result = if on { call.start_recording().await } else { call.stop_recording().await }.map_err(says)?;
+    let what = if on { "recording could not start" } else { "recording could not stop" };
+    result.succeeded().then_some(()).ok_or_else(|| format!("{what}: {}", result.description))
+}
+
 /// Parks a call; returns the park extension to dial to pick it up.
 #[tauri::command]
 pub async fn park(state: State<'_, AppState>, call: u64) -> CommandResult<String> {
@@ -192,6 +230,157 @@ pub async fn use_demo(app: tauri::AppHandle, state: State<'_, AppState>) -> Comm
     Ok(Switched { status, note: None })
 }
 
+/// What the settings view shows: the settings, the devices to choose from and the caller IDs
+/// to offer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SettingsView {
+    /// The settings (the account's password never among them).
+    #[serde(flatten)]
+    pub settings: SettingsUpdate,
+    /// Input device names.
+    pub inputs: Vec<String>,
+    /// Output device names.
+    pub outputs: Vec<String>,
+    /// Caller IDs the picker offers.
+    pub available_caller_ids: Vec<String>,
+}
+
+/// The settings the window can change (the account is set apart, see [`use_account`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SettingsUpdate {
+    /// See [`Settings::input_device`].
+    pub input_device: Option<String>,
+    /// See [`Settings::output_device`].
+    pub output_device: Option<String>,
+    /// See [`Settings::ring_device`].
+    pub ring_device: Option<String>,
+    /// See [`Settings::ringtone`].
+    pub ringtone: crate::ringer::Ringtone,
+    /// See [`Settings::ring_volume`].
+    pub ring_volume: u8,
+    /// See [`Settings::caller_ids`].
+    pub caller_ids: Vec<String>,
+    /// See [`Settings::caller_id`].
+    pub caller_id: Option<String>,
+    /// See [`Settings::auto_answer`].
+    pub auto_answer: bool,
+    /// See [`Settings::instance_id`].
+    pub instance_id: Option<String>,
+    /// See [`Settings::debug`].
+    pub debug: bool,
+}
+
+impl SettingsUpdate {
+    /// The changeable part of `s`.
+    pub fn of(s: &Settings) -> SettingsUpdate {
+        SettingsUpdate {
+            input_device: s.input_device.clone(),
+            output_device: s.output_device.clone(),
+            ring_device: s.ring_device.clone(),
+            ringtone: s.ringtone,
+            ring_volume: s.ring_volume,
+            caller_ids: s.caller_ids.clone(),
+            caller_id: s.caller_id.clone(),
+            auto_answer: s.auto_answer,
+            instance_id: s.instance_id.clone(),
+            debug: s.debug,
+        }
+    }
+
+    /// `base` with these changes, checked: volume 0..=100, caller IDs dialable, the instance ID
+    /// a plain token. Blank names become `None`.
+    pub fn applied_to(self, base: &Settings) -> CommandResult<Settings> {
+        if self.ring_volume > 100 {
+            return Err(format!("the ring volume must be 0 to 100, not {}", self.ring_volume));
+        }
+        let mut caller_ids = Vec::new();
+        for id in &self.caller_ids {
+            let n = number::normalise(id).ok_or_else(|| format!("\"{id}\" is not a phone number for the caller ID list"))?;
+            if !caller_ids.contains(&n) {
+                caller_ids.push(n);
+            }
+        }
+        let blank_none = |v: Option<String>| v.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty());
+        let instance_id = blank_none(self.instance_id);
+        if let Some(id) = &instance_id {
+            if !id.chars().all(|c| c.is_ascii_alphanumeric() || "-_.:".contains(c)) {
+                return Err(format!("the instance ID may hold letters, digits and - _ . : only, not \"{id}\""));
+            }
+        }
+        let caller_id = blank_none(self.caller_id).map(|id| number::normalise(&id).ok_or_else(|| format!("\"{id}\" is not a caller ID"))).transpose()?;
+        Ok(Settings {
+            input_device: blank_none(self.input_device),
+            output_device: blank_none(self.output_device),
+            ring_device: blank_none(self.ring_device),
+            ringtone: self.ringtone,
+            ring_volume: self.ring_volume,
+            caller_ids,
+            caller_id,
+            auto_answer: self.auto_answer,
+            instance_id,
+            debug: self.debug,
+            ..base.clone()
+        })
+    }
+}
+
+/// The settings, devices and caller IDs for the settings view.
+#[tauri::command]
+pub fn settings(state: State<'_, AppState>) -> SettingsView {
+    let (inputs, outputs) = state.devices();
+    SettingsView { settings: SettingsUpdate::of(&state.settings()), inputs, outputs, available_caller_ids: state.available_caller_ids() }
+}
+
+/// Saves the settings and puts them in force at once (devices of calls in progress too).
+/// Returns what the user should know.
+#[tauri::command]
+pub async fn save_settings(app: tauri::AppHandle, state: State<'_, AppState>, update: SettingsUpdate) -> CommandResult<String> {
+    let path = Settings::path_in(&settings::config_dir());
+    let on_disk = Settings::load(&path).unwrap_or_else(|_| state.settings());
+    let new = update.applied_to(&on_disk)?;
+    new.save(&path)?;
+    let note = state.apply_settings(&app, new).await?;
+    Ok(note.unwrap_or_else(|| "Settings saved.".into()))
+}
+
+/// Chooses the caller ID of the next calls (`None`: the account's number) and saves it.
+#[tauri::command]
+pub fn choose_caller_id(state: State<'_, AppState>, caller_id: Option<String>) -> CommandResult<()> {
+    let mut update = SettingsUpdate::of(&state.settings());
+    update.caller_id = caller_id;
+    let path = Settings::path_in(&settings::config_dir());
+    let new = update.applied_to(&state.settings())?;
+    new.save(&path)?;
+    state.replace_settings(new);
+    Ok(())
+}
+
+/// Plays the ringtone once on `device` (the default output when `None`) at `volume`.
+#[tauri::command]
+pub fn test_sound(state: State<'_, AppState>, device: Option<String>, ringtone: crate::ringer::Ringtone, volume: u8) -> CommandResult<()> {
+    state.test_sound(&crate::ringer::RingSettings { device, ringtone, volume: volume.min(100) })
+}
+
+/// Debug mode's SIP messages containing `filter` (all when empty), oldest first.
+#[tauri::command]
+pub fn sip_log(state: State<'_, AppState>, filter: String) -> Vec<crate::siplog::Line> {
+    state.sip_log(&filter)
+}
+
+/// Empties the SIP log.
+#[tauri::command]
+pub fn clear_sip_log(state: State<'_, AppState>) {
+    state.clear_sip_log();
+}
+
+/// The number of a `tel:`/`callto:` link that opened the app before the window was ready.
+#[tauri::command]
+pub fn pending_link(state: State<'_, AppState>) -> Option<String> {
+    state.take_pending_link()
+}
+
 /// The call history, newest first.
 #[tauri::command]
 pub fn history(state: State<'_, AppState>) -> Vec<crate::history::Entry> {
@@ -221,5 +410,55 @@ mod tests {
         assert_eq!(v.version, env!("CARGO_PKG_VERSION"));
         let json = serde_json::to_value(&v).unwrap();
         assert_eq!(json["name"], "softphone");
+    }
+
+    fn update() -> SettingsUpdate {
+        SettingsUpdate::of(&Settings::default())
+    }
+
+    #[test]
+    fn settings_from_the_window_are_checked_and_cleaned() {
+        let mut u = update();
+        u.caller_ids = vec!["+1 (650) 555-0100".into(), "16505550100".into(), "+16505550100".into()];
+        u.input_device = Some("  ".into());
+        u.output_device = Some("Speakers".into());
+        u.instance_id = Some(" desk-1 ".into());
+        u.caller_id = Some("+1 650 555 0100".into());
+        let base = Settings { debug: true, ..Settings::default() };
+        let s = u.applied_to(&base).unwrap();
+        assert_eq!(s.caller_ids, ["+16505550100", "16505550100"], "normalised, repeats dropped");
+        assert_eq!((s.input_device, s.output_device.as_deref()), (None, Some("Speakers")), "blank is the default device");
+        assert_eq!((s.instance_id.as_deref(), s.caller_id.as_deref()), (Some("desk-1"), Some("+16505550100")));
+        assert!(!s.debug, "the window's value wins over the base");
+    }
+
+    #[test]
+    fn bad_settings_are_refused_with_a_reason() {
+        let mut u = update();
+        u.ring_volume = 101;
+        assert!(u.applied_to(&Settings::default()).unwrap_err().contains("0 to 100"));
+        let mut u = update();
+        u.caller_ids = vec!["call me".into()];
+        assert!(u.applied_to(&Settings::default()).unwrap_err().contains("\"call me\""));
+        let mut u = update();
+        u.instance_id = Some("a b".into());
+        assert!(u.applied_to(&Settings::default()).unwrap_err().contains("instance ID"));
+    }
+
+    #[test]
+    fn the_account_survives_a_settings_change() {
+        let info = webphone::SipInfo::from_json(r#"{"username":"1650","password":"pw","authorizationId":"802","domain":"d.example","outboundProxy":"p.example:8083"}"#).unwrap();
+        let base = Settings { account: Some(info), ..Settings::default() };
+        let s = update().applied_to(&base).unwrap();
+        assert_eq!(s.account.unwrap().authorization_id, "802");
+    }
+
+    #[test]
+    fn replies_are_texts_or_known_presets() {
+        assert_eq!(reply_of(Some(" On my way ".into()), None).unwrap(), Reply::Text("On my way".into()));
+        assert_eq!(reply_of(None, Some("in-a-meeting")).unwrap(), Reply::InAMeeting);
+        assert!(matches!(reply_of(None, Some("call-back-5min")).unwrap(), Reply::CallYouBack { delay: 5, .. }));
+        assert!(reply_of(None, Some("sing")).unwrap_err().contains("no reply preset"));
+        assert!(reply_of(Some("   ".into()), None).is_err());
     }
 }

@@ -87,6 +87,23 @@ pub enum UiEvent {
         /// What plays now (`ring`, `ringback`), or `null`.
         tone: Option<crate::ringer::Tone>,
     },
+    /// How loud the microphone and the speaker are (0..=1), ten times a second in a call.
+    Levels {
+        /// Microphone peak.
+        input: f32,
+        /// Speaker peak.
+        output: f32,
+    },
+    /// Debug mode: a SIP message for the log view.
+    SipMessage {
+        /// The message.
+        line: crate::siplog::Line,
+    },
+    /// A `tel:`/`callto:` link was opened: the number to put in the dial field.
+    Link {
+        /// The number, made dialable.
+        number: String,
+    },
     /// The call's media failed.
     MediaFailed {
         /// Call id.
@@ -109,7 +126,8 @@ pub fn from_phone(event: &PhoneEvent) -> Option<UiEvent> {
         PhoneEvent::MediaFailed(id, why) => UiEvent::MediaFailed { call: id.0, reason: why.clone() },
         PhoneEvent::DtmfReceived(id, d) => UiEvent::Digit { call: id.0, digit: d.to_string() },
         PhoneEvent::Call(id, e) => return from_call(id.0, e),
-        PhoneEvent::Message(_) | PhoneEvent::Unregistered | PhoneEvent::RcMessage(_) => return None,
+        // SIP traces go to the log view through the event loop, which keeps them.
+        PhoneEvent::Message(_) | PhoneEvent::Unregistered | PhoneEvent::RcMessage(_) | PhoneEvent::SipTrace(_) => return None,
     })
 }
 

@@ -8,11 +8,15 @@
 mod commands;
 mod events;
 mod history;
+mod links;
+mod notify;
 mod number;
 mod ringer;
 mod secrets;
 mod settings;
+mod siplog;
 mod state;
+mod tray;
 
 use tauri::{Emitter, Manager};
 
@@ -28,11 +32,49 @@ fn configured_account(prefs: &settings::Settings, keychain: &secrets::Keychain) 
     Ok(Some(account))
 }
 
+/// Hands a link's number to the window (a second start with a `tel:` argument, or the
+/// system's open-URL event).
+fn open_links<S: AsRef<str>>(app: &tauri::AppHandle, links: impl IntoIterator<Item = S>) {
+    if let Some(number) = links::number_in_args(links) {
+        app.state::<state::AppState>().open_link(app, number);
+    }
+}
+
+/// The tray icon, tel:/callto: links, and the first start of the phone.
+fn set_up(app: &mut tauri::App) -> Result<(), Box<dyn std::error::Error>> {
+    use tauri_plugin_deep_link::DeepLinkExt;
+    match tray::Tray::build(app.handle()) {
+        Ok(tray) => {
+            app.manage(tray);
+        }
+        Err(e) => eprintln!("softphone: no tray icon ({e}); the window alone is used"),
+    }
+    let handle = app.handle().clone();
+    app.deep_link().on_open_url(move |event| open_links(&handle, event.urls().iter().map(|u| u.as_str().to_owned())));
+    // Installed packages declare the schemes; a release binary run from anywhere else
+    // registers itself so that links still reach it.
+    if cfg!(not(debug_assertions)) {
+        if let Err(e) = app.deep_link().register_all() {
+            eprintln!("softphone: tel:/callto: links could not be registered: {e}");
+        }
+    }
+    open_links(app.handle(), std::env::args().skip(1));
+    Ok(())
+}
+
 fn main() {
     tauri::Builder::default()
+        // First: a second start hands its arguments (a tel: link) to this one and exits.
+        .plugin(tauri_plugin_single_instance::init(|app, args, _cwd| {
+            tray::raise_window(app);
+            open_links(app, args.into_iter().skip(1));
+        }))
+        .plugin(tauri_plugin_deep_link::init())
+        .plugin(tauri_plugin_notification::init())
         .manage(state::AppState::default())
         .manage(secrets::Keychain::default())
         .setup(|app| {
+            set_up(app)?;
             let handle = app.handle().clone();
             tauri::async_runtime::spawn(async move {
                 let state = handle.state::<state::AppState>();
@@ -42,7 +84,11 @@ fn main() {
                     Ok(account) => state.start(handle.clone(), account, &prefs).await,
                     Err(e) => Err(e),
                 };
-                let status = result.unwrap_or_else(|error| state::Status { state: "failed".into(), number: None, demo: false, error: Some(error) });
+                let status = result.unwrap_or_else(|error| {
+                    let mut failed = state.status();
+                    (failed.state, failed.error) = ("failed".into(), Some(error));
+                    failed
+                });
                 let _ = handle.emit("phone-status", status);
             });
             Ok(())
@@ -69,6 +115,15 @@ fn main() {
             commands::history,
             commands::use_account,
             commands::use_demo,
+            commands::flip,
+            commands::set_recording,
+            commands::settings,
+            commands::save_settings,
+            commands::choose_caller_id,
+            commands::test_sound,
+            commands::sip_log,
+            commands::clear_sip_log,
+            commands::pending_link,
         ])
         // The configuration lives at the repository root (see build.rs).
         .run(tauri::generate_context!("../tauri.conf.json"))

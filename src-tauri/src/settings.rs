@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use webphone::SipInfo;
 
 /// Everything the user set.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct Settings {
     /// The account, password removed; `None` runs the demo.
@@ -15,8 +15,43 @@ pub struct Settings {
     pub instance_id: Option<String>,
     /// Answer calls that ask for it.
     pub auto_answer: bool,
-    /// Print every SIP message (secrets redacted).
+    /// Keep a log of every SIP message (secrets redacted) and print them.
     pub debug: bool,
+    /// Microphone by name; `None` follows the system default.
+    pub input_device: Option<String>,
+    /// Speaker by name; `None` follows the system default.
+    pub output_device: Option<String>,
+    /// Where the ringtone plays; `None` follows the system default output.
+    pub ring_device: Option<String>,
+    /// Which ringtone.
+    pub ringtone: crate::ringer::Ringtone,
+    /// Ringtone volume, 0..=100.
+    pub ring_volume: u8,
+    /// Numbers the user may present as caller ID (issue 9 fills them from the account).
+    pub caller_ids: Vec<String>,
+    /// The caller ID calls are made with; `None` is the account's own number.
+    pub caller_id: Option<String>,
+}
+
+/// The ring volume when nothing is saved.
+pub const DEFAULT_RING_VOLUME: u8 = 80;
+
+impl Default for Settings {
+    fn default() -> Settings {
+        Settings {
+            account: None,
+            instance_id: None,
+            auto_answer: true,
+            debug: false,
+            input_device: None,
+            output_device: None,
+            ring_device: None,
+            ringtone: crate::ringer::Ringtone::default(),
+            ring_volume: DEFAULT_RING_VOLUME,
+            caller_ids: Vec::new(),
+            caller_id: None,
+        }
+    }
 }
 
 impl Settings {
@@ -30,7 +65,7 @@ impl Settings {
     pub fn load(path: &Path) -> Result<Settings, String> {
         match std::fs::read_to_string(path) {
             Ok(text) => serde_json::from_str(&text).map_err(|e| format!("settings {} are damaged: {e}", path.display())),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Settings { auto_answer: true, ..Settings::default() }),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Settings::default()),
             Err(e) => Err(format!("settings {} could not be read: {e}", path.display())),
         }
     }
@@ -71,13 +106,17 @@ mod tests {
         let path = Settings::path_in(&dir);
         assert!(Settings::load(&path).unwrap().auto_answer, "defaults when nothing is saved");
         let info = SipInfo::from_json(r#"{"username":"1650","password":"hunter2","authorizationId":"802","domain":"sip.ringcentral.com","outboundProxy":"sip.example:8083"}"#).unwrap();
-        let s = Settings { account: Some(info), instance_id: Some("abc".into()), auto_answer: false, debug: true };
+        let s = Settings { account: Some(info), instance_id: Some("abc".into()), auto_answer: false, debug: true, ring_volume: 30, caller_ids: vec!["+16505550100".into()], ..Settings::default() };
         s.save(&path).unwrap();
         let text = std::fs::read_to_string(&path).unwrap();
         assert!(!text.contains("hunter2"), "{text}");
         let back = Settings::load(&path).unwrap();
         assert_eq!(back.account.unwrap().authorization_id, "802");
         assert_eq!((back.instance_id.as_deref(), back.auto_answer, back.debug), (Some("abc"), false, true));
+        assert_eq!((back.ring_volume, back.caller_ids.as_slice()), (30, ["+16505550100".to_owned()].as_slice()));
+        std::fs::write(&path, r#"{"debug":true}"#).unwrap();
+        let older = Settings::load(&path).unwrap();
+        assert!(older.debug && older.auto_answer && older.ring_volume == DEFAULT_RING_VOLUME, "fields an older file lacks take their defaults: {older:?}");
         std::fs::write(&path, "{ broken").unwrap();
         assert!(Settings::load(&path).unwrap_err().contains("damaged"));
         let _ = std::fs::remove_dir_all(&dir);

@@ -2,22 +2,47 @@
 
 use crate::events::{self, UiEvent};
 use crate::history::{self, History};
-use crate::ringer::{Ringer, Tone};
+use crate::ringer::{RingSettings, Ringer, Tone};
 use crate::settings::Settings;
+use crate::siplog::{self, SipLog};
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
-use tauri::{AppHandle, Emitter};
+use std::time::Duration;
+use tauri::{AppHandle, Emitter, Manager};
+use webphone::audio::meter::{Levels, Metered};
 use webphone::audio::AudioIo;
 use webphone::{CallSession, Options, PhoneEvent, SipInfo, WebPhone};
 
 /// The demo account the embedded server makes (extension 101).
 pub const DEMO_NUMBER: &str = "16505550101";
 
+/// The demo's colleagues (extensions 102 and 103): phones inside the app that answer every
+/// call and play a tone, so that transfers, recording and park have real parties.
+pub const DEMO_COLLEAGUES: [&str; 2] = ["16505550102", "16505550103"];
+
+/// The demo server's accounts: rc-sim's demo, a second colleague, and a company number that
+/// 101 may show as its caller ID.
+fn demo_config() -> rc_sim::Config {
+    let mut config = rc_sim::Config::demo();
+    let template = config.extensions[1].clone();
+    config.extensions.push(rc_sim::config::Extension {
+        number: "16505550103".into(),
+        authorization_id: "800000000103".into(),
+        password: "demo-103-password".into(),
+        name: "Demo User 103".into(),
+        short_number: Some("103".into()),
+        caller_ids: vec!["+16505550103".into()],
+        ..template
+    });
+    config.extensions[0].caller_ids.push("+16505550100".into());
+    config
+}
+
 /// Where the phone stands, for the window.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Status {
-    /// `starting`, `registered` or `failed`.
+    /// `starting`, `connecting`, `registered`, `reconnecting` or `failed`.
     pub state: String,
     /// The account's number, once known.
     pub number: Option<String>,
@@ -31,6 +56,10 @@ pub struct Status {
 struct Running {
     phone: WebPhone,
     demo: Option<rc_sim::Handle>,
+    /// Demo mode: the colleagues' phones.
+    colleagues: Vec<WebPhone>,
+    /// The loops that follow this phone (events, level meters); stopped with it.
+    tasks: Vec<tauri::async_runtime::JoinHandle<()>>,
 }
 
 /// Everything the commands share.
@@ -45,6 +74,18 @@ pub struct AppState {
     /// says "declined" for them rather than "missed".
     turned_away: Arc<Mutex<HashSet<u64>>>,
     history: Arc<Mutex<Option<History>>>,
+    /// The settings in force (the saved ones once started).
+    settings: Mutex<Settings>,
+    /// The caller IDs the account offers besides the user's own list (the demo's).
+    account_caller_ids: Mutex<Vec<String>>,
+    /// Debug mode's SIP messages.
+    sip_log: Arc<Mutex<SipLog>>,
+    /// The ringtone player, made at the first start.
+    ringer: Mutex<Option<Arc<Ringer>>>,
+    /// The devices, unmetered (the ringer and the test sound use them).
+    raw_audio: Mutex<Option<Arc<dyn AudioIo>>>,
+    /// A number from a `tel:`/`callto:` link the window has not taken yet.
+    pending_link: Mutex<Option<String>>,
 }
 
 /// Why a command could not be carried out, in words for the user.
@@ -55,21 +96,29 @@ impl AppState {
     /// Engine events go to the window as `phone-event`.
     pub async fn start(&self, app: AppHandle, sipinfo: Option<SipInfo>, prefs: &Settings) -> CommandResult<Status> {
         self.stop().await;
+        *self.settings.lock().unwrap() = prefs.clone();
+        self.set_status(&app, Status { state: "connecting".into(), number: sipinfo.as_ref().map(|i| i.username.clone()), demo: sipinfo.is_none(), error: None });
         let (info, demo, extra_ca) = match sipinfo {
             Some(info) => (info, None, None),
             None => {
-                let sim = rc_sim::start(rc_sim::ServerOptions::loopback(rc_sim::Config::demo())).await.map_err(|e| format!("the demo server did not start: {e}"))?;
+                let sim = rc_sim::start(rc_sim::ServerOptions::loopback(demo_config())).await.map_err(|e| format!("the demo server did not start: {e}"))?;
                 let info = sim.sip_info(DEMO_NUMBER).ok_or("the demo account is missing")?;
                 let ca = sim.ca_pem.clone();
                 (info, Some(sim), Some(ca))
             }
         };
-        let audio = audio();
-        let mut options = Options::new(audio.clone());
+        *self.account_caller_ids.lock().unwrap() = demo.as_ref().and_then(|d| d.config().extension_by_number(DEMO_NUMBER).map(|(_, e)| e.caller_ids.clone())).unwrap_or_default();
+        let raw = self.raw_audio.lock().unwrap().get_or_insert_with(audio).clone();
+        let (metered, levels) = Metered::new(raw.clone());
+        let ringer = self.ringer.lock().unwrap().get_or_insert_with(|| Arc::new(Ringer::new(raw, ring_settings(prefs), prefs.output_device.clone()))).clone();
+        ringer.configure(ring_settings(prefs), prefs.output_device.clone());
+        let mut options = Options::new(metered);
         options.extra_ca_pem = extra_ca;
         options.instance_id = prefs.instance_id.clone();
         options.auto_answer = prefs.auto_answer;
         options.debug = prefs.debug;
+        options.input_device = prefs.input_device.clone();
+        options.output_device = prefs.output_device.clone();
         let number = info.username.clone();
         let is_demo = demo.is_some();
         let result = WebPhone::start(info, options).await;
@@ -77,23 +126,71 @@ impl AppState {
             Ok(_) => Status { state: "registered".into(), number: Some(number), demo: is_demo, error: None },
             Err(e) => Status { state: "failed".into(), number: Some(number), demo: is_demo, error: Some(e.to_string()) },
         };
-        *self.status.lock().unwrap() = Some(status.clone());
-        let phone = result.map_err(|e| e.to_string())?;
+        self.set_status(&app, status.clone());
+        let phone = match result {
+            Ok(phone) => phone,
+            Err(e) => {
+                if let Some(sim) = demo {
+                    sim.shutdown();
+                }
+                return Err(e.to_string());
+            }
+        };
         let (history, warning) = History::load(&data_dir().join("history.json"));
         *self.history.lock().unwrap() = Some(history);
         if let Some(w) = warning {
             let _ = app.emit("phone-event", UiEvent::MediaFailed { call: 0, reason: w });
         }
-        let ringer = Arc::new(Ringer::new(audio, None));
-        self.forward_events(app, &phone, ringer);
-        *self.running.write().await = Some(Running { phone, demo });
+        let mut tasks = vec![self.forward_events(app.clone(), &phone, ringer), self.report_levels(app.clone(), levels)];
+        let mut colleagues = Vec::new();
+        for number in DEMO_COLLEAGUES.iter().filter(|_| demo.is_some()) {
+            match start_colleague(demo.as_ref().expect("demo mode"), number).await {
+                Ok((colleague, task)) => {
+                    tasks.push(task);
+                    colleagues.push(colleague);
+                }
+                Err(e) => {
+                    let _ = app.emit("phone-event", UiEvent::MediaFailed { call: 0, reason: format!("the demo colleague {number} is not there: {e}") });
+                }
+            }
+        }
+        *self.running.write().await = Some(Running { phone, demo, colleagues, tasks });
         Ok(status)
+    }
+
+    /// Keeps `status` for the `status` command and shows it in the tray.
+    fn set_status(&self, app: &AppHandle, status: Status) {
+        if let Some(tray) = app.try_state::<crate::tray::Tray>() {
+            tray.set_status(&status_line(&status));
+        }
+        *self.status.lock().unwrap() = Some(status);
+    }
+
+    /// Changes the phone's status after an engine event (registered again, connection lost).
+    fn on_registration_event(&self, app: &AppHandle, event: &PhoneEvent) {
+        let mut status = self.status();
+        (status.state, status.error) = match event {
+            PhoneEvent::Registered { .. } => ("registered".into(), None),
+            PhoneEvent::RegistrationFailed(e) => ("failed".into(), Some(e.to_string())),
+            PhoneEvent::Disconnected(why) => ("reconnecting".into(), Some(why.clone())),
+            _ => return,
+        };
+        self.set_status(app, status);
     }
 
     /// Hangs up, unregisters and stops the phone (and the demo server), if one runs.
     pub async fn stop(&self) {
         let Some(running) = self.running.write().await.take() else { return };
         let _ = tokio::time::timeout(std::time::Duration::from_secs(5), running.phone.dispose()).await;
+        for colleague in running.colleagues {
+            let _ = tokio::time::timeout(std::time::Duration::from_secs(5), colleague.dispose()).await;
+        }
+        for task in running.tasks {
+            task.abort();
+        }
+        if let Some(ringer) = self.ringer.lock().unwrap().as_ref() {
+            let _ = ringer.set(None);
+        }
         if let Some(sim) = running.demo {
             sim.shutdown();
         }
@@ -107,10 +204,10 @@ impl AppState {
     }
 
     /// Sends engine events to the window, keeps the call list and plays the ring tones.
-    fn forward_events(&self, app: AppHandle, phone: &WebPhone, ringer: Arc<Ringer>) {
+    fn forward_events(&self, app: AppHandle, phone: &WebPhone, ringer: Arc<Ringer>) -> tauri::async_runtime::JoinHandle<()> {
         let mut events = phone.events();
         let calls = self.calls.clone();
-        let (turned_away, history) = (self.turned_away.clone(), self.history.clone());
+        let (turned_away, history, sip_log) = (self.turned_away.clone(), self.history.clone(), self.sip_log.clone());
         tauri::async_runtime::spawn(async move {
             let mut ringing = Ringing::default();
             let mut records: HashMap<u64, Record> = HashMap::new();
@@ -121,6 +218,16 @@ impl AppState {
                     Err(_) => return,
                 };
                 track_calls(&calls, &event);
+                if let PhoneEvent::SipTrace(trace) = &event {
+                    let line = siplog::Line::from_trace(trace);
+                    sip_log.lock().unwrap().push(line.clone());
+                    let _ = app.emit("phone-event", UiEvent::SipMessage { line });
+                    continue;
+                }
+                app.state::<AppState>().on_registration_event(&app, &event);
+                if let PhoneEvent::InboundCall(_, info) = &event {
+                    crate::notify::incoming_call(&app, info.remote_name.as_deref(), &info.remote_number);
+                }
                 if let Some(entry) = record(&mut records, &event, &turned_away).await {
                     let saved = history.lock().unwrap().as_mut().map(|h| h.add(entry));
                     if let Some(Err(e)) = saved {
@@ -144,7 +251,111 @@ impl AppState {
                     let _ = app.emit("phone-event", UiEvent::Ringtone { tone });
                 }
             }
-        });
+        })
+    }
+
+    /// Sends the microphone and speaker levels to the window ten times a second while a call
+    /// is on.
+    fn report_levels(&self, app: AppHandle, levels: Arc<Levels>) -> tauri::async_runtime::JoinHandle<()> {
+        let calls = self.calls.clone();
+        tauri::async_runtime::spawn(async move {
+            let mut clock = tokio::time::interval(Duration::from_millis(100));
+            loop {
+                clock.tick().await;
+                if calls.lock().unwrap().is_empty() {
+                    continue;
+                }
+                let _ = app.emit("phone-event", UiEvent::Levels { input: levels.input(), output: levels.output() });
+            }
+        })
+    }
+
+    /// The settings in force.
+    pub fn settings(&self) -> Settings {
+        self.settings.lock().unwrap().clone()
+    }
+
+    /// Replaces the settings in force where nothing needs applying (the chosen caller ID).
+    pub fn replace_settings(&self, new: Settings) {
+        *self.settings.lock().unwrap() = new;
+    }
+
+    /// Puts `new` settings in force on the running phone and its calls. Returns a note for
+    /// what takes effect only later.
+    pub async fn apply_settings(&self, app: &AppHandle, new: Settings) -> CommandResult<Option<String>> {
+        let old = std::mem::replace(&mut *self.settings.lock().unwrap(), new.clone());
+        if let Some(ringer) = self.ringer.lock().unwrap().clone() {
+            ringer.configure(ring_settings(&new), new.output_device.clone());
+        }
+        let Ok(phone) = self.phone().await else { return Ok(None) };
+        phone.set_debug(new.debug);
+        phone.set_auto_answer(new.auto_answer);
+        phone.set_devices(new.input_device.clone(), new.output_device.clone());
+        let calls: Vec<CallSession> = self.calls.lock().unwrap().values().cloned().collect();
+        for call in &calls {
+            if new.input_device != old.input_device {
+                call.change_input_device(new.input_device.as_deref()).await.map_err(|e| format!("the microphone could not be changed: {e}"))?;
+            }
+            if new.output_device != old.output_device {
+                call.change_output_device(new.output_device.as_deref()).await.map_err(|e| format!("the speaker could not be changed: {e}"))?;
+            }
+        }
+        if new.instance_id == old.instance_id {
+            return Ok(None);
+        }
+        if !calls.is_empty() {
+            return Ok(Some("The new instance ID is used from the next start (calls are in progress).".into()));
+        }
+        let account = self.running.read().await.as_ref().filter(|r| r.demo.is_none()).map(|r| r.phone.sip_info().clone());
+        self.start(app.clone(), account, &new).await?;
+        Ok(Some("Registered again with the new instance ID.".into()))
+    }
+
+    /// Plays the ringtone of `settings` once on its device.
+    pub fn test_sound(&self, settings: &RingSettings) -> CommandResult<()> {
+        let raw = self.raw_audio.lock().unwrap().get_or_insert_with(audio).clone();
+        let ringer = self.ringer.lock().unwrap().get_or_insert_with(|| Arc::new(Ringer::new(raw, settings.clone(), None))).clone();
+        ringer.test(settings)
+    }
+
+    /// The names of the input and output devices.
+    pub fn devices(&self) -> (Vec<String>, Vec<String>) {
+        let raw = self.raw_audio.lock().unwrap().get_or_insert_with(audio).clone();
+        (raw.input_devices(), raw.output_devices())
+    }
+
+    /// The caller IDs to offer: the account's, then the user's own list, without repeats.
+    pub fn available_caller_ids(&self) -> Vec<String> {
+        let mut ids = self.account_caller_ids.lock().unwrap().clone();
+        for id in &self.settings.lock().unwrap().caller_ids {
+            if !ids.contains(id) {
+                ids.push(id.clone());
+            }
+        }
+        ids
+    }
+
+    /// The SIP log lines that contain `filter`.
+    pub fn sip_log(&self, filter: &str) -> Vec<siplog::Line> {
+        self.sip_log.lock().unwrap().matching(filter)
+    }
+
+    /// Empties the SIP log.
+    pub fn clear_sip_log(&self) {
+        self.sip_log.lock().unwrap().clear();
+    }
+
+    /// A `tel:`/`callto:` link's number: kept for a window that is still loading, and sent
+    /// to one that runs.
+    pub fn open_link(&self, app: &AppHandle, number: String) {
+        *self.pending_link.lock().unwrap() = Some(number.clone());
+        let _ = app.emit("phone-event", UiEvent::Link { number });
+        crate::tray::raise_window(app);
+    }
+
+    /// The link number the window has not taken yet, taking it.
+    pub fn take_pending_link(&self) -> Option<String> {
+        self.pending_link.lock().unwrap().take()
     }
 
     /// The phone, once started.
@@ -274,6 +485,49 @@ impl Ringing {
         } else {
             None
         }
+    }
+}
+
+/// Registers demo colleague `number` on `sim`: test audio playing a 550 Hz tone, every call
+/// answered after a short ring. Returns the phone and the task that answers.
+async fn start_colleague(sim: &rc_sim::Handle, number: &str) -> Result<(WebPhone, tauri::async_runtime::JoinHandle<()>), String> {
+    use webphone::audio::test::{Input, Output, TestAudio};
+    let info = sim.sip_info(number).ok_or_else(|| format!("the demo has no extension {number}"))?;
+    let (audio, _) = TestAudio::new(Input::Tone(550.0), Output::Discard);
+    let mut options = Options::new(audio);
+    options.extra_ca_pem = Some(sim.ca_pem.clone());
+    let phone = WebPhone::start(info, options).await.map_err(|e| e.to_string())?;
+    let mut events = phone.events();
+    let task = tauri::async_runtime::spawn(async move {
+        loop {
+            match events.recv().await {
+                Ok(PhoneEvent::InboundCall(call, _)) => {
+                    tauri::async_runtime::spawn(async move {
+                        tokio::time::sleep(Duration::from_millis(1500)).await;
+                        let _ = call.answer().await;
+                    });
+                }
+                Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+                Err(_) => return,
+            }
+        }
+    });
+    Ok((phone, task))
+}
+
+/// The ring settings part of `prefs`.
+pub fn ring_settings(prefs: &Settings) -> RingSettings {
+    RingSettings { device: prefs.ring_device.clone(), ringtone: prefs.ringtone, volume: prefs.ring_volume }
+}
+
+/// The status in a few words, for the tray.
+pub fn status_line(s: &Status) -> String {
+    let who = s.number.as_deref().map(|n| format!(" as {n}")).unwrap_or_default();
+    match s.state.as_str() {
+        "registered" => format!("Registered{who}{}", if s.demo { " (demo)" } else { "" }),
+        "connecting" | "starting" => "Connecting…".into(),
+        "reconnecting" => "Reconnecting…".into(),
+        _ => format!("Not registered: {}", s.error.as_deref().unwrap_or("unknown error")),
     }
 }
 

@@ -17,7 +17,8 @@ pub fn print(name: &str, mut fields: serde_json::Value) {
 pub fn print_phone_event(event: &PhoneEvent) {
     use serde_json::json;
     match event {
-        PhoneEvent::Message(_) => {}
+        // `--debug` prints the messages themselves to standard error.
+        PhoneEvent::Message(_) | PhoneEvent::SipTrace(_) => {}
         PhoneEvent::Registered { expires } => print("registered", json!({ "expires": expires })),
         PhoneEvent::Unregistered => print("unregistered", json!({})),
         PhoneEvent::RegistrationFailed(e) => print("registration_failed", json!({ "reason": e.to_string() })),

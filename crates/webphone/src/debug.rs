@@ -37,14 +37,30 @@ fn timestamp() -> String {
     format!("{h:02}:{m:02}:{s:02}.{millis:03} UTC")
 }
 
-/// Prints a message we sent.
-pub fn print_sent(text: &str) {
-    eprintln!("Sending... ({})\n{}", timestamp(), redact(text));
+/// One SIP message as debug mode shows it: which way, when, and its text with secrets
+/// redacted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SipTrace {
+    /// We sent it (else we received it).
+    pub sent: bool,
+    /// When, in milliseconds since 1970.
+    pub at_ms: u64,
+    /// The message, digest responses redacted.
+    pub text: String,
 }
 
-/// Prints a message we received.
-pub fn print_received(bytes: &[u8]) {
-    eprintln!("Receiving... ({})\n{}", timestamp(), redact(&String::from_utf8_lossy(bytes)));
+impl SipTrace {
+    /// A trace of `bytes` (sent or received now), redacted.
+    pub fn now(sent: bool, bytes: &[u8]) -> SipTrace {
+        let at_ms = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or_default();
+        SipTrace { sent, at_ms, text: redact(&String::from_utf8_lossy(bytes)) }
+    }
+}
+
+/// Prints a traced message to standard error, as the seed SDK's debug mode does.
+pub fn print(trace: &SipTrace) {
+    let verb = if trace.sent { "Sending..." } else { "Receiving..." };
+    eprintln!("{verb} ({})\n{}", timestamp(), trace.text);
 }
 
 #[cfg(test)]

@@ -36,7 +36,7 @@
 //! | `changeInputDevice(id)` / `changeOutputDevice(id)` | [`CallSession::change_input_device`], [`CallSession::change_output_device`] |
 //! | `sessionId`, `partyId`, `rcApiCallInfo`, `isConference`, `callId`, `remoteNumber` | [`CallSession::info`] ([`CallFacts`]) |
 //! | session events `ringing`, `answered`, `failed`, `disposed`, `mediaStreamSet` | [`CallEvent::Ringing`], [`CallEvent::Answered`], [`CallEvent::Failed`], [`CallEvent::Disposed`], [`PhoneEvent::MediaConnected`] |
-//! | options `instanceId`, `debug`, `autoAnswer` | [`Options::instance_id`], [`Options::debug`], [`Options::auto_answer`] |
+//! | options `instanceId`, `debug`, `autoAnswer` | [`Options::instance_id`], [`Options::debug`] ([`PhoneEvent::SipTrace`], [`WebPhone::set_debug`]), [`Options::auto_answer`] ([`WebPhone::set_auto_answer`]) |
 
 pub mod audio;
 pub mod core;
@@ -50,6 +50,7 @@ pub mod transport;
 pub use crate::core::outbound::Dial;
 pub use crate::core::{CallDirection, CallEvent, CallId, CallState, DisposeReason, InboundInfo, RegisterError};
 pub use crate::core::call::CallFacts;
+pub use debug::SipTrace;
 pub use error::CallError;
 pub use phone::{CallSession, Options, PhoneEvent, WarmTransfer, WebPhone};
 pub use rc_dialect::control::CommandResult;

@@ -60,11 +60,11 @@ impl CallMedia {
         id: CallId,
         cfg: &PeerConfig,
         audio: Arc<dyn AudioIo>,
-        devices: (Option<&str>, Option<&str>),
+        devices: (Option<String>, Option<String>),
         notes: mpsc::UnboundedSender<(CallId, MediaNote)>,
     ) -> Result<Arc<CallMedia>, CallError> {
-        let input = audio.open_input(devices.0).map_err(media_err)?;
-        let output = audio.open_output(devices.1).map_err(media_err)?;
+        let input = audio.open_input(devices.0.as_deref()).map_err(media_err)?;
+        let output = audio.open_output(devices.1.as_deref()).map_err(media_err)?;
         let (peer, events) = AudioPeer::new(cfg).await.map_err(media_err)?;
         let media = Arc::new(CallMedia {
             id,

@@ -85,6 +85,8 @@ pub enum PhoneEvent {
     DtmfReceived(CallId, char),
     /// A RingCentral XML message for this device not tied to a command.
     RcMessage(rc_dialect::RcMessage),
+    /// Debug mode only: a SIP message sent or received, secrets redacted.
+    SipTrace(crate::debug::SipTrace),
 }
 
 /// What a call looks like now.
@@ -114,6 +116,22 @@ pub struct WebPhone {
 struct Shared {
     info: SipInfo,
     options: Options,
+    live: std::sync::Mutex<Live>,
+}
+
+/// The options that may change while the phone runs.
+#[derive(Debug, Clone)]
+struct Live {
+    debug: bool,
+    auto_answer: bool,
+    input_device: Option<String>,
+    output_device: Option<String>,
+}
+
+impl Shared {
+    fn live(&self) -> Live {
+        self.live.lock().unwrap().clone()
+    }
 }
 
 impl std::fmt::Debug for WebPhone {
@@ -138,7 +156,8 @@ impl WebPhone {
         };
         let (jobs, jobs_rx) = mpsc::unbounded_channel();
         let (events, _) = broadcast::channel(4096);
-        let shared = Arc::new(Shared { info: info.clone(), options });
+        let live = Live { debug: options.debug, auto_answer: options.auto_answer, input_device: options.input_device.clone(), output_device: options.output_device.clone() };
+        let shared = Arc::new(Shared { info: info.clone(), options, live: std::sync::Mutex::new(live) });
         let phone = WebPhone { jobs, events: events.clone(), shared };
         let driver = Driver::new(PhoneCore::new(info, core_opts), phone.clone());
         tokio::spawn(driver.run(socket, jobs_rx));
@@ -213,8 +232,27 @@ impl WebPhone {
         cfg
     }
 
-    fn devices(&self) -> (Option<&str>, Option<&str>) {
-        (self.shared.options.input_device.as_deref(), self.shared.options.output_device.as_deref())
+    fn devices(&self) -> (Option<String>, Option<String>) {
+        let live = self.shared.live();
+        (live.input_device, live.output_device)
+    }
+
+    /// Turns debug mode on or off from now on (see [`Options::debug`]).
+    pub fn set_debug(&self, on: bool) {
+        self.shared.live.lock().unwrap().debug = on;
+    }
+
+    /// Turns auto-answer on or off for calls that come in from now on.
+    pub fn set_auto_answer(&self, on: bool) {
+        self.shared.live.lock().unwrap().auto_answer = on;
+    }
+
+    /// The microphone and speaker (`None`: the default) of calls made or answered from now on;
+    /// calls in progress keep theirs (see [`CallSession::change_input_device`]).
+    pub fn set_devices(&self, input: Option<String>, output: Option<String>) {
+        let mut live = self.shared.live.lock().unwrap();
+        live.input_device = input;
+        live.output_device = output;
     }
 
     /// Runs `f` in the driver and returns what it returns.
@@ -587,9 +625,7 @@ impl Driver {
                 }
             }
             for text in std::mem::take(&mut self.outgoing) {
-                if self.phone.shared.options.debug {
-                    crate::debug::print_sent(&text);
-                }
+                self.trace(true, text.as_bytes());
                 if let Err(e) = socket.send(WsMessage::text(text)).await {
                     self.on_disconnect(e.to_string());
                     return;
@@ -602,10 +638,18 @@ impl Driver {
         }
     }
 
-    fn on_frame(&mut self, bytes: &[u8]) {
-        if self.phone.shared.options.debug {
-            crate::debug::print_received(bytes);
+    /// Debug mode: prints the message and reports it as [`PhoneEvent::SipTrace`].
+    fn trace(&self, sent: bool, bytes: &[u8]) {
+        if !self.phone.shared.live().debug {
+            return;
         }
+        let trace = crate::debug::SipTrace::now(sent, bytes);
+        crate::debug::print(&trace);
+        let _ = self.phone.events.send(PhoneEvent::SipTrace(trace));
+    }
+
+    fn on_frame(&mut self, bytes: &[u8]) {
+        self.trace(false, bytes);
         self.core.handle_frame(bytes, Instant::now());
         self.forward_outputs();
     }
@@ -750,7 +794,7 @@ impl Driver {
     }
 
     fn maybe_auto_answer(&self, session: &CallSession, info: &InboundInfo) {
-        let Some(delay) = info.auto_answer_after_ms.filter(|_| self.phone.shared.options.auto_answer) else { return };
+        let Some(delay) = info.auto_answer_after_ms.filter(|_| self.phone.shared.live().auto_answer) else { return };
         let session = session.clone();
         tokio::spawn(async move {
             tokio::time::sleep(Duration::from_millis(delay)).await;

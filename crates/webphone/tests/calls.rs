@@ -251,3 +251,43 @@ async fn digits_reach_the_far_phone_and_conference_calls_say_so() {
     assert!(!inc.info().await.is_ok_and(|f| f.is_conference));
     conf.hangup().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn debug_mode_traces_every_message_without_secrets_and_can_be_switched_live() {
+    let sim = server().await;
+    let (audio, _heard) = webphone::audio::test::TestAudio::new(Input::Silence, webphone::audio::test::Output::Discard);
+    let info = sim.sip_info(EXT_101).unwrap();
+    let password = info.password.clone();
+    let mut opts = options(&sim, audio);
+    opts.debug = false;
+    let phone = webphone::WebPhone::start(info, opts).await.unwrap();
+    let mut events = phone.events();
+    phone.set_debug(true);
+    phone.register().await.unwrap();
+    let mut traces = Vec::new();
+    while !traces.iter().any(|t: &webphone::SipTrace| !t.sent && t.text.starts_with("SIP/2.0 200")) {
+        traces.push(wait_event(&mut events, "a SIP trace", |e| match e {
+            PhoneEvent::SipTrace(t) => Some(t.clone()),
+            _ => None,
+        })
+        .await);
+    }
+    let register = traces.iter().find(|t| t.sent && t.text.starts_with("REGISTER ")).expect("the REGISTER we sent is traced");
+    assert!(traces.iter().all(|t| t.at_ms > 1_700_000_000_000), "timestamps are wall-clock milliseconds");
+    for t in &traces {
+        assert!(!t.text.contains(&password), "the password leaked: {}", t.text);
+        if let Some(auth) = t.text.lines().find(|l| l.to_ascii_lowercase().starts_with("authorization:")) {
+            assert!(auth.contains("response=\"<redacted>\""), "{auth}");
+        }
+    }
+    assert!(register.text.contains("Contact:"), "{}", register.text);
+
+    phone.set_debug(false);
+    drop(events);
+    let mut after = phone.events();
+    phone.register().await.unwrap();
+    while let Ok(e) = after.try_recv() {
+        assert!(!matches!(e, PhoneEvent::SipTrace(_)), "debug mode is off: {e:?}");
+    }
+    phone.dispose().await.unwrap();
+}

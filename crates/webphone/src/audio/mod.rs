@@ -6,8 +6,10 @@
 //! * [`test::TestAudio`]: a tone generator, a WAV file or silence as the microphone, and a
 //!   sink that hands every heard frame to a channel (tests) or records a WAV file (the CLI).
 //! * [`cpal_io::CpalAudio`]: the system's devices through cpal, resampled with rubato.
+//! * [`meter::Metered`]: any of these, with the microphone's and speaker's levels measured.
 
 pub mod cpal_io;
+pub mod meter;
 pub mod test;
 
 /// Sample rate of every frame.
