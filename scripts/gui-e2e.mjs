@@ -164,6 +164,17 @@ async function main() {
       await waitFor("the ended call to go", async () => !(await exists(".call")));
     });
 
+    await scenario("a call to colleague 102 is flipped to 103 and leaves this phone", async () => {
+      await click('button[data-dial="102"]');
+      await waitFor("102 to answer", () => exists(callIn("talking")));
+      await click(`${callIn("talking")} [data-action="ask-flip"]`);
+      await type(`${callIn("talking")} .ask input`, "103");
+      await click(`${callIn("talking")} .ask button[type="submit"]`);
+      await waitFor("the flip confirmed", async () => (await text("#message")) === "Flipped to 103");
+      await waitFor("our call to end", async () => !(await exists('.call:not([data-state="ended"])')));
+      await waitFor("the ended call to go", async () => !(await exists(".call")));
+    });
+
     await scenario("dial the echo test, meters move, mute, hold, keypad, hang up", async () => {
       await click('button[data-dial="600"]');
       await waitFor("the call to connect", () => exists(callIn("talking")));

@@ -398,6 +398,13 @@ function setUp() {
   $("demo-incoming").addEventListener("click", () => run("demo_incoming_call", { bot: "tone" }));
   $("use-account").addEventListener("click", () => switchTo("use_account", { sipinfo: $("sipinfo").value }));
   $("use-demo").addEventListener("click", () => switchTo("use_demo", {}));
+  $("sipinfo-file").addEventListener("change", async () => {
+    const file = $("sipinfo-file").files[0];
+    if (!file) return;
+    if (file.size > 64 * 1024) { $("account-message").textContent = `${file.name} is too large to be a sipInfo JSON`; return; }
+    $("sipinfo").value = await file.text();
+    $("account-message").textContent = `Read ${file.name}: check it and press "Use this account"`;
+  });
   document.querySelector(".tabs").addEventListener("click", (ev) => { const t = ev.target.closest("[data-tab]"); if (t) showTab(t.dataset.tab); });
   $("history").addEventListener("click", (ev) => {
     const number = ev.target.closest("button")?.dataset.dial;
@@ -410,7 +417,9 @@ function setUp() {
     if (done !== undefined) $("settings-message").textContent = "Played the ringtone on the ring device";
   });
   $("caller-id").addEventListener("change", () => run("choose_caller_id", { callerId: $("caller-id").value || null }));
-  $("log-filter").addEventListener("input", () => $("sip-log").replaceChildren(...logLines.filter(matches).map(logItem)));
+  const refilter = () => $("sip-log").replaceChildren(...logLines.filter(matches).map(logItem));
+  $("log-filter").addEventListener("input", refilter);
+  $("log-filter").addEventListener("change", refilter);
   $("log-copy").addEventListener("click", copyLog);
   $("log-clear").addEventListener("click", async () => { await run("clear_sip_log"); logLines = []; $("sip-log").replaceChildren(); });
   $("calls").addEventListener("submit", (ev) => {
