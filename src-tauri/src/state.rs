@@ -99,7 +99,7 @@ impl AppState {
         *self.settings.lock().unwrap() = prefs.clone();
         self.set_status(&app, Status { state: "connecting".into(), number: sipinfo.as_ref().map(|i| i.username.clone()), demo: sipinfo.is_none(), error: None });
         let (info, demo, extra_ca) = match sipinfo {
-            Some(info) => (info, None, None),
+            Some(info) => (info, None, extra_ca_from_env()?),
             None => {
                 let sim = rc_sim::start(rc_sim::ServerOptions::loopback(demo_config())).await.map_err(|e| format!("the demo server did not start: {e}"))?;
                 let info = sim.sip_info(DEMO_NUMBER).ok_or("the demo account is missing")?;
@@ -445,6 +445,13 @@ async fn record(records: &mut HashMap<u64, Record>, event: &PhoneEvent, turned_a
         _ => {}
     }
     None
+}
+
+/// A CA certificate to trust besides the system's, from the PEM file `SOFTPHONE_EXTRA_CA`
+/// names (scripts and benchmarks run the app against a local rc-sim this way).
+fn extra_ca_from_env() -> CommandResult<Option<String>> {
+    let Some(path) = std::env::var_os("SOFTPHONE_EXTRA_CA") else { return Ok(None) };
+    std::fs::read_to_string(&path).map(Some).map_err(|e| format!("SOFTPHONE_EXTRA_CA {}: {e}", std::path::Path::new(&path).display()))
 }
 
 /// Where the app keeps its data: `SOFTPHONE_DATA_DIR`, else the platform's data directory.

@@ -16,6 +16,7 @@ pub mod codecs;
 pub mod dtmf;
 pub mod fingerprint;
 pub mod g711;
+pub mod impair;
 pub mod jitter;
 pub mod peer;
 pub mod probe;

@@ -58,6 +58,8 @@ pub struct PeerConfig {
     pub jitter_buffer: bool,
     /// How our descriptions look: a browser's, or a RingCentral media server's.
     pub style: SdpStyle,
+    /// Loss and jitter put on what this peer sends (rc-sim's impaired paths; none for phones).
+    pub impairment: crate::impair::Impairment,
 }
 
 /// The look of the SDP a peer writes.
@@ -78,7 +80,7 @@ pub enum SdpStyle {
 
 impl Default for PeerConfig {
     fn default() -> Self {
-        Self { bind: vec!["127.0.0.1:0".into()], stun_servers: Vec::new(), codecs: AudioCodec::ALL.to_vec(), jitter_buffer: false, style: SdpStyle::Browser }
+        Self { bind: vec!["127.0.0.1:0".into()], stun_servers: Vec::new(), codecs: AudioCodec::ALL.to_vec(), jitter_buffer: false, style: SdpStyle::Browser, impairment: crate::impair::Impairment::default() }
     }
 }
 
@@ -270,6 +272,8 @@ pub struct AudioPeer {
     style: SdpStyle,
     gathered: tokio::sync::Mutex<mpsc::UnboundedReceiver<()>>,
     negotiated: Arc<Mutex<Negotiated>>,
+    /// Decides which sent packets are lost or late, when the path is impaired.
+    impairer: Option<Mutex<crate::impair::Impairer>>,
 }
 
 fn codec(mime: &str, clock_rate: u32, channels: u16, fmtp: &str, payload_type: u8) -> RTCRtpCodecParameters {
@@ -411,7 +415,8 @@ impl AudioPeer {
         let (encoders, codecs) = (Mutex::new(Encoders::new()), cfg.codecs.clone());
         let gathered = tokio::sync::Mutex::new(gathered);
         let style = cfg.style;
-        Ok((AudioPeer { pc, track, ssrc, out, encoders, codecs, gathered, negotiated, trust, certificate_der, style }, events))
+        let impairer = (!cfg.impairment.is_none()).then(|| Mutex::new(crate::impair::Impairer::new(cfg.impairment, u64::from(ssrc))));
+        Ok((AudioPeer { pc, track, ssrc, out, encoders, codecs, gathered, negotiated, trust, certificate_der, style, impairer }, events))
     }
 
     /// A complete offer (all candidates gathered).
@@ -496,9 +501,26 @@ impl AudioPeer {
         let payload = self.encoders.lock().unwrap().encode(binding.codec, frame)?;
         let frames = self.out.lock().unwrap().tick(payload, binding.payload_type, binding.ticks_per_frame(), n.telephone_event);
         for frame in frames {
-            self.track.write_rtp(self.packet(frame)).await.map_err(rtc_err)?;
+            self.write(frame).await?;
         }
         Ok(())
+    }
+
+    /// Writes one packet, or drops or delays it when the path is impaired.
+    async fn write(&self, frame: RtpFrame) -> Result<(), MediaError> {
+        let fate = self.impairer.as_ref().map_or(crate::impair::Fate::DelayMs(0), |i| i.lock().unwrap().next_fate());
+        match fate {
+            crate::impair::Fate::Lost => Ok(()),
+            crate::impair::Fate::DelayMs(0) => self.track.write_rtp(self.packet(frame)).await.map(drop).map_err(rtc_err),
+            crate::impair::Fate::DelayMs(ms) => {
+                let (track, packet) = (self.track.clone(), self.packet(frame));
+                tokio::spawn(async move {
+                    tokio::time::sleep(std::time::Duration::from_millis(u64::from(ms))).await;
+                    let _ = track.write_rtp(packet).await;
+                });
+                Ok(())
+            }
+        }
     }
 
     /// Sends one encoded 20 ms Opus packet; call it every 20 ms. While DTMF digits are queued
@@ -511,7 +533,7 @@ impl AudioPeer {
         let pt = n.send.filter(|b| b.codec == AudioCodec::Opus).map_or(111, |b| b.payload_type);
         let frames = self.out.lock().unwrap().tick(packet, pt, 960, n.telephone_event);
         for frame in frames {
-            self.track.write_rtp(self.packet(frame)).await.map_err(rtc_err)?;
+            self.write(frame).await?;
         }
         Ok(())
     }

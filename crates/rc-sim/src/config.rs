@@ -39,7 +39,7 @@ pub struct Device {
 }
 
 /// The whole simulated account.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Config {
     /// SIP domain (sipInfo `domain`).
@@ -63,7 +63,7 @@ pub struct Config {
 }
 
 /// The SDP rc-sim's media writes.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct MediaSettings {
     /// `ringcentral` (default): offers and answers shaped like RingCentral's media servers';
@@ -76,6 +76,13 @@ pub struct MediaSettings {
     /// Codecs offered and accepted, in order: any of `opus`, `pcmu`, `pcma` (default all).
     #[serde(default = "default_codecs")]
     pub codecs: Vec<String>,
+    /// Packets rc-sim's bots and media ports send that are lost, in percent (default 0).
+    #[serde(default)]
+    pub loss_percent: f64,
+    /// Jitter put on what rc-sim's bots and media ports send, in milliseconds as RFC 3550
+    /// measures it (default 0; see `media::impair`).
+    #[serde(default)]
+    pub jitter_ms: u32,
 }
 
 fn default_style() -> String {
@@ -92,7 +99,7 @@ fn default_codecs() -> Vec<String> {
 
 impl Default for MediaSettings {
     fn default() -> Self {
-        MediaSettings { style: default_style(), opus_clock: default_opus_clock(), codecs: default_codecs() }
+        MediaSettings { style: default_style(), opus_clock: default_opus_clock(), codecs: default_codecs(), loss_percent: 0.0, jitter_ms: 0 }
     }
 }
 
@@ -116,7 +123,8 @@ impl MediaSettings {
             "browser" => media::SdpStyle::Browser,
             _ => media::SdpStyle::RingCentral { opus_clock: self.opus_clock },
         };
-        media::PeerConfig { bind: vec!["0.0.0.0:0".into()], codecs, style, ..media::PeerConfig::default() }
+        let impairment = media::impair::Impairment { loss_percent: self.loss_percent, jitter_ms: self.jitter_ms };
+        media::PeerConfig { bind: vec!["0.0.0.0:0".into()], codecs, style, impairment, ..media::PeerConfig::default() }
     }
 }
 
@@ -218,6 +226,9 @@ impl Config {
         }
         if m.codecs.is_empty() || m.codecs.iter().any(|c| !matches!(c.to_ascii_lowercase().as_str(), "opus" | "pcmu" | "pcma")) {
             return Err(ConfigError::Invalid(format!("media codecs {:?}: use opus, pcmu and pcma", m.codecs)));
+        }
+        if !(0.0..=100.0).contains(&m.loss_percent) || m.jitter_ms > 1000 {
+            return Err(ConfigError::Invalid(format!("media lossPercent {} / jitterMs {}: use 0 to 100 % and at most 1000 ms", m.loss_percent, m.jitter_ms)));
         }
         Ok(())
     }
