@@ -42,6 +42,7 @@ enum Play {
 /// What the test devices saw, shared by every source and sink they opened.
 struct Probe {
     play: Play,
+    tone_frame: Vec<i16>,
     armed: AtomicBool,
     first_sound: Mutex<Option<Instant>>,
     sound: Notify,
@@ -53,8 +54,11 @@ struct Probe {
 
 impl Probe {
     fn new(play: Play) -> Arc<Probe> {
+        let mut tone_frame = vec![0; FRAME];
+        fill_sine(&mut tone_frame, 1000.0, 8000.0, 0, FRAME);
         Arc::new(Probe {
             play,
+            tone_frame,
             armed: AtomicBool::new(false),
             first_sound: Mutex::new(None),
             sound: Notify::new(),
@@ -99,7 +103,9 @@ impl AudioSource for Source {
         frame.fill(0);
         let armed = self.probe.armed.load(Ordering::Relaxed);
         match &self.probe.play {
-            Play::Tone => fill_sine(frame, 1000.0, 8000.0, n * FRAME as u64, frame.len()),
+            // 1 kHz repeats every 48 samples, so every 20 ms frame is the same: copied, not
+            // computed, as a sound card's samples would be.
+            Play::Tone => frame.copy_from_slice(&self.probe.tone_frame),
             Play::Clicks if armed && n % CLICK_EVERY == 0 => {
                 fill_sine(frame, 2000.0, 16000.0, 0, 240);
                 self.probe.clicks_sent.lock().unwrap().push(Instant::now());

@@ -3,13 +3,19 @@
 //!
 //! * Packets are ordered by their (wrap-extended) sequence number; duplicates and packets
 //!   that arrive after their playout time are dropped.
-//! * Playout starts once `target` frames are buffered. The target follows the measured
-//!   interarrival jitter (RFC 3550 section 6.4.1 estimator): about twice the jitter plus one
-//!   frame, between [`MIN_TARGET`] and [`MAX_TARGET`] frames.
+//! * Playout starts once `target` frames are buffered. The target follows the spread of the
+//!   packets' recent transit times (the 97th percentile over the fastest of the last
+//!   [`DELAY_WINDOW`] packets) plus one frame, between [`MIN_TARGET`] and [`MAX_TARGET`] frames,
+//!   so that almost every packet is here by its time. The RFC 3550 jitter is measured too,
+//!   for statistics.
 //! * A missing frame is reported as [`Playout::Lost`] with the following packet, if it is
 //!   already here, so an Opus decoder can rebuild the lost frame from its in-band FEC.
-//! * When the buffer runs dry, playout pauses and refills to the target; when it holds far
-//!   more than the target, one frame is dropped per tick to bring latency back down.
+//! * When the buffer runs dry while playing, up to [`MAX_CONCEALED`] frames are concealed (a
+//!   lost packet whose successor is not here yet looks the same as a late one), keeping the
+//!   timeline; only then playout pauses and refills to the target. When it holds far more
+//!   than the target, one frame is dropped per tick to bring latency back down.
+//! * While packets are being lost, the target is at least two frames, so that the packet
+//!   after a lost one is here in time for the decoder to rebuild the loss from its FEC.
 
 use std::collections::BTreeMap;
 use std::time::Instant;
@@ -26,6 +32,13 @@ const RESET_JUMP: u64 = 500;
 const WARM_UP: u64 = 16;
 /// Milliseconds per frame.
 const FRAME_MS: f64 = 20.0;
+/// Packets whose transit times set the target.
+pub const DELAY_WINDOW: usize = 128;
+/// Frames concealed in a row when the buffer runs dry, before playout pauses (60 ms).
+pub const MAX_CONCEALED: u32 = 3;
+/// Recent loss (a moving average of lost frames per frame) above which the target keeps a
+/// frame of look-ahead for FEC.
+const LOSSY: f64 = 0.005;
 
 /// One received packet.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -75,6 +88,16 @@ pub struct JitterBuffer {
     playing: bool,
     first_arrival: Option<Instant>,
     last_transit: Option<f64>,
+    /// Transit times (ms, relative to the first packet) of the last [`DELAY_WINDOW`] packets.
+    transits: std::collections::VecDeque<f64>,
+    /// Frames concealed in a row because the buffer was empty.
+    concealed: u32,
+    /// Moving average of lost frames per played frame (about the last 50 frames).
+    recent_loss: f64,
+    /// The target the measured jitter asks for.
+    jitter_target: usize,
+    /// The target went up while playing: stretch one tick so the buffer can grow to it.
+    stretch: bool,
     stats: JitterStats,
 }
 
@@ -94,6 +117,11 @@ impl JitterBuffer {
             playing: false,
             first_arrival: None,
             last_transit: None,
+            transits: std::collections::VecDeque::with_capacity(DELAY_WINDOW),
+            concealed: 0,
+            recent_loss: 0.0,
+            jitter_target: 2,
+            stretch: false,
             stats: JitterStats { target: 2, ..JitterStats::default() },
         }
     }
@@ -146,12 +174,24 @@ impl JitterBuffer {
             let first = *self.packets.keys().next().expect("not empty");
             self.next = Some(self.next.map_or(first, |n| n.max(first)));
         }
+        let mut next = self.next.expect("set when playing");
+        if self.stretch && !self.packets.is_empty() && self.packets.len() < self.stats.target {
+            // One concealed frame without moving on: the buffer grows by a frame.
+            self.stretch = false;
+            return Playout::Lost(None);
+        }
         if self.packets.is_empty() {
+            if self.concealed < MAX_CONCEALED {
+                // Lost or late: conceal it and keep the timeline.
+                self.concealed += 1;
+                self.next = Some(next + 1);
+                self.note_loss(true);
+                return Playout::Lost(None);
+            }
             // Ran dry: refill to the target before playing again.
             self.playing = false;
             return Playout::Waiting;
         }
-        let mut next = self.next.expect("set when playing");
         if self.packets.len() > self.stats.target + 3 {
             if self.packets.remove(&next).is_some() {
                 self.stats.dropped += 1;
@@ -163,12 +203,33 @@ impl JitterBuffer {
             self.packets.pop_first();
         }
         match self.packets.remove(&next) {
-            Some(p) => Playout::Frame(p),
+            Some(p) => {
+                self.concealed = 0;
+                self.note_loss(false);
+                Playout::Frame(p)
+            }
             None => {
-                self.stats.lost += 1;
+                self.note_loss(true);
                 Playout::Lost(self.packets.get(&(next + 1)).cloned())
             }
         }
+    }
+
+    /// Counts a played (`lost` false) or missing frame, and keeps the target in step.
+    fn note_loss(&mut self, lost: bool) {
+        if lost {
+            self.stats.lost += 1;
+        }
+        self.recent_loss += (if lost { 1.0 } else { 0.0 } - self.recent_loss) / 50.0;
+        self.refresh_target();
+    }
+
+    /// The target: what the jitter asks for, and at least two frames while packets are lost.
+    fn refresh_target(&mut self) {
+        let floor = if self.recent_loss > LOSSY { 2 } else { MIN_TARGET };
+        let target = self.jitter_target.max(floor).clamp(MIN_TARGET, MAX_TARGET);
+        self.stretch |= self.playing && target > self.stats.target;
+        self.stats.target = target;
     }
 
     /// The sequence number extended past 16-bit wrap-arounds, relative to the highest seen.
@@ -188,11 +249,24 @@ impl JitterBuffer {
             self.stats.jitter_ms += (d - self.stats.jitter_ms) / 16.0;
         }
         self.last_transit = Some(transit);
+        if self.transits.len() == DELAY_WINDOW {
+            self.transits.pop_front();
+        }
+        self.transits.push_back(transit);
         if self.stats.received < WARM_UP {
             return;
         }
-        let wanted = ((2.0 * self.stats.jitter_ms) / FRAME_MS).ceil() as usize + 1;
-        self.stats.target = wanted.clamp(MIN_TARGET, MAX_TARGET);
+        self.jitter_target = (self.delay_spread_ms() / FRAME_MS).ceil() as usize + 1;
+        self.refresh_target();
+    }
+
+    /// How much later than the fastest recent packet the slowest ones come (97th percentile).
+    fn delay_spread_ms(&self) -> f64 {
+        let mut sorted: Vec<f64> = self.transits.iter().copied().collect();
+        sorted.sort_by(f64::total_cmp);
+        let fastest = sorted.first().copied().unwrap_or(0.0);
+        let slow = sorted[((sorted.len() as f64 * 0.97) as usize).min(sorted.len() - 1)];
+        slow - fastest
     }
 }
 
@@ -276,7 +350,20 @@ mod tests {
     }
 
     #[test]
-    fn running_dry_pauses_until_refilled() {
+    fn the_target_covers_random_delays() {
+        let t = Instant::now();
+        let mut jb = JitterBuffer::new();
+        let mut imp = crate::impair::Impairer::new(crate::impair::Impairment { loss_percent: 0.0, jitter_ms: 30 }, 7);
+        for seq in 0..300u16 {
+            let crate::impair::Fate::DelayMs(d) = imp.next_fate() else { unreachable!("no loss asked for") };
+            jb.push(seq, pkt(0), t + Duration::from_millis(20 * u64::from(seq) + u64::from(d)));
+        }
+        // Delays of 0..90 ms: about 87 ms of spread at the 97th percentile, plus a frame.
+        assert!((5..=6).contains(&jb.stats().target), "{:?}", jb.stats());
+    }
+
+    #[test]
+    fn running_dry_conceals_a_little_then_pauses_until_refilled() {
         let t = Instant::now();
         let mut jb = JitterBuffer::new();
         jb.push(1, pkt(1), t);
@@ -284,6 +371,57 @@ mod tests {
         jb.push(2, pkt(2), t + Duration::from_millis(20));
         assert_eq!(frame(jb.pop()), Some(1));
         assert_eq!(frame(jb.pop()), Some(2));
+        for _ in 0..MAX_CONCEALED {
+            assert_eq!(jb.pop(), Playout::Lost(None));
+        }
         assert_eq!(jb.pop(), Playout::Waiting);
+    }
+
+    #[test]
+    fn a_loss_with_nothing_behind_it_keeps_the_timeline() {
+        let t = Instant::now();
+        let mut jb = JitterBuffer::new();
+        let at = |n: u64| t + Duration::from_millis(20 * n);
+        jb.push(1, pkt(1), at(0));
+        jb.push(2, pkt(2), at(1));
+        assert_eq!(frame(jb.pop()), Some(1));
+        assert_eq!(frame(jb.pop()), Some(2));
+        // 3 is lost; at its tick nothing is buffered: concealed, and 4 plays in its own slot.
+        assert_eq!(jb.pop(), Playout::Lost(None));
+        jb.push(4, pkt(4), at(3));
+        assert_eq!(frame(jb.pop()), Some(4));
+        assert_eq!(jb.stats().lost, 1);
+    }
+
+    #[test]
+    fn losses_keep_a_frame_of_look_ahead_for_fec() {
+        let t = Instant::now();
+        let mut jb = JitterBuffer::new();
+        let mut seq = 0u16;
+        let mut push = |jb: &mut JitterBuffer, skip: bool| {
+            if !skip {
+                jb.push(seq, pkt(0), t + Duration::from_millis(20 * u64::from(seq)));
+            }
+            seq += 1;
+        };
+        for _ in 0..40 {
+            push(&mut jb, false);
+            jb.pop();
+        }
+        assert_eq!(jb.stats().target, 1, "a clean steady stream needs no look-ahead");
+        for i in 0..40 {
+            push(&mut jb, i % 10 == 5);
+            jb.pop();
+        }
+        assert!(jb.stats().lost >= 3 && jb.stats().target == 2, "{:?}", jb.stats());
+        // The buffer grew to the new target: a packet after a loss is there for FEC.
+        push(&mut jb, true);
+        push(&mut jb, false);
+        let mut outcomes = Vec::new();
+        for _ in 0..3 {
+            outcomes.push(jb.pop());
+            push(&mut jb, false);
+        }
+        assert!(outcomes.iter().any(|o| matches!(o, Playout::Lost(Some(_)))), "{outcomes:?}");
     }
 }

@@ -259,6 +259,9 @@ async fn playout(buffer: Arc<Mutex<JitterBuffer>>, events: mpsc::UnboundedSender
     }
 }
 
+/// Time between ICE connectivity checks of a candidate pair.
+const ICE_CHECK_INTERVAL: std::time::Duration = std::time::Duration::from_millis(50);
+
 /// One audio peer connection.
 pub struct AudioPeer {
     pc: Arc<dyn PeerConnection>,
@@ -379,9 +382,12 @@ impl AudioPeer {
             jitter_buffer: cfg.jitter_buffer,
         };
         // The stack checks only sha-256 fingerprints; we check every kind ourselves (`verify`).
+        // ICE checks are paced every 50 ms (as browsers do, RFC 8445 6.1.4.2's Ta) instead of the
+        // stack's 200 ms, for the same 1.4 s per pair: audio starts about 150 ms sooner.
         let settings = SettingEngineBuilder::new()
             .with_multicast_dns_mode(rtc::ice::mdns::MulticastDnsMode::Disabled)
             .with_disable_certificate_fingerprint_verification(true)
+            .with_ice_connection_attempts(Some(ICE_CHECK_INTERVAL), Some(28))
             .build();
         let ice_servers = cfg
             .stun_servers

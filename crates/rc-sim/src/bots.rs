@@ -19,8 +19,6 @@ fn announcement_frames() -> impl Iterator<Item = Vec<i16>> {
     once().chain(once())
 }
 
-/// Frames the echo bot buffers before dropping the oldest (200 ms).
-const ECHO_QUEUE: usize = 10;
 
 /// What the bot tells the server.
 #[derive(Debug)]
@@ -110,7 +108,6 @@ async fn run(
     let mut tone = Tone::new(440.0, 48_000, 8000);
     let mut tick = tokio::time::interval(Duration::from_millis(20));
     let mut recorded: Vec<i16> = Vec::new();
-    let mut echo: std::collections::VecDeque<Vec<i16>> = std::collections::VecDeque::new();
     let mut announcement = announcement_frames();
     loop {
         tokio::select! {
@@ -127,11 +124,10 @@ async fn run(
             },
             event = events.recv() => match event {
                 Some(MediaEvent::Audio(pcm)) => match kind {
+                    // Sent back as it comes, as a loop-back test number does: a queue paced by
+                    // our own clock would add up to its length in delay.
                     BotKind::Echo => {
-                        echo.push_back(pcm);
-                        if echo.len() > ECHO_QUEUE {
-                            echo.pop_front();
-                        }
+                        let _ = peer.send_pcm(&pcm).await;
                     }
                     BotKind::Voicemail => recorded.extend_from_slice(&pcm),
                     BotKind::Conference => {
@@ -145,9 +141,9 @@ async fn run(
                 Some(MediaEvent::Connected) => {}
                 Some(MediaEvent::Disconnected(_)) | None => break,
             },
-            _ = tick.tick(), if matches!(kind, BotKind::Tone | BotKind::Echo | BotKind::Announcement | BotKind::Conference) => {
-                // Paced by our own 20 ms clock: the echo plays back what it heard (silence
-                // when nothing is queued), the tone bot its tone, the announcement its tones.
+            _ = tick.tick(), if matches!(kind, BotKind::Tone | BotKind::Announcement | BotKind::Conference) => {
+                // Paced by our own 20 ms clock: the tone bot its tone, the announcement its
+                // tones, the conference the mix of the others.
                 let frame = match kind {
                     BotKind::Tone => tone.next_frame(FRAME),
                     BotKind::Announcement => match announcement.next() {
@@ -157,8 +153,7 @@ async fn run(
                             break;
                         }
                     },
-                    BotKind::Conference => room.map_or_else(|| vec![0; FRAME], |r| mix_others(r, call)),
-                    _ => echo.pop_front().unwrap_or_else(|| vec![0; FRAME]),
+                    _ => room.map_or_else(|| vec![0; FRAME], |r| mix_others(r, call)),
                 };
                 let _ = peer.send_pcm(&frame).await;
             }

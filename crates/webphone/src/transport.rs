@@ -47,7 +47,26 @@ pub enum TransportError {
 
 /// The TLS client settings: the system's trusted roots plus `extra_ca_pem` (for a private
 /// server such as rc-sim). Verification is never turned off.
+///
+/// The configuration is made once per process for each extra CA and then shared: reading the
+/// system's roots takes milliseconds, and a shared configuration keeps TLS sessions, so a
+/// reconnect resumes its session instead of a full handshake (as a browser does).
 pub fn tls_config(extra_ca_pem: Option<&str>) -> Result<Arc<rustls::ClientConfig>, TransportError> {
+    static MADE: std::sync::Mutex<Vec<(Option<String>, Arc<rustls::ClientConfig>)>> = std::sync::Mutex::new(Vec::new());
+    let key = extra_ca_pem.map(str::to_owned);
+    if let Some((_, config)) = MADE.lock().unwrap().iter().find(|(k, _)| *k == key) {
+        return Ok(config.clone());
+    }
+    let config = make_tls_config(extra_ca_pem)?;
+    let mut made = MADE.lock().unwrap();
+    if made.len() == 16 {
+        made.remove(0);
+    }
+    made.push((key, config.clone()));
+    Ok(config)
+}
+
+fn make_tls_config(extra_ca_pem: Option<&str>) -> Result<Arc<rustls::ClientConfig>, TransportError> {
     let mut roots = rustls::RootCertStore::empty();
     let native = rustls_native_certs::load_native_certs();
     roots.add_parsable_certificates(native.certs);
