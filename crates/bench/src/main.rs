@@ -24,6 +24,8 @@ struct Plan {
     loads: Vec<u64>,
     chromium: bool,
     app: bool,
+    /// Only this part (`timing`, `load`, `app`, `latency`, `pesq`), or all.
+    only: Option<String>,
     out: PathBuf,
     repo: PathBuf,
 }
@@ -372,17 +374,26 @@ async fn bench(plan: Plan) -> Result<(), String> {
     std::fs::create_dir_all(&plan.out).map_err(|e| e.to_string())?;
     let sim = start_sim(&plan.out.join("clean"), rc_sim::config::MediaSettings::default()).await?;
     let (mut rows, mut raw) = (Vec::new(), json!({}));
-    timing_rows(&plan, &sim, &mut rows, &mut raw).await?;
-    load_rows(&plan, &sim, &mut rows, &mut raw).await?;
-    if plan.app {
+    let part = |name: &str| plan.only.as_deref().is_none_or(|o| o == name);
+    if part("timing") {
+        timing_rows(&plan, &sim, &mut rows, &mut raw).await?;
+    }
+    if part("load") {
+        load_rows(&plan, &sim, &mut rows, &mut raw).await?;
+    }
+    if plan.app && part("app") {
         let (idle, call) = app_memory(&plan, &sim).await?;
         rows.push(row("Memory (peak PSS), the whole Tauri app with its WebKit processes, idle", Some(idle as f64 / 1024.0), None, "MiB", ""));
         rows.push(row("Memory (peak PSS), the whole Tauri app with its WebKit processes, in a call", Some(call as f64 / 1024.0), None, "MiB", ""));
         raw["app"] = json!({ "idleKiB": idle, "callKiB": call });
     }
-    latency_rows(&plan, &sim, &mut rows, &mut raw).await?;
+    if part("latency") {
+        latency_rows(&plan, &sim, &mut rows, &mut raw).await?;
+    }
     sim.handle.shutdown();
-    quality_rows(&plan, &mut rows, &mut raw).await?;
+    if part("pesq") {
+        quality_rows(&plan, &mut rows, &mut raw).await?;
+    }
     let text = format!("Machine: {}. Counts: {} registrations, {} call setups, {} s per load window.\n\n{}", machine(), plan.count, plan.count, plan.seconds, table(&rows));
     println!("{text}");
     std::fs::write(plan.out.join("table.md"), &text).map_err(|e| e.to_string())?;
@@ -394,11 +405,16 @@ fn plan_from_args() -> Result<Plan, String> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let has = |f: &str| args.iter().any(|a| a == f);
     let repo = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let out = args.iter().position(|a| a == "--out").and_then(|i| args.get(i + 1)).map(PathBuf::from).unwrap_or_else(|| repo.join("target/bench"));
+    let value = |flag: &str| args.iter().position(|a| a == flag).and_then(|i| args.get(i + 1)).cloned();
+    let out = value("--out").map(PathBuf::from).unwrap_or_else(|| repo.join("target/bench"));
     for a in &args {
-        if a.starts_with("--") && !["--quick", "--skip-chromium", "--skip-app", "--out"].contains(&a.as_str()) {
-            return Err(format!("unknown flag {a}; use --quick, --skip-chromium, --skip-app, --out DIR"));
+        if a.starts_with("--") && !["--quick", "--skip-chromium", "--skip-app", "--out", "--only"].contains(&a.as_str()) {
+            return Err(format!("unknown flag {a}; use --quick, --skip-chromium, --skip-app, --out DIR, --only timing|load|app|latency|pesq"));
         }
+    }
+    let only = value("--only");
+    if only.as_deref().is_some_and(|o| !["timing", "load", "app", "latency", "pesq"].contains(&o)) {
+        return Err(format!("--only {}: use timing, load, app, latency or pesq", only.unwrap_or_default()));
     }
     let quick = has("--quick");
     Ok(Plan {
@@ -407,6 +423,7 @@ fn plan_from_args() -> Result<Plan, String> {
         loads: if quick { vec![1, 4] } else { vec![1, 4, 16] },
         chromium: !has("--skip-chromium"),
         app: !has("--skip-app"),
+        only,
         out,
         repo,
     })

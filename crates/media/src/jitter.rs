@@ -96,8 +96,9 @@ pub struct JitterBuffer {
     recent_loss: f64,
     /// The target the measured jitter asks for.
     jitter_target: usize,
-    /// The target went up while playing: stretch one tick so the buffer can grow to it.
-    stretch: bool,
+    /// The target went up while playing by this many frames: stretch as many ticks so the
+    /// buffer grows to it.
+    stretch: usize,
     stats: JitterStats,
 }
 
@@ -121,7 +122,7 @@ impl JitterBuffer {
             concealed: 0,
             recent_loss: 0.0,
             jitter_target: 2,
-            stretch: false,
+            stretch: 0,
             stats: JitterStats { target: 2, ..JitterStats::default() },
         }
     }
@@ -175,9 +176,9 @@ impl JitterBuffer {
             self.next = Some(self.next.map_or(first, |n| n.max(first)));
         }
         let mut next = self.next.expect("set when playing");
-        if self.stretch && !self.packets.is_empty() && self.packets.len() < self.stats.target {
+        if self.stretch > 0 && !self.packets.is_empty() && self.packets.len() < self.stats.target {
             // One concealed frame without moving on: the buffer grows by a frame.
-            self.stretch = false;
+            self.stretch -= 1;
             return Playout::Lost(None);
         }
         if self.packets.is_empty() {
@@ -228,7 +229,11 @@ impl JitterBuffer {
     fn refresh_target(&mut self) {
         let floor = if self.recent_loss > LOSSY { 2 } else { MIN_TARGET };
         let target = self.jitter_target.max(floor).clamp(MIN_TARGET, MAX_TARGET);
-        self.stretch |= self.playing && target > self.stats.target;
+        if self.playing && target > self.stats.target {
+            self.stretch += target - self.stats.target;
+        } else if target < self.stats.target {
+            self.stretch = 0;
+        }
         self.stats.target = target;
     }
 

@@ -53,8 +53,10 @@ pub struct PeerConfig {
     pub stun_servers: Vec<String>,
     /// Codecs to offer and accept, in order of preference.
     pub codecs: Vec<AudioCodec>,
-    /// Play received audio through an adaptive jitter buffer on a steady 20 ms clock
-    /// (phones); without it every packet is decoded as it arrives (bots, tests).
+    /// Keep received audio in an adaptive jitter buffer, from which the owner pulls one
+    /// decoded frame per 20 ms with [`AudioPeer::pull_audio`] on its own clock (phones: the
+    /// same tick that sends the microphone); without it every packet is decoded as it arrives
+    /// and reported as [`MediaEvent::Audio`] (bots, tests).
     pub jitter_buffer: bool,
     /// How our descriptions look: a browser's, or a RingCentral media server's.
     pub style: SdpStyle,
@@ -118,7 +120,7 @@ struct Handler {
     connected: mpsc::UnboundedSender<()>,
     negotiated: Arc<Mutex<Negotiated>>,
     trust: Arc<Trust>,
-    jitter_buffer: bool,
+    buffer: Option<Arc<Mutex<JitterBuffer>>>,
 }
 
 #[async_trait::async_trait]
@@ -145,13 +147,7 @@ impl PeerConnectionEventHandler for Handler {
         let events = self.events.clone();
         let negotiated = self.negotiated.clone();
         let trust = self.trust.clone();
-        if self.jitter_buffer {
-            let buffer = Arc::new(Mutex::new(JitterBuffer::new()));
-            tokio::spawn(receive(track, events.clone(), negotiated.clone(), trust, Some(buffer.clone())));
-            tokio::spawn(playout(buffer, events, negotiated));
-        } else {
-            tokio::spawn(receive(track, events, negotiated, trust, None));
-        }
+        tokio::spawn(receive(track, events, negotiated, trust, self.buffer.clone()));
     }
 }
 
@@ -236,29 +232,6 @@ async fn remote_certificates(pc: &dyn PeerConnection) -> Vec<Vec<u8>> {
     Vec::new()
 }
 
-/// Every 20 ms: one frame out of the jitter buffer, decoded or concealed.
-async fn playout(buffer: Arc<Mutex<JitterBuffer>>, events: mpsc::UnboundedSender<MediaEvent>, negotiated: Arc<Mutex<Negotiated>>) {
-    let Ok(mut decoders) = Decoders::new() else { return };
-    let mut clock = tokio::time::interval(Duration::from_millis(20));
-    clock.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        clock.tick().await;
-        let next = buffer.lock().unwrap().pop();
-        let n = negotiated.lock().unwrap().clone();
-        let codec_of = |p: &Packet| n.codec_of(p.payload_type).map_or(AudioCodec::Opus, |b| b.codec);
-        let pcm = match next {
-            Playout::Waiting => continue,
-            Playout::Frame(p) => decoders.decode(codec_of(&p), &p.payload),
-            Playout::Lost(next) => decoders.conceal(next.as_ref().map(|p| (codec_of(p), p.payload.as_slice()))),
-        };
-        if let Ok(pcm) = pcm {
-            if events.send(MediaEvent::Audio(pcm)).is_err() {
-                return;
-            }
-        }
-    }
-}
-
 /// Time between ICE connectivity checks of a candidate pair.
 const ICE_CHECK_INTERVAL: std::time::Duration = std::time::Duration::from_millis(50);
 
@@ -277,6 +250,9 @@ pub struct AudioPeer {
     negotiated: Arc<Mutex<Negotiated>>,
     /// Decides which sent packets are lost or late, when the path is impaired.
     impairer: Option<Mutex<crate::impair::Impairer>>,
+    /// Received audio waiting for [`pull_audio`](Self::pull_audio), with its decoders.
+    buffer: Option<Arc<Mutex<JitterBuffer>>>,
+    decoders: Mutex<Option<Decoders>>,
 }
 
 fn codec(mime: &str, clock_rate: u32, channels: u16, fmtp: &str, payload_type: u8) -> RTCRtpCodecParameters {
@@ -373,13 +349,14 @@ impl AudioPeer {
         }
         let (connected_tx, connected) = mpsc::unbounded_channel();
         let trust = Arc::new(Trust::default());
+        let buffer = cfg.jitter_buffer.then(|| Arc::new(Mutex::new(JitterBuffer::new())));
         let handler = Handler {
             events: events_tx.clone(),
             gathered: gathered_tx,
             connected: connected_tx,
             negotiated: negotiated.clone(),
             trust: trust.clone(),
-            jitter_buffer: cfg.jitter_buffer,
+            buffer: buffer.clone(),
         };
         // The stack checks only sha-256 fingerprints; we check every kind ourselves (`verify`).
         // ICE checks are paced every 50 ms (as browsers do, RFC 8445 6.1.4.2's Ta) instead of the
@@ -422,7 +399,8 @@ impl AudioPeer {
         let gathered = tokio::sync::Mutex::new(gathered);
         let style = cfg.style;
         let impairer = (!cfg.impairment.is_none()).then(|| Mutex::new(crate::impair::Impairer::new(cfg.impairment, u64::from(ssrc))));
-        Ok((AudioPeer { pc, track, ssrc, out, encoders, codecs, gathered, negotiated, trust, certificate_der, style, impairer }, events))
+        let decoders = Mutex::new(Decoders::new().ok());
+        Ok((AudioPeer { pc, track, ssrc, out, encoders, codecs, gathered, negotiated, trust, certificate_der, style, impairer, buffer, decoders }, events))
     }
 
     /// A complete offer (all candidates gathered).
@@ -510,6 +488,22 @@ impl AudioPeer {
             self.write(frame).await?;
         }
         Ok(())
+    }
+
+    /// The next 20 ms of received audio out of the jitter buffer, decoded (or concealed when
+    /// its packet is lost); `None` while buffering or without a jitter buffer. Call it every
+    /// 20 ms.
+    pub fn pull_audio(&self) -> Option<Vec<i16>> {
+        let next = self.buffer.as_ref()?.lock().unwrap().pop();
+        let n = self.negotiated.lock().unwrap().clone();
+        let codec_of = |p: &Packet| n.codec_of(p.payload_type).map_or(AudioCodec::Opus, |b| b.codec);
+        let mut decoders = self.decoders.lock().unwrap();
+        let decoders = decoders.as_mut()?;
+        match next {
+            Playout::Waiting => None,
+            Playout::Frame(p) => decoders.decode(codec_of(&p), &p.payload).ok(),
+            Playout::Lost(next) => decoders.conceal(next.as_ref().map(|p| (codec_of(p), p.payload.as_slice()))).ok(),
+        }
     }
 
     /// Writes one packet, or drops or delays it when the path is impaired.

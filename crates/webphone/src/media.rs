@@ -232,8 +232,9 @@ async fn receive(
 }
 
 /// Every 20 ms: one frame from the microphone (silence when muted or held), encoded with
-/// the negotiated codec, as RTP.
-/// Ends when the call's media is gone.
+/// the negotiated codec, as RTP; and one frame of received audio out of the jitter buffer to
+/// the speaker (nothing while held). One clock for both ways keeps a call to one wake-up per
+/// 20 ms. Ends when the call's media is gone.
 async fn send(media: std::sync::Weak<CallMedia>) {
     let mut frame = vec![0i16; FRAME];
     let mut clock = tokio::time::interval(Duration::from_millis(20));
@@ -248,6 +249,11 @@ async fn send(media: std::sync::Weak<CallMedia>) {
         }
         // Before ICE is up the track is not bound yet: such frames are simply not sent.
         let peer = media.peer();
+        if let Some(pcm) = peer.pull_audio() {
+            if !f.held.load(Ordering::Relaxed) {
+                media.output.lock().unwrap().write(&pcm);
+            }
+        }
         drop(media);
         let _ = peer.send_pcm(&frame).await;
     }
