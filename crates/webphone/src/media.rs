@@ -1,4 +1,5 @@
-//! One call's media: a WebRTC peer, the 20 ms send clock, and the audio devices.
+//! One call's media: a WebRTC peer and the audio devices, ticked by the phone's one 20 ms
+//! [`MediaClock`].
 
 use crate::audio::{AudioIo, AudioSink, AudioSource, FRAME};
 use crate::core::CallId;
@@ -30,6 +31,8 @@ struct Flags {
     held: AtomicBool,
     /// The far end put us on hold (its offer is sendonly or inactive): nothing is sent.
     remote_held: AtomicBool,
+    /// The media is closed: the clock lets it go.
+    closed: AtomicBool,
 }
 
 /// A call's media.
@@ -55,13 +58,15 @@ fn media_err(e: impl std::fmt::Display) -> CallError {
 }
 
 impl CallMedia {
-    /// Opens the devices and makes the peer; fails clearly when a device is missing.
+    /// Opens the devices and makes the peer, ticked by `clock`; fails clearly when a device
+    /// is missing.
     pub async fn new(
         id: CallId,
         cfg: &PeerConfig,
         audio: Arc<dyn AudioIo>,
         devices: (Option<String>, Option<String>),
         notes: mpsc::UnboundedSender<(CallId, MediaNote)>,
+        clock: &MediaClock,
     ) -> Result<Arc<CallMedia>, CallError> {
         let input = audio.open_input(devices.0.as_deref()).map_err(media_err)?;
         let output = audio.open_output(devices.1.as_deref()).map_err(media_err)?;
@@ -80,8 +85,7 @@ impl CallMedia {
             tasks: Mutex::new(Vec::new()),
         });
         media.spawn_receive(events);
-        let send = tokio::spawn(send(Arc::downgrade(&media)));
-        media.tasks.lock().unwrap().push(send);
+        clock.add(&media);
         Ok(media)
     }
 
@@ -188,6 +192,7 @@ impl CallMedia {
 
     /// Stops everything and closes the peers.
     pub async fn close(&self) {
+        self.flags.closed.store(true, Ordering::Relaxed);
         let tasks: Vec<_> = self.tasks.lock().unwrap().drain(..).collect();
         for task in tasks {
             task.abort();
@@ -231,30 +236,64 @@ async fn receive(
     }
 }
 
-/// Every 20 ms: one frame from the microphone (silence when muted or held), encoded with
-/// the negotiated codec, as RTP; and one frame of received audio out of the jitter buffer to
-/// the speaker (nothing while held). One clock for both ways keeps a call to one wake-up per
-/// 20 ms. Ends when the call's media is gone.
-async fn send(media: std::sync::Weak<CallMedia>) {
-    let mut frame = vec![0i16; FRAME];
-    let mut clock = tokio::time::interval(Duration::from_millis(20));
-    clock.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
+/// The one 20 ms clock of a phone's calls: every tick, each call sends a frame from its
+/// microphone (silence when muted or held) and plays one frame of received audio out of its
+/// jitter buffer (nothing while held). One wake-up per 20 ms for the whole phone, however
+/// many calls, instead of several per call. Its task runs while there are calls.
+#[derive(Clone, Default)]
+pub(crate) struct MediaClock {
+    calls: Arc<Mutex<Vec<std::sync::Weak<CallMedia>>>>,
+    running: Arc<AtomicBool>,
+}
+
+impl MediaClock {
+    /// Ticks `media` from the next tick on; starts the clock's task when it is not running.
+    fn add(&self, media: &Arc<CallMedia>) {
+        let mut calls = self.calls.lock().unwrap();
+        calls.push(Arc::downgrade(media));
+        if !self.running.swap(true, Ordering::SeqCst) {
+            tokio::spawn(tick_calls(self.clone()));
+        }
+    }
+
+    /// The calls to tick now; `None` (and the clock stopped) when there are none left.
+    fn live_calls(&self) -> Option<Vec<Arc<CallMedia>>> {
+        let mut calls = self.calls.lock().unwrap();
+        calls.retain(|w| w.upgrade().is_some_and(|m| !m.flags.closed.load(Ordering::Relaxed)));
+        if calls.is_empty() {
+            self.running.store(false, Ordering::SeqCst);
+            return None;
+        }
+        Some(calls.iter().filter_map(std::sync::Weak::upgrade).collect())
+    }
+}
+
+async fn tick_calls(clock: MediaClock) {
+    let mut interval = tokio::time::interval(Duration::from_millis(20));
+    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
     loop {
-        clock.tick().await;
-        let Some(media) = media.upgrade() else { return };
-        media.input.lock().unwrap().read(&mut frame);
-        let f = &media.flags;
+        interval.tick().await;
+        let Some(calls) = clock.live_calls() else { return };
+        futures_util::future::join_all(calls.iter().map(|m| m.tick())).await;
+    }
+}
+
+impl CallMedia {
+    /// One 20 ms tick of this call: a microphone frame out, a received frame to the speaker.
+    async fn tick(&self) {
+        let mut frame = vec![0i16; FRAME];
+        self.input.lock().unwrap().read(&mut frame);
+        let f = &self.flags;
         if f.muted.load(Ordering::Relaxed) || f.held.load(Ordering::Relaxed) || f.remote_held.load(Ordering::Relaxed) {
             frame.fill(0);
         }
-        // Before ICE is up the track is not bound yet: such frames are simply not sent.
-        let peer = media.peer();
+        let peer = self.peer();
         if let Some(pcm) = peer.pull_audio() {
             if !f.held.load(Ordering::Relaxed) {
-                media.output.lock().unwrap().write(&pcm);
+                self.output.lock().unwrap().write(&pcm);
             }
         }
-        drop(media);
+        // Before ICE is up the track is not bound yet: such frames are simply not sent.
         let _ = peer.send_pcm(&frame).await;
     }
 }

@@ -117,6 +117,8 @@ struct Shared {
     info: SipInfo,
     options: Options,
     live: std::sync::Mutex<Live>,
+    /// The one 20 ms clock of this phone's calls' audio.
+    clock: crate::media::MediaClock,
 }
 
 /// The options that may change while the phone runs.
@@ -157,7 +159,7 @@ impl WebPhone {
         let (jobs, jobs_rx) = mpsc::unbounded_channel();
         let (events, _) = broadcast::channel(4096);
         let live = Live { debug: options.debug, auto_answer: options.auto_answer, input_device: options.input_device.clone(), output_device: options.output_device.clone() };
-        let shared = Arc::new(Shared { info: info.clone(), options, live: std::sync::Mutex::new(live) });
+        let shared = Arc::new(Shared { info: info.clone(), options, live: std::sync::Mutex::new(live), clock: crate::media::MediaClock::default() });
         let phone = WebPhone { jobs, events: events.clone(), shared };
         let driver = Driver::new(PhoneCore::new(info, core_opts), phone.clone());
         tokio::spawn(driver.run(socket, jobs_rx));
@@ -190,7 +192,7 @@ impl WebPhone {
     pub async fn call(&self, dial: Dial) -> Result<CallSession, CallError> {
         let (tx, rx) = oneshot::channel();
         let (id, media_notes) = self.job_with_reply(|d: &mut Driver, _| (d.core.reserve_call_id(), d.notes_tx.clone())).await?;
-        let media = CallMedia::new(id, &self.peer_config(), self.shared.options.audio.clone(), self.devices(), media_notes).await?;
+        let media = CallMedia::new(id, &self.peer_config(), self.shared.options.audio.clone(), self.devices(), media_notes, &self.shared.clock).await?;
         let offer = match media.offer().await {
             Ok(offer) => offer,
             Err(e) => {
@@ -379,7 +381,7 @@ impl CallSession {
         let phone = &self.phone;
         let (offer, notes) = phone.job_with_reply(move |d, _| (d.offers.get(&id).cloned(), d.notes_tx.clone())).await?;
         let offer = offer.ok_or(CallError::NoSuchCall)?;
-        let media = CallMedia::new(id, &phone.peer_config(), phone.shared.options.audio.clone(), phone.devices(), notes).await?;
+        let media = CallMedia::new(id, &phone.peer_config(), phone.shared.options.audio.clone(), phone.devices(), notes, &phone.shared.clock).await?;
         let sdp = match &offer {
             Some(offer) => media.answer(offer).await,
             None => media.offer().await,
