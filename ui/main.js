@@ -15,6 +15,7 @@ function showStatus(s) {
     starting: "Starting…",
     connecting: "Connecting…",
     reconnecting: `Reconnecting…${s.error ? ` (${s.error})` : ""}`,
+    disconnected: `Disconnected: ${s.error ?? "the connection was lost"}. Use the account again (Settings) to reconnect.`,
     registered: `Registered${s.number ? ` as ${s.number}` : ""}${s.demo ? " (demo)" : ""}`,
     failed: `Not registered: ${s.error ?? "unknown error"}`,
   }[s.state] ?? s.state;
@@ -102,7 +103,7 @@ function onEvent(e) {
   switch (e.type) {
     case "registered": return showStatus({ state: "registered" });
     case "registrationFailed": return showStatus({ state: "failed", error: e.reason });
-    case "disconnected": showStatus({ state: "reconnecting", error: e.reason }); return say(`Connection lost: ${e.reason}`);
+    case "disconnected": showStatus({ state: "disconnected", error: e.reason }); return say(`Connection lost: ${e.reason}`);
     case "incomingCall": {
       const c = addCall(e.call, e.name ? `${e.name} (${e.from})` : e.from, true);
       return render(c);

@@ -42,7 +42,7 @@ fn demo_config() -> rc_sim::Config {
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Status {
-    /// `starting`, `connecting`, `registered`, `reconnecting` or `failed`.
+    /// `starting`, `connecting`, `registered`, `reconnecting`, `disconnected` or `failed`.
     pub state: String,
     /// The account's number, once known.
     pub number: Option<String>,
@@ -172,7 +172,8 @@ impl AppState {
         (status.state, status.error) = match event {
             PhoneEvent::Registered { .. } => ("registered".into(), None),
             PhoneEvent::RegistrationFailed(e) => ("failed".into(), Some(e.to_string())),
-            PhoneEvent::Disconnected(why) => ("reconnecting".into(), Some(why.clone())),
+            // The engine does not reconnect by itself yet (issue 7): say so plainly.
+            PhoneEvent::Disconnected(why) => ("disconnected".into(), Some(why.clone())),
             _ => return,
         };
         self.set_status(app, status);
@@ -534,6 +535,7 @@ pub fn status_line(s: &Status) -> String {
         "registered" => format!("Registered{who}{}", if s.demo { " (demo)" } else { "" }),
         "connecting" | "starting" => "Connecting…".into(),
         "reconnecting" => "Reconnecting…".into(),
+        "disconnected" => format!("Disconnected: {}", s.error.as_deref().unwrap_or("the connection was lost")),
         _ => format!("Not registered: {}", s.error.as_deref().unwrap_or("unknown error")),
     }
 }
@@ -560,4 +562,32 @@ fn audio() -> Arc<dyn AudioIo> {
         return audio;
     }
     Arc::new(webphone::audio::cpal_io::CpalAudio::new())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn status(state: &str, error: Option<&str>) -> Status {
+        Status { state: state.into(), number: Some("16505550101".into()), demo: true, error: error.map(str::to_owned) }
+    }
+
+    #[test]
+    fn the_tray_says_where_the_phone_stands() {
+        assert_eq!(status_line(&status("registered", None)), "Registered as 16505550101 (demo)");
+        assert_eq!(status_line(&status("connecting", None)), "Connecting…");
+        assert_eq!(status_line(&status("disconnected", Some("the server closed the connection"))), "Disconnected: the server closed the connection");
+        assert_eq!(status_line(&status("failed", Some("403 Forbidden"))), "Not registered: 403 Forbidden");
+    }
+
+    #[test]
+    fn the_demo_has_two_colleagues_and_a_company_number() {
+        let config = demo_config();
+        config.validate().unwrap();
+        for number in DEMO_COLLEAGUES {
+            assert!(config.extension_by_number(number).is_some(), "{number}");
+        }
+        let (_, me) = config.extension_by_number(DEMO_NUMBER).unwrap();
+        assert!(me.caller_ids.contains(&"+16505550100".to_owned()));
+    }
 }
