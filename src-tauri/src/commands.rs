@@ -230,14 +230,14 @@ pub async fn use_demo(app: tauri::AppHandle, state: State<'_, AppState>) -> Comm
     Ok(Switched { status, note: None })
 }
 
-/// What the settings view shows: the settings, the devices to choose from and the caller IDs
-/// to offer.
+/// What the settings view shows: the settings (without the account), the devices to choose
+/// from and the caller IDs to offer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SettingsView {
-    /// The settings (the account's password never among them).
+    /// The settings; the account is left out (it is set apart, see [`use_account`]).
     #[serde(flatten)]
-    pub settings: SettingsUpdate,
+    pub settings: Settings,
     /// Input device names.
     pub inputs: Vec<String>,
     /// Output device names.
@@ -246,100 +246,55 @@ pub struct SettingsView {
     pub available_caller_ids: Vec<String>,
 }
 
-/// The settings the window can change (the account is set apart, see [`use_account`]).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct SettingsUpdate {
-    /// See [`Settings::input_device`].
-    pub input_device: Option<String>,
-    /// See [`Settings::output_device`].
-    pub output_device: Option<String>,
-    /// See [`Settings::ring_device`].
-    pub ring_device: Option<String>,
-    /// See [`Settings::ringtone`].
-    pub ringtone: crate::ringer::Ringtone,
-    /// See [`Settings::ring_volume`].
-    pub ring_volume: u8,
-    /// See [`Settings::caller_ids`].
-    pub caller_ids: Vec<String>,
-    /// See [`Settings::caller_id`].
-    pub caller_id: Option<String>,
-    /// See [`Settings::auto_answer`].
-    pub auto_answer: bool,
-    /// See [`Settings::instance_id`].
-    pub instance_id: Option<String>,
-    /// See [`Settings::debug`].
-    pub debug: bool,
-}
-
-impl SettingsUpdate {
-    /// The changeable part of `s`.
-    pub fn of(s: &Settings) -> SettingsUpdate {
-        SettingsUpdate {
-            input_device: s.input_device.clone(),
-            output_device: s.output_device.clone(),
-            ring_device: s.ring_device.clone(),
-            ringtone: s.ringtone,
-            ring_volume: s.ring_volume,
-            caller_ids: s.caller_ids.clone(),
-            caller_id: s.caller_id.clone(),
-            auto_answer: s.auto_answer,
-            instance_id: s.instance_id.clone(),
-            debug: s.debug,
+/// `update` (settings from the window, without an account) checked and put over `base`:
+/// volume 0..=100, caller IDs dialable, the instance ID a plain token, blank names `None`;
+/// the account stays `base`'s.
+pub fn checked_settings(update: Settings, base: &Settings) -> CommandResult<Settings> {
+    if update.ring_volume > 100 {
+        return Err(format!("the ring volume must be 0 to 100, not {}", update.ring_volume));
+    }
+    let mut caller_ids = Vec::new();
+    for id in &update.caller_ids {
+        let n = number::normalise(id).ok_or_else(|| format!("\"{id}\" is not a phone number for the caller ID list"))?;
+        if !caller_ids.contains(&n) {
+            caller_ids.push(n);
         }
     }
-
-    /// `base` with these changes, checked: volume 0..=100, caller IDs dialable, the instance ID
-    /// a plain token. Blank names become `None`.
-    pub fn applied_to(self, base: &Settings) -> CommandResult<Settings> {
-        if self.ring_volume > 100 {
-            return Err(format!("the ring volume must be 0 to 100, not {}", self.ring_volume));
+    let blank_none = |v: Option<String>| v.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty());
+    let instance_id = blank_none(update.instance_id);
+    if let Some(id) = &instance_id {
+        if !id.chars().all(|c| c.is_ascii_alphanumeric() || "-_.:".contains(c)) {
+            return Err(format!("the instance ID may hold letters, digits and - _ . : only, not \"{id}\""));
         }
-        let mut caller_ids = Vec::new();
-        for id in &self.caller_ids {
-            let n = number::normalise(id).ok_or_else(|| format!("\"{id}\" is not a phone number for the caller ID list"))?;
-            if !caller_ids.contains(&n) {
-                caller_ids.push(n);
-            }
-        }
-        let blank_none = |v: Option<String>| v.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty());
-        let instance_id = blank_none(self.instance_id);
-        if let Some(id) = &instance_id {
-            if !id.chars().all(|c| c.is_ascii_alphanumeric() || "-_.:".contains(c)) {
-                return Err(format!("the instance ID may hold letters, digits and - _ . : only, not \"{id}\""));
-            }
-        }
-        let caller_id = blank_none(self.caller_id).map(|id| number::normalise(&id).ok_or_else(|| format!("\"{id}\" is not a caller ID"))).transpose()?;
-        Ok(Settings {
-            input_device: blank_none(self.input_device),
-            output_device: blank_none(self.output_device),
-            ring_device: blank_none(self.ring_device),
-            ringtone: self.ringtone,
-            ring_volume: self.ring_volume,
-            caller_ids,
-            caller_id,
-            auto_answer: self.auto_answer,
-            instance_id,
-            debug: self.debug,
-            ..base.clone()
-        })
     }
+    let caller_id = blank_none(update.caller_id).map(|id| number::normalise(&id).ok_or_else(|| format!("\"{id}\" is not a caller ID"))).transpose()?;
+    Ok(Settings {
+        account: base.account.clone(),
+        input_device: blank_none(update.input_device),
+        output_device: blank_none(update.output_device),
+        ring_device: blank_none(update.ring_device),
+        caller_ids,
+        caller_id,
+        instance_id,
+        ..update
+    })
 }
 
 /// The settings, devices and caller IDs for the settings view.
 #[tauri::command]
 pub fn settings(state: State<'_, AppState>) -> SettingsView {
     let (inputs, outputs) = state.devices();
-    SettingsView { settings: SettingsUpdate::of(&state.settings()), inputs, outputs, available_caller_ids: state.available_caller_ids() }
+    let settings = Settings { account: None, ..state.settings() };
+    SettingsView { settings, inputs, outputs, available_caller_ids: state.available_caller_ids() }
 }
 
 /// Saves the settings and puts them in force at once (devices of calls in progress too).
 /// Returns what the user should know.
 #[tauri::command]
-pub async fn save_settings(app: tauri::AppHandle, state: State<'_, AppState>, update: SettingsUpdate) -> CommandResult<String> {
+pub async fn save_settings(app: tauri::AppHandle, state: State<'_, AppState>, update: Settings) -> CommandResult<String> {
     let path = Settings::path_in(&settings::config_dir());
     let on_disk = Settings::load(&path).unwrap_or_else(|_| state.settings());
-    let new = update.applied_to(&on_disk)?;
+    let new = checked_settings(update, &on_disk)?;
     new.save(&path)?;
     let note = state.apply_settings(&app, new).await?;
     Ok(note.unwrap_or_else(|| "Settings saved.".into()))
@@ -348,10 +303,9 @@ pub async fn save_settings(app: tauri::AppHandle, state: State<'_, AppState>, up
 /// Chooses the caller ID of the next calls (`None`: the account's number) and saves it.
 #[tauri::command]
 pub fn choose_caller_id(state: State<'_, AppState>, caller_id: Option<String>) -> CommandResult<()> {
-    let mut update = SettingsUpdate::of(&state.settings());
-    update.caller_id = caller_id;
+    let update = Settings { caller_id, ..state.settings() };
     let path = Settings::path_in(&settings::config_dir());
-    let new = update.applied_to(&state.settings())?;
+    let new = checked_settings(update, &state.settings())?;
     new.save(&path)?;
     state.replace_settings(new);
     Ok(())
@@ -412,8 +366,8 @@ mod tests {
         assert_eq!(json["name"], "softphone");
     }
 
-    fn update() -> SettingsUpdate {
-        SettingsUpdate::of(&Settings::default())
+    fn update() -> Settings {
+        Settings::default()
     }
 
     #[test]
@@ -425,7 +379,7 @@ mod tests {
         u.instance_id = Some(" desk-1 ".into());
         u.caller_id = Some("+1 650 555 0100".into());
         let base = Settings { debug: true, ..Settings::default() };
-        let s = u.applied_to(&base).unwrap();
+        let s = checked_settings(u, &base).unwrap();
         assert_eq!(s.caller_ids, ["+16505550100", "16505550100"], "normalised, repeats dropped");
         assert_eq!((s.input_device, s.output_device.as_deref()), (None, Some("Speakers")), "blank is the default device");
         assert_eq!((s.instance_id.as_deref(), s.caller_id.as_deref()), (Some("desk-1"), Some("+16505550100")));
@@ -436,20 +390,20 @@ mod tests {
     fn bad_settings_are_refused_with_a_reason() {
         let mut u = update();
         u.ring_volume = 101;
-        assert!(u.applied_to(&Settings::default()).unwrap_err().contains("0 to 100"));
+        assert!(checked_settings(u, &Settings::default()).unwrap_err().contains("0 to 100"));
         let mut u = update();
         u.caller_ids = vec!["call me".into()];
-        assert!(u.applied_to(&Settings::default()).unwrap_err().contains("\"call me\""));
+        assert!(checked_settings(u, &Settings::default()).unwrap_err().contains("\"call me\""));
         let mut u = update();
         u.instance_id = Some("a b".into());
-        assert!(u.applied_to(&Settings::default()).unwrap_err().contains("instance ID"));
+        assert!(checked_settings(u, &Settings::default()).unwrap_err().contains("instance ID"));
     }
 
     #[test]
     fn the_account_survives_a_settings_change() {
         let info = webphone::SipInfo::from_json(r#"{"username":"1650","password":"pw","authorizationId":"802","domain":"d.example","outboundProxy":"p.example:8083"}"#).unwrap();
         let base = Settings { account: Some(info), ..Settings::default() };
-        let s = update().applied_to(&base).unwrap();
+        let s = checked_settings(update(), &base).unwrap();
         assert_eq!(s.account.unwrap().authorization_id, "802");
     }
 

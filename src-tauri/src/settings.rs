@@ -10,6 +10,7 @@ use webphone::SipInfo;
 #[serde(rename_all = "camelCase", default)]
 pub struct Settings {
     /// The account, password removed; `None` runs the demo.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub account: Option<SipInfo>,
     /// The `+sip.instance` id to register with (default: the authorizationId).
     pub instance_id: Option<String>,
