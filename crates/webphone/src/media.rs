@@ -274,7 +274,8 @@ async fn tick_calls(clock: MediaClock) {
     loop {
         interval.tick().await;
         let Some(calls) = clock.live_calls() else { return };
-        futures_util::future::join_all(calls.iter().map(|m| m.tick())).await;
+        // A call whose peer stalls loses its frame; the others keep their 20 ms.
+        futures_util::future::join_all(calls.iter().map(|m| tokio::time::timeout(Duration::from_millis(20), m.tick()))).await;
     }
 }
 
