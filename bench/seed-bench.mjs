@@ -41,7 +41,7 @@
 //
 // Packages come from ../interop/seed-sdk/node_modules (esbuild, playwright-core, the SDK).
 import { createRequire } from "node:module";
-import { createServer } from "node:http";
+import { CHROMIUM_FLAGS, bundlePage, servePage } from "../interop/seed-sdk/chromium.mjs";
 import { connect } from "node:net";
 import { mkdirSync, readdirSync, readFileSync, writeFileSync, existsSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
@@ -206,45 +206,11 @@ let browser = null;
 let server = null;
 let browserPid = null;
 
-async function bundlePage() {
-  const esbuild = seedRequire("esbuild");
-  const result = await esbuild.build({
-    entryPoints: [join(here, "seed-bench-page.js")],
-    bundle: true,
-    format: "iife",
-    write: false,
-    logLevel: "silent",
-    absWorkingDir: here,
-    nodePaths: [join(seedDir, "node_modules")],
-  });
-  await esbuild.stop?.();
-  return result.outputFiles[0].text;
-}
-
-// Serves the page on http://127.0.0.1 (a secure context, so getUserMedia works).
-async function serve(script) {
-  server = createServer((req, res) => {
-    if (req.url === "/bundle.js") {
-      res.writeHead(200, { "content-type": "text/javascript" });
-      return res.end(script);
-    }
-    res.writeHead(200, { "content-type": "text/html" });
-    res.end('<!doctype html><meta charset="utf-8"><title>seed bench</title><script src="/bundle.js"></script>');
-  });
-  await new Promise((r) => server.listen(0, "127.0.0.1", r));
-  return `http://127.0.0.1:${server.address().port}`;
-}
-
 async function launch(fakeAudio, verbose) {
   const { chromium } = seedRequire("playwright-core");
   const args = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+    ...CHROMIUM_FLAGS,
     `--use-file-for-fake-audio-capture=${fakeAudio}`,
-    // rc-sim's certificate comes from its own CA.
-    "--ignore-certificate-errors",
-    "--autoplay-policy=no-user-gesture-required",
     // A foreground tab in a real browser is not throttled either.
     "--disable-background-timer-throttling", "--disable-renderer-backgrounding",
   ];
@@ -306,8 +272,10 @@ async function run(opts) {
   }
 
   await checkReachable(sipInfo.outboundProxy);
-  const script = await bundlePage();
-  const origin = await serve(script);
+  // The page lives outside the harness folder: its imports resolve from there.
+  const script = await bundlePage(join(here, "seed-bench-page.js"), { absWorkingDir: here, nodePaths: [join(seedDir, "node_modules")] });
+  let origin;
+  ({ server, origin } = await servePage(script, "seed bench"));
   const page = await launch(fakeAudio, opts.verbose);
   await withTimeout(page.goto(origin), 30000, "the page to load");
   await withTimeout(page.waitForFunction(() => window.bench !== undefined), 10000, "the page script");

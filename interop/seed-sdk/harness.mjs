@@ -7,9 +7,8 @@
 //          {"ready": true}                               (once Chromium runs)
 // Options by environment: CHROMIUM (default /usr/bin/chromium), FAKE_AUDIO (a WAV file the
 // fake microphone plays).
-import { build } from "esbuild";
 import { chromium } from "playwright-core";
-import { createServer } from "node:http";
+import { CHROMIUM_FLAGS, bundlePage, servePage } from "./chromium.mjs";
 import { createInterface } from "node:readline";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -17,33 +16,10 @@ import { fileURLToPath } from "node:url";
 const here = dirname(fileURLToPath(import.meta.url));
 const out = (obj) => process.stdout.write(JSON.stringify(obj) + "\n");
 
-const bundle = await build({
-  entryPoints: [join(here, "page.js")],
-  bundle: true,
-  format: "iife",
-  write: false,
-  logLevel: "silent",
-});
-const script = bundle.outputFiles[0].text;
+const script = await bundlePage(join(here, "page.js"));
+const { server, origin } = await servePage(script, "seed SDK");
 
-// Pages load from http://127.0.0.1 (a secure context, so getUserMedia works).
-const server = createServer((req, res) => {
-  if (req.url === "/bundle.js") {
-    res.writeHead(200, { "content-type": "text/javascript" });
-    return res.end(script);
-  }
-  res.writeHead(200, { "content-type": "text/html" });
-  res.end('<!doctype html><meta charset="utf-8"><title>seed SDK</title><script src="/bundle.js"></script>');
-});
-await new Promise((r) => server.listen(0, "127.0.0.1", r));
-const origin = `http://127.0.0.1:${server.address().port}`;
-
-const args = [
-  "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-  "--disable-background-networking", "--disable-component-update", "--disable-sync",
-  "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
-  "--ignore-certificate-errors", "--autoplay-policy=no-user-gesture-required",
-];
+const args = [...CHROMIUM_FLAGS];
 if (process.env.FAKE_AUDIO) args.push(`--use-file-for-fake-audio-capture=${process.env.FAKE_AUDIO}`);
 const browser = await chromium.launch({ executablePath: process.env.CHROMIUM || "/usr/bin/chromium", headless: true, args });
 const context = await browser.newContext({ permissions: ["microphone"] });
