@@ -39,7 +39,7 @@ pub fn status(state: State<'_, AppState>) -> Status {
 #[tauri::command]
 pub async fn dial(state: State<'_, AppState>, number: String, caller_id: Option<String>) -> CommandResult<u64> {
     let callee = number::normalise(&number).ok_or_else(|| format!("\"{}\" is not a number that can be dialled", number.trim()))?;
-    let caller_id = caller_id.or_else(|| state.settings().caller_id).map(|id| number::normalise(&id).ok_or_else(|| format!("\"{id}\" is not a caller ID"))).transpose()?;
+    let caller_id = caller_id.or_else(|| state.settings().caller_id).map(|id| caller_id_of(&id)).transpose()?;
     let call = state.phone().await?.call(Dial { callee, caller_id, ..Dial::default() }).await.map_err(says)?;
     let id = call.id().0;
     state.add_call(call);
@@ -88,6 +88,11 @@ pub async fn reply(state: State<'_, AppState>, call: u64, text: Option<String>, 
         webphone::CallerChoice::Urgent(n) => format!("Urgent: call back at {n}"),
         webphone::CallerChoice::Other(_) => "The caller did not answer".to_owned(),
     })
+}
+
+/// `id` as a caller ID to present, made dialable.
+fn caller_id_of(id: &str) -> CommandResult<String> {
+    number::normalise(id).ok_or_else(|| format!("\"{id}\" is not a caller ID"))
 }
 
 /// The reply a text or a preset name stands for.
@@ -267,7 +272,7 @@ pub fn checked_settings(update: Settings, base: &Settings) -> CommandResult<Sett
             return Err(format!("the instance ID may hold letters, digits and - _ . : only, not \"{id}\""));
         }
     }
-    let caller_id = blank_none(update.caller_id).map(|id| number::normalise(&id).ok_or_else(|| format!("\"{id}\" is not a caller ID"))).transpose()?;
+    let caller_id = blank_none(update.caller_id).map(|id| caller_id_of(&id)).transpose()?;
     Ok(Settings {
         account: base.account.clone(),
         input_device: blank_none(update.input_device),

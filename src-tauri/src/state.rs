@@ -108,7 +108,7 @@ impl AppState {
             }
         };
         *self.account_caller_ids.lock().unwrap() = demo.as_ref().and_then(|d| d.config().extension_by_number(DEMO_NUMBER).map(|(_, e)| e.caller_ids.clone())).unwrap_or_default();
-        let raw = self.raw_audio.lock().unwrap().get_or_insert_with(audio).clone();
+        let raw = self.raw_audio();
         let (metered, levels) = Metered::new(raw.clone());
         let ringer = self.ringer.lock().unwrap().get_or_insert_with(|| Arc::new(Ringer::new(raw, ring_settings(prefs), prefs.output_device.clone()))).clone();
         ringer.configure(ring_settings(prefs), prefs.output_device.clone());
@@ -314,14 +314,19 @@ impl AppState {
 
     /// Plays the ringtone of `settings` once on its device.
     pub fn test_sound(&self, settings: &RingSettings) -> CommandResult<()> {
-        let raw = self.raw_audio.lock().unwrap().get_or_insert_with(audio).clone();
+        let raw = self.raw_audio();
         let ringer = self.ringer.lock().unwrap().get_or_insert_with(|| Arc::new(Ringer::new(raw, settings.clone(), None))).clone();
         ringer.test(settings)
     }
 
+    /// The devices, unmetered, opened at the first use.
+    fn raw_audio(&self) -> Arc<dyn AudioIo> {
+        self.raw_audio.lock().unwrap().get_or_insert_with(audio).clone()
+    }
+
     /// The names of the input and output devices.
     pub fn devices(&self) -> (Vec<String>, Vec<String>) {
-        let raw = self.raw_audio.lock().unwrap().get_or_insert_with(audio).clone();
+        let raw = self.raw_audio();
         (raw.input_devices(), raw.output_devices())
     }
 

@@ -131,13 +131,16 @@ mod tests {
         assert_eq!(mine.first().map(|p| p.pid), Some(me));
         assert!(pss_kib(me).unwrap() > 100);
         let before = cpu_snapshot(&mine);
+        // Spin until this thread has used 0.1 s of CPU: the process tree must show it.
         let t0 = thread_cpu_seconds();
         let mut x = 0u64;
-        for i in 0..30_000_000u64 {
-            x = x.wrapping_mul(31).wrapping_add(i);
+        while thread_cpu_seconds() - t0 < 0.1 {
+            for i in 0..100_000u64 {
+                x = std::hint::black_box(x.wrapping_mul(31).wrapping_add(i));
+            }
         }
-        assert!(x != 1 && thread_cpu_seconds() > t0);
         let after = cpu_snapshot(&tree(&all_processes(), me));
-        assert!(cpu_seconds_between(&before, &after) >= 0.0);
+        let spent = cpu_seconds_between(&before, &after);
+        assert!(spent >= 0.08, "the spin used 0.1 s, the process shows {spent} s");
     }
 }
