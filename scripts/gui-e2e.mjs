@@ -51,6 +51,12 @@ async function property(css, name) {
   return wd("GET", s(`/element/${await find(css)}/property/${name}`));
 }
 
+/** Calls one of the app's Tauri commands from the page, as the UI does. */
+async function invoke(command, args = {}) {
+  const script = "return window.__TAURI__.core.invoke(arguments[0], arguments[1]);";
+  return wd("POST", s("/execute/sync"), { script, args: [command, args] });
+}
+
 async function type(css, value) {
   const id = await find(css);
   await wd("POST", s(`/element/${id}/clear`), {});
@@ -192,6 +198,30 @@ async function main() {
       await waitFor("the call to end", () => exists(callIn("ended")));
       await tab("recent");
       await waitFor("the call in the history", async () => (await text("#history li:first-child")).includes("600"));
+      await tab("phone");
+      await waitFor("the ended call to go", async () => !(await exists(".call")));
+    });
+
+    await scenario("the connection drops in a call: it comes back by itself, the call goes on, history and settings are kept", async () => {
+      const settingsBefore = JSON.stringify(await invoke("settings"));
+      const historyBefore = (await invoke("history")).length;
+      await click('button[data-dial="600"]');
+      await waitFor("the call to connect", () => exists(callIn("talking")));
+      await click("#demo-drop");
+      await waitFor("the reconnect reported", async () => (await text("#message")) === "Connected again.");
+      await waitFor("registered again", async () => (await text("#status-text")).startsWith("Registered"));
+      await waitFor("the speaker meter to move (the echo goes on)", async () => (await meter("output")) > 5);
+      await click(`${callIn("talking")} [data-action="hold"]`);
+      await waitFor("hold after the reconnect", async () => (await text(`${callIn("talking")} .state`)) === "On hold");
+      await click(`${callIn("talking")} [data-action="hangup"]`);
+      await waitFor("the call to end", () => exists(callIn("ended")));
+      const history = await waitFor("the call in the history", async () => {
+        const h = await invoke("history");
+        return h.length === historyBefore + 1 && h;
+      });
+      if (history[0].number !== "600" || history[0].outcome !== "answered") throw new Error(`history entry: ${JSON.stringify(history[0])}`);
+      const settingsAfter = JSON.stringify(await invoke("settings"));
+      if (settingsAfter !== settingsBefore) throw new Error(`settings changed: ${settingsBefore} -> ${settingsAfter}`);
       await tab("phone");
       await waitFor("the ended call to go", async () => !(await exists(".call")));
     });

@@ -15,7 +15,7 @@ function showStatus(s) {
     starting: "Starting…",
     connecting: "Connecting…",
     reconnecting: `Reconnecting…${s.error ? ` (${s.error})` : ""}`,
-    disconnected: `Disconnected: ${s.error ?? "the connection was lost"}. Use the account again (Settings) to reconnect.`,
+    disconnected: `Disconnected: ${s.error ?? "the connection was lost"}.`,
     registered: `Registered${s.number ? ` as ${s.number}` : ""}${s.demo ? " (demo)" : ""}`,
     failed: `Not registered: ${s.error ?? "unknown error"}`,
   }[s.state] ?? s.state;
@@ -103,7 +103,9 @@ function onEvent(e) {
   switch (e.type) {
     case "registered": return showStatus({ state: "registered" });
     case "registrationFailed": return showStatus({ state: "failed", error: e.reason });
-    case "disconnected": showStatus({ state: "disconnected", error: e.reason }); return say(`Connection lost: ${e.reason}`);
+    case "disconnected": showStatus({ state: "reconnecting", error: e.reason }); return say(`Connection lost: ${e.reason}. Calls in progress keep their audio.`);
+    case "reconnecting": return showStatus({ state: "reconnecting", error: `attempt ${e.attempt} in ${Math.ceil(e.inSeconds)} s: ${e.reason}` });
+    case "reconnected": showStatus({ state: "connecting" }); return say(e.backup ? "Connected to the backup server." : "Connected again.");
     case "incomingCall": {
       const c = addCall(e.call, e.name ? `${e.name} (${e.from})` : e.from, true);
       return render(c);
@@ -397,6 +399,7 @@ function setUp() {
     if (number) dial(number);
   });
   $("demo-incoming").addEventListener("click", () => run("demo_incoming_call", { bot: "tone" }));
+  $("demo-drop").addEventListener("click", () => run("demo_drop_connection", {}));
   $("use-account").addEventListener("click", () => switchTo("use_account", { sipinfo: $("sipinfo").value }));
   $("use-demo").addEventListener("click", () => switchTo("use_demo", {}));
   $("sipinfo-file").addEventListener("change", async () => {

@@ -358,6 +358,23 @@ pub async fn demo_incoming_call(state: State<'_, AppState>, bot: String) -> Comm
     state.demo().await?.call_extension(kind, crate::state::DEMO_NUMBER).await.map(drop)
 }
 
+/// Demo mode: the demo server drops this phone's connection, as a network failure would (the
+/// phone reconnects by itself; calls in progress go on).
+#[tauri::command]
+pub async fn demo_drop_connection(state: State<'_, AppState>) -> CommandResult<()> {
+    let sim = state.demo().await?;
+    let registrations = sim.registrations().await;
+    let mine = registrations.iter().filter(|b| b.number == crate::state::DEMO_NUMBER);
+    let conns: std::collections::HashSet<u64> = mine.map(|b| b.conn).collect();
+    if conns.is_empty() {
+        return Err("the demo phone is not connected".into());
+    }
+    for conn in conns {
+        sim.drop_connection(conn);
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

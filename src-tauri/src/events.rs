@@ -14,10 +14,25 @@ pub enum UiEvent {
         /// Why.
         reason: String,
     },
-    /// The connection to the server dropped.
+    /// The connection to the server dropped (the phone reconnects by itself).
     Disconnected {
         /// Why.
         reason: String,
+    },
+    /// The next attempt to reconnect is planned.
+    Reconnecting {
+        /// 1 for the first attempt after the drop.
+        attempt: u32,
+        /// Seconds until the attempt.
+        #[serde(rename = "inSeconds")]
+        in_seconds: f32,
+        /// Why the connection is down (or why the last attempt failed).
+        reason: String,
+    },
+    /// Connected again; registering follows.
+    Reconnected {
+        /// True on the backup proxy.
+        backup: bool,
     },
     /// A call rings in.
     IncomingCall {
@@ -119,6 +134,8 @@ pub fn from_phone(event: &PhoneEvent) -> Option<UiEvent> {
         PhoneEvent::Registered { .. } => UiEvent::Registered,
         PhoneEvent::RegistrationFailed(e) => UiEvent::RegistrationFailed { reason: e.to_string() },
         PhoneEvent::Disconnected(why) => UiEvent::Disconnected { reason: why.clone() },
+        PhoneEvent::Reconnecting { attempt, wait, reason, .. } => UiEvent::Reconnecting { attempt: *attempt, in_seconds: wait.as_secs_f32(), reason: reason.clone() },
+        PhoneEvent::Reconnected { backup, .. } => UiEvent::Reconnected { backup: *backup },
         PhoneEvent::InboundCall(s, info) => UiEvent::IncomingCall { call: s.id().0, from: info.remote_number.clone(), name: info.remote_name.clone() },
         // Needs the number, which only the session can tell: the event loop sends it.
         PhoneEvent::OutboundCall(_) => return None,
@@ -165,5 +182,8 @@ mod tests {
         let e = from_call(7, &CallEvent::Disposed(webphone::DisposeReason::RemoteHangup)).unwrap();
         assert_eq!(serde_json::to_value(&e).unwrap()["reason"], "The other party hung up");
         assert!(from_phone(&PhoneEvent::Message("INVITE …".into())).is_none(), "raw SIP stays out of the window");
+        let reconnecting = PhoneEvent::Reconnecting { attempt: 2, proxy: "127.0.0.1:1".into(), wait: std::time::Duration::from_millis(1500), reason: "refused".into() };
+        let json = serde_json::to_value(from_phone(&reconnecting).unwrap()).unwrap();
+        assert_eq!(json, serde_json::json!({ "type": "reconnecting", "attempt": 2, "inSeconds": 1.5, "reason": "refused" }));
     }
 }

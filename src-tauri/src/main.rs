@@ -112,6 +112,7 @@ fn main() {
             commands::complete_transfer,
             commands::cancel_transfer,
             commands::demo_incoming_call,
+            commands::demo_drop_connection,
             commands::history,
             commands::use_account,
             commands::use_demo,

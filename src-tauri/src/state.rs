@@ -172,8 +172,10 @@ impl AppState {
         (status.state, status.error) = match event {
             PhoneEvent::Registered { .. } => ("registered".into(), None),
             PhoneEvent::RegistrationFailed(e) => ("failed".into(), Some(e.to_string())),
-            // The engine does not reconnect by itself yet (issue 7): say so plainly.
-            PhoneEvent::Disconnected(why) => ("disconnected".into(), Some(why.clone())),
+            // The engine reconnects by itself: the status says it is trying, and why.
+            PhoneEvent::Disconnected(why) => ("reconnecting".into(), Some(why.clone())),
+            PhoneEvent::Reconnecting { attempt, wait, reason, .. } => ("reconnecting".into(), Some(format!("attempt {attempt} in {:.0} s: {reason}", wait.as_secs_f32().ceil()))),
+            PhoneEvent::Reconnected { .. } => ("connecting".into(), None),
             _ => return,
         };
         self.set_status(app, status);
@@ -539,7 +541,10 @@ pub fn status_line(s: &Status) -> String {
     match s.state.as_str() {
         "registered" => format!("Registered{who}{}", if s.demo { " (demo)" } else { "" }),
         "connecting" | "starting" => "Connecting…".into(),
-        "reconnecting" => "Reconnecting…".into(),
+        "reconnecting" => match s.error.as_deref() {
+            Some(why) => format!("Reconnecting… ({why})"),
+            None => "Reconnecting…".into(),
+        },
         "disconnected" => format!("Disconnected: {}", s.error.as_deref().unwrap_or("the connection was lost")),
         _ => format!("Not registered: {}", s.error.as_deref().unwrap_or("unknown error")),
     }
@@ -583,6 +588,7 @@ mod tests {
         assert_eq!(status_line(&status("connecting", None)), "Connecting…");
         assert_eq!(status_line(&status("disconnected", Some("the server closed the connection"))), "Disconnected: the server closed the connection");
         assert_eq!(status_line(&status("failed", Some("403 Forbidden"))), "Not registered: 403 Forbidden");
+        assert_eq!(status_line(&status("reconnecting", Some("attempt 2 in 3 s: refused"))), "Reconnecting… (attempt 2 in 3 s: refused)");
     }
 
     #[test]

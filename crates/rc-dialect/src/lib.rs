@@ -12,6 +12,8 @@
 //! * [`headers`]: `p-rc-api-ids` (session and party ids) and `p-rc-api-call-info`.
 
 pub mod control;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod headers;
 pub mod message;
 pub mod reply;

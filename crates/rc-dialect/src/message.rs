@@ -133,12 +133,17 @@ impl RcMessage {
     }
 }
 
+/// Escapes an attribute value; tabs and line breaks become character references, which XML
+/// keeps as they are (written raw, a reader would turn them into spaces, and the line would break).
 fn escape_attr(v: &str) -> String {
     v.replace('&', "&amp;")
         .replace('"', "&quot;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
         .replace(": ", "&#58; ")
+        .replace('\t', "&#9;")
+        .replace('\n', "&#10;")
+        .replace('\r', "&#13;")
 }
 
 fn write_attrs(f: &mut fmt::Formatter<'_>, attrs: &[(String, String)]) -> fmt::Result {
@@ -185,5 +190,16 @@ mod tests {
         assert_eq!(RcMessage::parse(&text).unwrap(), m);
         assert_eq!(RcMessage::parse("<Msg/>"), Err(RcMessageError::MissingHdr));
         assert!(matches!(RcMessage::parse("<Msg><Hdr Cmd=1/></Msg>"), Err(RcMessageError::Xml(_))));
+    }
+
+    #[test]
+    fn line_breaks_in_values_stay_on_one_line_and_round_trip() {
+        // Found by the corpus of the `message` fuzz target (`nested-spaced.xml`): a value read
+        // from `&#10;` was written as a raw line break, which broke the line and read back as a space.
+        let m = RcMessage::parse("<Msg><Hdr Cmd=\"4\"/><Bdy Nm=\"line&#10;break&#9;tab&#13;\"/></Msg>").unwrap();
+        assert_eq!(m.bdy("Nm"), Some("line\nbreak\ttab\r"));
+        let text = m.to_string();
+        assert!(!text.contains(['\n', '\r', '\t']), "{text:?}");
+        assert_eq!(RcMessage::parse(&text).unwrap(), m);
     }
 }

@@ -57,6 +57,10 @@ pub struct Config {
     /// Seconds an unanswered inbound call rings before it is given up.
     #[serde(default = "default_ring_timeout")]
     pub ring_timeout_secs: u64,
+    /// Seconds the answered calls of a dropped connection are kept for the device to come back
+    /// (re-register with the same instance on a new connection); after that they end.
+    #[serde(default = "default_reconnect_grace")]
+    pub reconnect_grace_secs: u64,
     /// How rc-sim's media (bots and the hub's ports) writes SDP.
     #[serde(default)]
     pub media: MediaSettings,
@@ -144,6 +148,10 @@ fn default_ring_timeout() -> u64 {
     60
 }
 
+fn default_reconnect_grace() -> u64 {
+    32
+}
+
 /// Why a configuration file could not be used.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -199,6 +207,7 @@ impl Config {
             nonce_lifetime_secs: default_nonce_lifetime(),
             max_expires_secs: default_max_expires(),
             ring_timeout_secs: default_ring_timeout(),
+            reconnect_grace_secs: default_reconnect_grace(),
             media: MediaSettings::default(),
         }
     }

@@ -12,7 +12,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{broadcast, mpsc, oneshot};
+use tokio::sync::{broadcast, mpsc, oneshot, watch};
 use tokio_rustls::TlsAcceptor;
 use tokio_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request as WsRequest, Response as WsResponse};
 use tokio_tungstenite::tungstenite::http::HeaderValue;
@@ -90,6 +90,7 @@ enum Command {
     Faults(Faults),
     Drop(ConnId),
     Raw(ConnId, String),
+    RawBytes(ConnId, Vec<u8>),
     Bot(u64, crate::core::BotKind, BotOutput),
     BotReports(oneshot::Sender<Vec<BotReport>>),
     CallerBot(crate::core::BotKind, String, Option<u32>, oneshot::Sender<Result<u64, String>>),
@@ -204,7 +205,13 @@ impl Handle {
         let _ = self.tx.send(Command::Raw(conn, text.to_owned()));
     }
 
-    /// Stops the server.
+    /// Sends raw bytes to a client as one binary frame (e.g. invalid UTF-8). Not logged.
+    pub fn send_raw_bytes(&self, conn: ConnId, bytes: Vec<u8>) {
+        let _ = self.tx.send(Command::RawBytes(conn, bytes));
+    }
+
+    /// Stops the server: its listeners close (their ports can be bound again) and every
+    /// connection is closed.
     pub fn shutdown(&self) {
         let _ = self.tx.send(Command::Shutdown);
     }
@@ -235,10 +242,11 @@ pub async fn start(opts: ServerOptions) -> Result<Handle, ServerError> {
         let tx = tx.clone();
         crate::hub::spawn(opts.config.media.peer_config(), move |report| drop(tx.send(Command::Hub(report))))
     };
-    let driver = Driver { writers: HashMap::new(), delay: Duration::ZERO, bots: HashMap::new(), rooms: HashMap::new(), tx: tx.clone(), recordings: opts.recordings.clone(), hub, media: opts.config.media.peer_config() };
+    let (faults, faults_rx) = watch::channel(Faults::default());
+    let driver = Driver { writers: HashMap::new(), delay: Duration::ZERO, faults, bots: HashMap::new(), rooms: HashMap::new(), tx: tx.clone(), recordings: opts.recordings.clone(), hub, media: opts.config.media.peer_config() };
     tokio::spawn(run_core(core, driver, rx, log_tx.clone()));
-    tokio::spawn(accept_loop(primary, Listener::Primary, acceptor.clone(), tx.clone()));
-    tokio::spawn(accept_loop(backup, Listener::Backup, acceptor, tx.clone()));
+    tokio::spawn(accept_loop(primary, Listener::Primary, acceptor.clone(), tx.clone(), faults_rx.clone()));
+    tokio::spawn(accept_loop(backup, Listener::Backup, acceptor, tx.clone(), faults_rx));
     Ok(Handle { tx, log_tx, primary: primary_addr, backup: backup_addr, ca_pem: tls.ca_pem, config: Arc::new(opts.config) })
 }
 
@@ -251,13 +259,17 @@ fn clock_seed() -> u64 {
     now.as_nanos() as u64 ^ u64::from(std::process::id())
 }
 
-async fn accept_loop(listener: TcpListener, kind: Listener, acceptor: TlsAcceptor, tx: mpsc::UnboundedSender<Command>) {
+async fn accept_loop(listener: TcpListener, kind: Listener, acceptor: TlsAcceptor, tx: mpsc::UnboundedSender<Command>, faults: watch::Receiver<Faults>) {
     let mut next_id: ConnId = match kind {
         Listener::Primary => 1,
         Listener::Backup => 1 << 32,
     };
     loop {
-        let Ok((tcp, _)) = listener.accept().await else {
+        let accepted = tokio::select! {
+            accepted = listener.accept() => accepted,
+            () = tx.closed() => return, // shut down: free the port
+        };
+        let Ok((tcp, _)) = accepted else {
             // Out of file descriptors and the like: back off instead of spinning.
             tokio::time::sleep(Duration::from_millis(50)).await;
             continue;
@@ -265,9 +277,12 @@ async fn accept_loop(listener: TcpListener, kind: Listener, acceptor: TlsAccepto
         if tx.is_closed() {
             return;
         }
+        if is_down(kind, &faults.borrow()) {
+            continue; // dropping the socket closes it
+        }
         let id = next_id;
         next_id += 1;
-        tokio::spawn(serve_connection(tcp, id, kind, acceptor.clone(), tx.clone()));
+        tokio::spawn(serve_connection(tcp, id, kind, acceptor.clone(), tx.clone(), faults.clone()));
     }
 }
 
@@ -289,7 +304,12 @@ fn negotiate_sip(req: &WsRequest, mut resp: WsResponse) -> Result<WsResponse, Er
     Ok(resp)
 }
 
-async fn serve_connection(tcp: TcpStream, id: ConnId, kind: Listener, acceptor: TlsAcceptor, tx: mpsc::UnboundedSender<Command>) {
+/// True when faults take listener `kind` down.
+fn is_down(kind: Listener, faults: &Faults) -> bool {
+    kind == Listener::Primary && faults.refuse_primary
+}
+
+async fn serve_connection(tcp: TcpStream, id: ConnId, kind: Listener, acceptor: TlsAcceptor, tx: mpsc::UnboundedSender<Command>, mut faults: watch::Receiver<Faults>) {
     let _ = tcp.set_nodelay(true);
     let Ok(tls) = acceptor.accept(tcp).await else { return };
     let config = WebSocketConfig::default().max_message_size(Some(MAX_FRAME)).max_frame_size(Some(MAX_FRAME));
@@ -310,7 +330,19 @@ async fn serve_connection(tcp: TcpStream, id: ConnId, kind: Listener, acceptor: 
         }
         let _ = sink.close().await;
     });
-    while let Some(Ok(msg)) = stream.next().await {
+    loop {
+        let msg = tokio::select! {
+            msg = stream.next() => msg,
+            () = async { drop(faults.wait_for(|f| f.freeze || is_down(kind, f)).await) } => {
+                if is_down(kind, &faults.borrow()) {
+                    break;
+                }
+                // Frozen: read nothing (so no SIP and no pong) until thawed or taken down.
+                let _ = faults.wait_for(|f| !f.freeze || is_down(kind, f)).await;
+                continue;
+            }
+        };
+        let Some(Ok(msg)) = msg else { break };
         let bytes = match msg {
             WsMessage::Text(t) => t.as_bytes().to_vec(),
             WsMessage::Binary(b) => b.to_vec(),
@@ -330,6 +362,8 @@ struct Driver {
     writers: HashMap<ConnId, mpsc::UnboundedSender<WsMessage>>,
     /// Injected delay of every frame sent (`Faults::delay_ms`).
     delay: Duration,
+    /// The faults, for the connection tasks (freeze, primary down).
+    faults: watch::Sender<Faults>,
     bots: HashMap<u64, BotControl>,
     rooms: HashMap<String, bots::Room>,
     tx: mpsc::UnboundedSender<Command>,
@@ -404,6 +438,11 @@ async fn run_core(mut core: Core, mut driver: Driver, mut rx: mpsc::UnboundedRec
                     return;
                 }
                 driver.delay = Duration::from_millis(core.faults().delay_ms);
+                driver.faults.send_if_modified(|f| {
+                    let changed = f != core.faults();
+                    f.clone_from(core.faults());
+                    changed
+                });
             }
             _ = sleep => core.on_timeout(Instant::now()),
         }
@@ -435,6 +474,11 @@ fn handle_command(core: &mut Core, writers: &mut HashMap<ConnId, mpsc::Unbounded
         Command::Faults(f) => core.set_faults(f),
         Command::Drop(id) => core.drop_connection(id, now),
         Command::Raw(id, text) => core.send_raw(id, text, now),
+        Command::RawBytes(id, bytes) => {
+            if let Some(w) = writers.get(&id) {
+                let _ = w.send(WsMessage::Binary(bytes.into()));
+            }
+        }
         Command::Bot(call, _, BotOutput::Answer(answer)) => core.on_bot_answer(call, answer, now),
         Command::Bot(call, _, BotOutput::Offer(offer)) => core.on_bot_offer(call, offer, now),
         Command::CallerBot(bot, number, auto, reply) => drop(reply.send(core.start_caller_bot(bot, &number, auto, now))),

@@ -35,6 +35,12 @@ pub struct TlsMaterial {
     pem: Option<(String, String)>,
 }
 
+impl Clone for TlsMaterial {
+    fn clone(&self) -> Self {
+        TlsMaterial { ca_pem: self.ca_pem.clone(), chain: self.chain.clone(), key: self.key.clone_key(), pem: self.pem.clone() }
+    }
+}
+
 impl TlsMaterial {
     /// A new CA and a server certificate for `names` (host names or IP addresses), signed by it.
     pub fn generate(names: &[&str]) -> Result<TlsMaterial, TlsError> {

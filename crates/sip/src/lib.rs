@@ -76,6 +76,8 @@ pub mod auth;
 pub mod builder;
 pub mod dialog;
 pub mod error;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod header;
 pub mod message;
 pub mod method;

@@ -23,6 +23,10 @@ pub fn print_phone_event(event: &PhoneEvent) {
         PhoneEvent::Unregistered => print("unregistered", json!({})),
         PhoneEvent::RegistrationFailed(e) => print("registration_failed", json!({ "reason": e.to_string() })),
         PhoneEvent::Disconnected(why) => print("disconnected", json!({ "reason": why })),
+        PhoneEvent::Reconnecting { attempt, proxy, wait, reason } => {
+            print("reconnecting", json!({ "attempt": attempt, "proxy": proxy, "wait_ms": wait.as_millis() as u64, "reason": reason }))
+        }
+        PhoneEvent::Reconnected { proxy, backup } => print("reconnected", json!({ "proxy": proxy, "backup": backup })),
         PhoneEvent::InboundCall(s, info) => print("inbound_call", json!({ "call": s.id().0, "from": info.remote_number, "name": info.remote_name })),
         PhoneEvent::OutboundCall(s) => print("outbound_call", json!({ "call": s.id().0 })),
         PhoneEvent::Call(id, e) => print_call_event(id.0, e),

@@ -42,6 +42,7 @@ pub mod audio;
 pub mod core;
 pub mod debug;
 pub mod error;
+pub mod link;
 mod media;
 mod phone;
 pub mod sdp;

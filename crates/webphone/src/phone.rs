@@ -6,8 +6,9 @@ use crate::core::call::CallFacts;
 use crate::core::outbound::Dial;
 use crate::error::CallError;
 use crate::media::{CallMedia, MediaNote};
+use crate::link::Proxy;
 use crate::transport::{self, SipSocket};
-use futures_util::{SinkExt, StreamExt};
+use futures_util::SinkExt;
 use media::PeerConfig;
 use rc_dialect::control::{Command, CommandResult};
 use rc_dialect::reply::{CallerResponse, Reply};
@@ -17,6 +18,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::{broadcast, mpsc, oneshot, watch};
 use tokio_tungstenite::tungstenite::Message as WsMessage;
+
+mod connection;
 
 /// How a phone is set up, besides its sipInfo.
 #[derive(Clone)]
@@ -37,6 +40,11 @@ pub struct Options {
     pub input_device: Option<String>,
     /// Output device name (`None`: the default).
     pub output_device: Option<String>,
+    /// Keep-alive, reconnect and failover timing.
+    pub link: crate::link::LinkSettings,
+    /// No final answer to a REGISTER within this time: the connection is dropped and made
+    /// again.
+    pub register_timeout: Duration,
 }
 
 impl Options {
@@ -51,6 +59,8 @@ impl Options {
             audio,
             input_device: None,
             output_device: None,
+            link: crate::link::LinkSettings::default(),
+            register_timeout: Duration::from_secs(5),
         }
     }
 }
@@ -69,8 +79,27 @@ pub enum PhoneEvent {
     Unregistered,
     /// Registration failed.
     RegistrationFailed(RegisterError),
-    /// The connection to the server dropped.
+    /// The connection to the server dropped, with the reason. Answered calls keep their audio;
+    /// the phone reconnects by itself ([`PhoneEvent::Reconnecting`]).
     Disconnected(String),
+    /// The phone will try to connect again after `wait`.
+    Reconnecting {
+        /// 1 for the first attempt after a drop.
+        attempt: u32,
+        /// The proxy (`host:port`) the attempt goes to.
+        proxy: String,
+        /// How long until the attempt.
+        wait: Duration,
+        /// Why the connection is down (or why the previous attempt failed).
+        reason: String,
+    },
+    /// Connected again (or switched back to the primary proxy); registering follows.
+    Reconnected {
+        /// The proxy (`host:port`).
+        proxy: String,
+        /// True when it is `outboundProxyBackup`.
+        backup: bool,
+    },
     /// A call rings in.
     InboundCall(CallSession, InboundInfo),
     /// We started a call.
@@ -119,6 +148,8 @@ struct Shared {
     live: std::sync::Mutex<Live>,
     /// The one 20 ms clock of this phone's calls' audio.
     clock: crate::media::MediaClock,
+    /// True while the connection to the server is up.
+    connected: std::sync::atomic::AtomicBool,
 }
 
 /// The options that may change while the phone runs.
@@ -148,23 +179,35 @@ impl WebPhone {
     pub async fn start(info: SipInfo, options: Options) -> Result<WebPhone, CallError> {
         info.validate().map_err(|e| CallError::Protocol(e.to_string()))?;
         let tls = transport::tls_config(options.extra_ca_pem.as_deref()).map_err(|e| CallError::Protocol(e.to_string()))?;
-        let socket = connect_any(&info, tls).await?;
+        let (socket, proxy) = connect_any(&info, tls.clone()).await?;
+        let instance_id = options.instance_id.clone().unwrap_or_else(|| info.authorization_id.clone());
         let core_opts = CoreOptions {
-            instance_id: options.instance_id.clone().unwrap_or_else(|| info.authorization_id.clone()),
-            user_agent: format!("RC-Softphone/{}", env!("CARGO_PKG_VERSION")),
-            register_expires: 60,
-            seed: None,
             codecs: options.media.codecs.clone(),
+            register_timeout: options.register_timeout,
+            register_retry_base: options.link.register_retry_base,
+            register_retry_max: options.link.backoff_max,
+            ..CoreOptions::new(&instance_id, &format!("RC-Softphone/{}", env!("CARGO_PKG_VERSION")))
         };
+        let (link, attempts) = connection::Link::new(&info, options.link.clone(), tls, proxy, Instant::now());
         let (jobs, jobs_rx) = mpsc::unbounded_channel();
         let (events, _) = broadcast::channel(4096);
         let live = Live { debug: options.debug, auto_answer: options.auto_answer, input_device: options.input_device.clone(), output_device: options.output_device.clone() };
-        let shared = Arc::new(Shared { info: info.clone(), options, live: std::sync::Mutex::new(live), clock: crate::media::MediaClock::default() });
+        let shared = Arc::new(Shared { info: info.clone(), options, live: std::sync::Mutex::new(live), clock: crate::media::MediaClock::default(), connected: true.into() });
         let phone = WebPhone { jobs, events: events.clone(), shared };
-        let driver = Driver::new(PhoneCore::new(info, core_opts), phone.clone());
-        tokio::spawn(driver.run(socket, jobs_rx));
-        phone.register().await?;
+        let driver = Driver::new(PhoneCore::new(info, core_opts), phone.clone(), link);
+        tokio::spawn(driver.run(socket, jobs_rx, attempts));
+        if let Err(e) = phone.register().await {
+            // Nobody will use this phone: close its connection and end its driver.
+            let _ = phone.jobs.send(Box::new(|d: &mut Driver, _| d.closing = true));
+            return Err(e);
+        }
         Ok(phone)
+    }
+
+    /// True while the connection to the server is up (see [`PhoneEvent::Disconnected`] and
+    /// [`PhoneEvent::Reconnected`]).
+    pub fn is_connected(&self) -> bool {
+        self.shared.connected.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// The account.
@@ -285,12 +328,14 @@ impl WebPhone {
     }
 }
 
-async fn connect_any(info: &SipInfo, tls: Arc<rustls::ClientConfig>) -> Result<SipSocket, CallError> {
+/// Connects to the primary proxy, or to the backup when the primary cannot be reached.
+async fn connect_any(info: &SipInfo, tls: Arc<rustls::ClientConfig>) -> Result<(SipSocket, Proxy), CallError> {
     match transport::connect(&info.outbound_proxy, tls.clone()).await {
-        Ok(s) => Ok(s),
-        Err(primary) if !info.outbound_proxy_backup.is_empty() => transport::connect(&info.outbound_proxy_backup, tls)
-            .await
-            .map_err(|backup| CallError::Protocol(format!("{primary}; backup: {backup}"))),
+        Ok(s) => Ok((s, Proxy::Primary)),
+        Err(primary) if !info.outbound_proxy_backup.is_empty() => match transport::connect(&info.outbound_proxy_backup, tls).await {
+            Ok(s) => Ok((s, Proxy::Backup)),
+            Err(backup) => Err(CallError::Protocol(format!("{primary}; backup: {backup}"))),
+        },
         Err(e) => Err(CallError::Protocol(e.to_string())),
     }
 }
@@ -579,10 +624,11 @@ struct Driver {
     notes_rx: Option<mpsc::UnboundedReceiver<(CallId, MediaNote)>>,
     outgoing: Vec<String>,
     closing: bool,
+    link: connection::Link,
 }
 
 impl Driver {
-    fn new(core: PhoneCore, phone: WebPhone) -> Driver {
+    fn new(core: PhoneCore, phone: WebPhone, link: connection::Link) -> Driver {
         let (notes_tx, notes_rx) = mpsc::unbounded_channel();
         Driver {
             core,
@@ -595,13 +641,16 @@ impl Driver {
             notes_rx: Some(notes_rx),
             outgoing: Vec::new(),
             closing: false,
+            link,
         }
     }
 
-    async fn run(mut self, mut socket: SipSocket, mut jobs: mpsc::UnboundedReceiver<Job>) {
+    async fn run(mut self, socket: SipSocket, mut jobs: mpsc::UnboundedReceiver<Job>, mut attempts: mpsc::UnboundedReceiver<connection::Attempt>) {
+        let mut socket = Some(socket);
         let mut notes = self.notes_rx.take().expect("taken once");
         loop {
-            let wake = self.core.poll_timeout().map(tokio::time::Instant::from_std);
+            let idle = self.core.call_ids().is_empty();
+            let wake = [self.core.poll_timeout(), self.link.next_wake(idle)].into_iter().flatten().min().map(tokio::time::Instant::from_std);
             let sleep = async {
                 match wake {
                     Some(at) => tokio::time::sleep_until(at).await,
@@ -609,35 +658,50 @@ impl Driver {
                 }
             };
             tokio::select! {
-                frame = socket.next() => match frame {
-                    Some(Ok(WsMessage::Text(text))) => self.on_frame(text.as_bytes()),
-                    Some(Ok(WsMessage::Binary(bytes))) => self.on_frame(&bytes),
-                    Some(Ok(_)) => {}
-                    Some(Err(e)) => { self.on_disconnect(e.to_string()); break; }
-                    None => { self.on_disconnect("the server closed the connection".into()); break; }
-                },
+                frame = connection::next_frame(&mut socket) => self.on_socket(&mut socket, frame),
+                attempt = attempts.recv() => if let Some(a) = attempt { self.on_attempt(&mut socket, a, Instant::now()) },
                 job = jobs.recv() => match job {
                     Some(job) => job(&mut self, Instant::now()),
                     None => break,
                 },
                 note = notes.recv() => if let Some((id, note)) = note { self.on_media_note(id, note) },
                 _ = sleep => {
-                    self.core.handle_timeout(Instant::now());
+                    let now = Instant::now();
+                    self.core.handle_timeout(now);
                     self.forward_outputs();
+                    self.on_link_timers(&mut socket, now);
                 }
             }
-            for text in std::mem::take(&mut self.outgoing) {
-                self.trace(true, text.as_bytes());
-                if let Err(e) = socket.send(WsMessage::text(text)).await {
-                    self.on_disconnect(e.to_string());
-                    return;
-                }
+            if let Err(why) = self.send_outgoing(&mut socket).await {
+                self.lose_link(&mut socket, why, Instant::now());
             }
             if self.closing {
-                let _ = socket.close(None).await;
+                if let Some(s) = socket.as_mut() {
+                    let _ = s.close(None).await;
+                }
                 return;
             }
+            if let Some(why) = self.link.drop_requested.take() {
+                self.lose_link(&mut socket, why, Instant::now());
+            }
         }
+    }
+
+    /// Sends what the core produced and a keep-alive ping if one is due. Without a connection
+    /// the messages are dropped: the core sends no request while disconnected, and a response
+    /// can only answer a request that came on the lost connection.
+    async fn send_outgoing(&mut self, socket: &mut Option<SipSocket>) -> Result<(), String> {
+        let outgoing = std::mem::take(&mut self.outgoing);
+        let Some(s) = socket.as_mut() else { return Ok(()) };
+        for text in outgoing {
+            self.trace(true, text.as_bytes());
+            s.send(WsMessage::text(text)).await.map_err(|e| e.to_string())?;
+        }
+        self.send_ping(socket).await
+    }
+
+    fn emit(&self, event: PhoneEvent) {
+        let _ = self.phone.events.send(event);
     }
 
     /// Debug mode: prints the message and reports it as [`PhoneEvent::SipTrace`].
@@ -656,18 +720,12 @@ impl Driver {
         self.forward_outputs();
     }
 
-    fn on_disconnect(&mut self, why: String) {
-        self.core.handle_disconnect(Instant::now());
-        self.forward_outputs();
-        let _ = self.phone.events.send(PhoneEvent::Disconnected(why));
-    }
-
     /// Acts on and forwards everything the core has to say.
     fn forward_outputs(&mut self) {
         while let Some(output) = self.core.poll_output() {
             match output {
                 Output::Send(text) => self.outgoing.push(text),
-                Output::CloseConnection(_) => self.closing = true,
+                Output::CloseConnection(why) => self.link.drop_requested = Some(why),
                 Output::Event(event) => self.on_event(event),
             }
         }
@@ -682,7 +740,10 @@ impl Driver {
                 return;
             }
             Event::Message(text) => PhoneEvent::Message(text),
-            Event::Registered { expires } => PhoneEvent::Registered { expires },
+            Event::Registered { expires } => {
+                self.link.registered();
+                PhoneEvent::Registered { expires }
+            }
             Event::Unregistered => PhoneEvent::Unregistered,
             Event::RegistrationFailed(e) => PhoneEvent::RegistrationFailed(e),
             Event::InboundCall(info) => {

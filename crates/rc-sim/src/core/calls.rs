@@ -106,6 +106,11 @@ pub struct Transfer {
 }
 
 impl Call {
+    /// True once the call is in conversation (a callee answered, or the bot answered the caller).
+    pub fn is_answered(&self) -> bool {
+        self.answered.is_some() || self.caller.state == LegState::Answered
+    }
+
     /// The leg on `side`.
     pub fn leg(&self, side: Side) -> &Leg {
         match side {
@@ -242,6 +247,17 @@ impl Calls {
             }
         }
         out
+    }
+
+    /// Moves every leg on connection `from` to `to` (a device that reconnected).
+    pub fn move_conn(&mut self, from: ConnId, to: ConnId) {
+        for c in self.calls.values_mut() {
+            for leg in std::iter::once(&mut c.caller).chain(c.callees.iter_mut()) {
+                if leg.conn == from {
+                    leg.conn = to;
+                }
+            }
+        }
     }
 
     /// Calls whose ringing time is over at `now`.

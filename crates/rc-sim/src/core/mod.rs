@@ -126,6 +126,14 @@ pub struct Faults {
     /// Hold every frame rc-sim sends for this many milliseconds (a slow network or server).
     #[serde(default)]
     pub delay_ms: u64,
+    /// Stop reading every connection: no SIP is answered and WebSocket pings get no pong (a
+    /// hung server or a dead network path, as a client's keep-alive sees it).
+    #[serde(default)]
+    pub freeze: bool,
+    /// The primary listener is down: it drops every connection, open or new (the backup
+    /// listener keeps working).
+    #[serde(default)]
+    pub refuse_primary: bool,
 }
 
 /// What the caller "answers" to a reply-with-text (the scripted keys of the caller side).
@@ -143,6 +151,14 @@ impl Default for ReplyAnswer {
     fn default() -> Self {
         Self { resp: "1".into(), ext_nfo: String::new() }
     }
+}
+
+/// A dropped connection whose device registered there: its answered calls wait for it.
+#[derive(Debug)]
+struct Detached {
+    ext: usize,
+    instance: String,
+    deadline: Instant,
 }
 
 struct Conn {
@@ -196,6 +212,8 @@ pub struct Core {
     out: VecDeque<Output>,
     log: Vec<LogEntry>,
     faults: Faults,
+    /// Dropped connections whose answered calls wait for their device to come back.
+    detached: HashMap<ConnId, Detached>,
     bot_reports: Vec<BotReport>,
     reply_answer: ReplyAnswer,
     /// Parties waiting in a park orbit (`801`, …).
@@ -224,6 +242,7 @@ impl Core {
             out: VecDeque::new(),
             log: Vec::new(),
             faults: Faults::default(),
+            detached: HashMap::new(),
             bot_reports: Vec::new(),
             reply_answer: ReplyAnswer::default(),
             parked: HashMap::new(),
@@ -255,10 +274,40 @@ impl Core {
 
     /// A connection closed.
     pub fn on_closed(&mut self, conn: ConnId, now: Instant) {
-        self.conns.remove(&conn);
+        if self.conns.remove(&conn).is_none() {
+            return; // closed already (a dropped connection's task reports its end too)
+        }
+        let binding = self.registrar.binding_of_conn(conn, now).map(|b| (b.ext, b.instance.clone()));
         self.registrar.forget_conn(conn);
-        self.connection_lost(conn, now);
+        let grace = Duration::from_secs(self.cfg.reconnect_grace_secs);
+        match binding {
+            Some((ext, instance)) if !grace.is_zero() => {
+                self.connection_lost(conn, true, now);
+                if !self.calls.on_conn(conn).is_empty() {
+                    self.detached.insert(conn, Detached { ext, instance, deadline: now + grace });
+                }
+            }
+            _ => self.connection_lost(conn, false, now),
+        }
         self.flush(now);
+    }
+
+    /// A device registered on `conn`: the calls of its dropped connection, if any, move here.
+    fn reattach(&mut self, conn: ConnId, ext: usize, instance: &str) {
+        let old: Vec<ConnId> = self.detached.iter().filter(|(_, d)| d.ext == ext && d.instance == instance).map(|(c, _)| *c).collect();
+        for old in old {
+            self.detached.remove(&old);
+            self.calls.move_conn(old, conn);
+        }
+    }
+
+    /// Ends the calls of dropped connections whose device did not come back in time.
+    fn expire_detached(&mut self, now: Instant) {
+        let gone: Vec<ConnId> = self.detached.iter().filter(|(_, d)| d.deadline <= now).map(|(c, _)| *c).collect();
+        for conn in gone {
+            self.detached.remove(&conn);
+            self.connection_lost(conn, false, now);
+        }
     }
 
     /// Time passed; handle due timers.
@@ -269,6 +318,7 @@ impl Core {
             }
         }
         self.registrar.expire(now);
+        self.expire_detached(now);
         self.ring_timeouts(now);
         self.flush(now);
     }
@@ -276,7 +326,8 @@ impl Core {
     /// When [`on_timeout`](Self::on_timeout) should be called next.
     pub fn poll_timeout(&self) -> Option<Instant> {
         let layers = self.conns.values().filter_map(|c| c.layer.poll_timeout());
-        layers.chain(self.registrar.next_expiry()).chain(self.calls.next_deadline()).min()
+        let detached = self.detached.values().map(|d| d.deadline);
+        layers.chain(self.registrar.next_expiry()).chain(self.calls.next_deadline()).chain(detached).min()
     }
 
     /// The next thing for the driver to do.

@@ -34,7 +34,7 @@ impl Core {
             Method::Cancel => self.on_cancel(conn, &req, now),
             Method::Message => self.on_message(conn, &req, now),
             Method::Info => self.on_info(conn, &req, now),
-            Method::Options => self.respond(conn, &req, 200, None, now),
+            Method::Options => self.on_options(conn, &req, now),
             Method::Refer => self.on_refer(conn, &req, now),
             _ => self.respond(conn, &req, 501, None, now),
         }
@@ -122,6 +122,7 @@ impl Core {
             let contact_uri = contact.uri.to_string();
             let expires_at = now + Duration::from_secs(granted.into());
             let auth_id = self.authorization_id_of(req);
+            self.reattach(conn, ext, &instance);
             self.registrar.upsert(Binding { ext, instance, auth_id, conn, contact: contact_uri, expires_at });
             contact.params.set("expires", Some(&granted.to_string()));
         }
@@ -582,8 +583,22 @@ impl Core {
     }
 
     /// A connection went away: end or cancel what ran over it.
-    pub(super) fn connection_lost(&mut self, conn: ConnId, now: Instant) {
+    /// An OPTIONS: 200, or 481 when it is in a dialog rc-sim does not know (a client asking
+    /// after a reconnect whether its call still exists).
+    fn on_options(&mut self, conn: ConnId, req: &Request, now: Instant) {
+        let in_dialog = req.headers.to().ok().is_some_and(|to| to.tag().is_some());
+        let known = req.headers.call_id().ok().is_some_and(|c| self.calls.find(c).is_some());
+        let status = if in_dialog && !known { 481 } else { 200 };
+        self.respond(conn, req, status, None, now);
+    }
+
+    /// The calls with a leg on `conn` end (all of them, or only those not answered yet when
+    /// `keep_answered`, whose device may come back).
+    pub(super) fn connection_lost(&mut self, conn: ConnId, keep_answered: bool, now: Instant) {
         for (id, side) in self.calls.on_conn(conn) {
+            if keep_answered && self.calls.get(id).is_some_and(Call::is_answered) {
+                continue;
+            }
             if self.is_bot_call(id) {
                 self.end_bot_call(id);
                 continue;

@@ -52,6 +52,29 @@ pub struct CoreOptions {
     pub seed: Option<u64>,
     /// Codecs our media can use: an inbound offer with none of them is refused with 488.
     pub codecs: Vec<media::codecs::AudioCodec>,
+    /// No final answer to a REGISTER within this time: the connection is considered dead.
+    pub register_timeout: std::time::Duration,
+    /// A REGISTER refused with 5xx, 408 or 480 is sent again after about this long, doubling
+    /// with each refusal up to `register_retry_max` (the server's `Retry-After` wins).
+    pub register_retry_base: std::time::Duration,
+    /// The longest wait between registration retries.
+    pub register_retry_max: std::time::Duration,
+}
+
+impl CoreOptions {
+    /// Options with the engine's defaults for `instance_id` and `user_agent`.
+    pub fn new(instance_id: &str, user_agent: &str) -> CoreOptions {
+        CoreOptions {
+            instance_id: instance_id.to_owned(),
+            user_agent: user_agent.to_owned(),
+            register_expires: 60,
+            seed: None,
+            codecs: media::codecs::AudioCodec::ALL.to_vec(),
+            register_timeout: register::REGISTER_TIMEOUT,
+            register_retry_base: std::time::Duration::from_secs(5),
+            register_retry_max: std::time::Duration::from_secs(60),
+        }
+    }
 }
 
 /// What the core wants the driver to do.
@@ -158,6 +181,10 @@ enum Pending {
     Info { call: CallId },
     Message { ticket: Option<Ticket> },
     Cancel,
+    /// An in-dialog OPTIONS after a reconnect: does the server still know the call?
+    Probe(CallId),
+    /// A BYE owed from while the connection was down; its answer changes nothing.
+    OwedBye,
 }
 
 /// The protocol core of one phone.
@@ -174,6 +201,12 @@ pub struct PhoneCore {
     out: VecDeque<Output>,
     /// Text replies of calls that are gone, waiting for SessionClose: (SID, ticket, deadline).
     orphan_replies: Vec<(String, Ticket, Instant)>,
+    /// False between [`PhoneCore::handle_disconnect`] and [`PhoneCore::handle_connected`].
+    connected: bool,
+    /// Set by a reconnect: once registered again, send the owed BYEs and probe the calls.
+    resume_after_register: bool,
+    /// BYEs of calls hung up while the connection was down, sent once it is back.
+    owed_byes: Vec<Request>,
 }
 
 impl PhoneCore {
@@ -197,6 +230,9 @@ impl PhoneCore {
             next_id: 1,
             out: VecDeque::new(),
             orphan_replies: Vec::new(),
+            connected: true,
+            resume_after_register: false,
+            owed_byes: Vec::new(),
         }
     }
 
@@ -220,14 +256,61 @@ impl PhoneCore {
         self.drain(now);
     }
 
-    /// The connection is gone: transactions on it will never be answered.
+    /// The connection is gone: transactions on it will never be answered. Calls that were
+    /// not answered yet end; answered calls keep their dialog and media and are checked with
+    /// the server after [`handle_connected`](Self::handle_connected). Requests made until then
+    /// fail with [`CallError::ConnectionLost`], except hang-ups, which end the call here and
+    /// send their BYE once connected again.
     pub fn handle_disconnect(&mut self, now: Instant) {
+        self.connected = false;
+        self.resume_after_register = false;
         self.tl = TransactionLayer::new(Timers::RELIABLE);
         let pending: Vec<Pending> = self.pending.drain().map(|(_, p)| p).collect();
         for p in pending {
             self.fail_pending(p, CallError::ConnectionLost, now);
         }
+        let unanswered: Vec<CallId> = self.calls.iter().filter(|(_, c)| c.state != CallState::Answered).map(|(id, _)| *id).collect();
+        for id in unanswered {
+            self.dispose(id, DisposeReason::ConnectionLost);
+        }
         self.registrar.connection_lost();
+    }
+
+    /// A new connection is up: register again (when registered before), then send the BYEs
+    /// owed and ask the server about every call in progress (in-dialog OPTIONS; a 481 or no
+    /// answer ends the call with [`DisposeReason::ConnectionLost`]).
+    pub fn handle_connected(&mut self, now: Instant) {
+        self.connected = true;
+        if self.registrar.wants_registration() {
+            self.resume_after_register = true;
+            self.send_register(self.registrar.wanted(), now);
+        } else {
+            self.resume_calls(now);
+        }
+    }
+
+    /// True while a connection is up.
+    pub fn is_connected(&self) -> bool {
+        self.connected
+    }
+
+    fn resume_calls(&mut self, now: Instant) {
+        self.resume_after_register = false;
+        for bye in std::mem::take(&mut self.owed_byes) {
+            let _ = self.send_request(bye, Pending::OwedBye, now);
+        }
+        let answered: Vec<CallId> = self.calls.iter().filter(|(_, c)| c.state == CallState::Answered).map(|(id, _)| *id).collect();
+        for id in answered {
+            let Some(dialog) = self.calls.get_mut(&id).and_then(|c| c.dialog.as_mut()) else { continue };
+            let probe = dialog.new_request(sip::Method::Options, &self.local, &mut self.rng);
+            let _ = self.send_request(probe, Pending::Probe(id), now);
+        }
+    }
+
+    fn on_probe_response(&mut self, id: CallId, response: &Response) {
+        if matches!(response.status, 408 | 481) {
+            self.dispose(id, DisposeReason::ConnectionLost);
+        }
     }
 
     /// The next thing to do.
@@ -259,8 +342,16 @@ impl PhoneCore {
         self.emit(Event::Call(id, event));
     }
 
-    /// Sends a request in a new client transaction, remembering what it is for.
+    /// Sends a request in a new client transaction, remembering what it is for. While the
+    /// connection is down a BYE is kept for later (and its call ends here); anything else
+    /// fails.
     fn send_request(&mut self, request: Request, what: Pending, now: Instant) -> Result<(), CallError> {
+        if !self.connected {
+            let Pending::Bye(id) = what else { return Err(CallError::ConnectionLost) };
+            self.owed_byes.push(request);
+            self.finish_hangup(id, now);
+            return Ok(());
+        }
         let key = self.tl.send_request(request, now).map_err(|e| CallError::Internal(e.to_string()))?;
         self.pending.insert(key, what);
         self.drain(now);
@@ -336,7 +427,8 @@ impl PhoneCore {
                     self.done(t, result);
                 }
             }
-            Pending::Cancel => {}
+            Pending::Probe(id) => self.on_probe_response(id, &response),
+            Pending::Cancel | Pending::OwedBye => {}
         }
     }
 
@@ -352,14 +444,21 @@ impl PhoneCore {
     }
 
     fn fail_pending(&mut self, what: Pending, error: CallError, now: Instant) {
+        let lost = error == CallError::ConnectionLost;
         match what {
+            Pending::Register if lost => self.registration_failed(RegisterError::NotConnected, now),
             Pending::Register => self.registration_failed(RegisterError::Timeout, now),
+            // An answered call's INVITE transaction lingers (for 2xx retransmissions); the
+            // call itself lives on in its dialog.
+            Pending::Invite(id) if self.call_state(id) == Some(CallState::Answered) => {}
+            Pending::Invite(id) if lost => self.dispose(id, DisposeReason::ConnectionLost),
             Pending::Invite(id) => self.dispose(id, DisposeReason::Timeout),
+            Pending::Probe(id) => self.dispose(id, DisposeReason::ConnectionLost),
             Pending::Reinvite { ticket, .. } => self.done(ticket, Err(error)),
             Pending::Bye(id) => self.dispose(id, DisposeReason::Local),
             Pending::Refer { call } | Pending::Info { call } => self.fail_call_ticket(call, error),
             Pending::Message { ticket: Some(t) } => self.done(t, Err(error)),
-            Pending::Message { ticket: None } | Pending::Cancel => {}
+            Pending::Message { ticket: None } | Pending::Cancel | Pending::OwedBye => {}
         }
     }
 

@@ -39,6 +39,8 @@ enum RegState {
     /// A REGISTER is in flight asking for `expires` seconds.
     Sending { expires: u32, deadline: Instant },
     Registered { refresh_at: Instant },
+    /// Refused for a passing reason (5xx, 408, 480): try again at `at`.
+    Retry { at: Instant },
 }
 
 /// The registration state machine's data.
@@ -52,6 +54,8 @@ pub(super) struct Registrar {
     waiting: Vec<Ticket>,
     /// The lifetime to keep asking for when refreshing (0 after unregister).
     wanted: u32,
+    /// Refusals in a row, for the retry back-off.
+    refusals: u32,
 }
 
 impl Registrar {
@@ -64,6 +68,7 @@ impl Registrar {
             state: RegState::Idle,
             waiting: Vec::new(),
             wanted: 0,
+            refusals: 0,
         }
     }
 
@@ -72,11 +77,23 @@ impl Registrar {
             RegState::Idle => None,
             RegState::Sending { deadline, .. } => Some(deadline),
             RegState::Registered { refresh_at } => Some(refresh_at),
+            RegState::Retry { at } => Some(at),
         }
     }
 
     pub fn connection_lost(&mut self) {
         self.state = RegState::Idle;
+        self.digest.reset();
+    }
+
+    /// True when the user asked to be registered (and has not unregistered since).
+    pub fn wants_registration(&self) -> bool {
+        self.wanted > 0
+    }
+
+    /// The lifetime asked for.
+    pub fn wanted(&self) -> u32 {
+        self.wanted
     }
 
     /// True while registered (or refreshing a registration).
@@ -109,7 +126,7 @@ impl PhoneCore {
         self.registrar.is_registered()
     }
 
-    fn send_register(&mut self, expires: u32, now: Instant) {
+    pub(super) fn send_register(&mut self, expires: u32, now: Instant) {
         let r = &mut self.registrar;
         r.cseq += 1;
         let registrar = SipUri::new(None, &self.info.domain);
@@ -125,9 +142,10 @@ impl PhoneCore {
         let digest_uri = format!("sip:{}", self.info.domain);
         let cnonce = builder::random_token(&mut self.rng, 16);
         self.registrar.digest.authorize(&mut request, &digest_uri, &cnonce);
-        self.registrar.state = RegState::Sending { expires, deadline: now + REGISTER_TIMEOUT };
+        self.registrar.state = RegState::Sending { expires, deadline: now + self.opts.register_timeout };
         if let Err(e) = self.send_request(request, Pending::Register, now) {
-            self.registration_failed(RegisterError::BadResponse(e.to_string()), now);
+            let error = if e == crate::error::CallError::ConnectionLost { RegisterError::NotConnected } else { RegisterError::BadResponse(e.to_string()) };
+            self.registration_failed(error, now);
         }
     }
 
@@ -142,12 +160,31 @@ impl PhoneCore {
                 Err(e) => self.registration_failed(RegisterError::BadResponse(e.to_string()), now),
             },
             403 => self.registration_failed(RegisterError::WrongPassword(status_line(response)), now),
+            408 | 480 | 500..=599 => {
+                self.registration_failed(RegisterError::Refused(status_line(response)), now);
+                self.schedule_register_retry(response, now);
+            }
             _ => self.registration_failed(RegisterError::Refused(status_line(response)), now),
         }
     }
 
+    /// A passing refusal: register again after the back-off (or the server's `Retry-After`),
+    /// so a struggling server sees one REGISTER per wait, never a storm.
+    fn schedule_register_retry(&mut self, response: &Response, now: Instant) {
+        if self.registrar.wanted == 0 {
+            return;
+        }
+        let n = self.registrar.refusals;
+        self.registrar.refusals += 1;
+        let jitter = rand::Rng::random::<f64>(&mut self.rng);
+        let backoff = crate::link::backoff(self.opts.register_retry_base, self.opts.register_retry_max, n, jitter);
+        let wait = retry_after(response).unwrap_or(backoff);
+        self.registrar.state = RegState::Retry { at: now + wait };
+    }
+
     fn on_registered(&mut self, expires: u32, response: &Response, now: Instant) {
         self.registrar.digest.reset();
+        self.registrar.refusals = 0;
         let waiting = std::mem::take(&mut self.registrar.waiting);
         if expires == 0 {
             self.registrar.state = RegState::Idle;
@@ -162,6 +199,9 @@ impl PhoneCore {
         }
         for t in waiting {
             self.done(t, Ok(Outcome::Ok));
+        }
+        if self.resume_after_register {
+            self.resume_calls(now);
         }
     }
 
@@ -187,6 +227,7 @@ impl PhoneCore {
                 self.pending.retain(|_, p| !matches!(p, Pending::Register));
                 self.registration_failed(RegisterError::Timeout, now);
             }
+            RegState::Retry { at } if now >= at => self.send_register(self.registrar.wanted, now),
             _ => {}
         }
     }
@@ -196,6 +237,13 @@ impl PhoneCore {
 fn granted_expires(response: &Response) -> Option<u32> {
     let contacts = response.headers.contacts().ok()?;
     contacts.iter().find_map(NameAddr::expires).or_else(|| response.headers.expires().ok().flatten())
+}
+
+/// The server's `Retry-After` (seconds), capped at an hour.
+fn retry_after(response: &Response) -> Option<Duration> {
+    let value = response.headers.get(sip::HeaderName::RetryAfter)?;
+    let secs: u64 = value.split(|c: char| c == ';' || c == '(' || c.is_whitespace()).next()?.parse().ok()?;
+    Some(Duration::from_secs(secs.min(3600)))
 }
 
 fn status_line(r: &Response) -> String {

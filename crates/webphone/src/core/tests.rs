@@ -20,7 +20,7 @@ fn info() -> SipInfo {
 }
 
 fn core() -> PhoneCore {
-    let opts = CoreOptions { instance_id: "inst-1".into(), user_agent: "test".into(), register_expires: 60, seed: Some(7), codecs: media::codecs::AudioCodec::ALL.to_vec() };
+    let opts = CoreOptions { seed: Some(7), ..CoreOptions::new("inst-1", "test") };
     PhoneCore::new(info(), opts)
 }
 
