@@ -239,6 +239,75 @@ pub fn message(local: &LocalEndpoint, parts: RequestParts, content_type: &str, b
     r
 }
 
+/// The answer a UAS owes a request it could not parse (RFC 3261 sections 8.2 and 21.4.1):
+/// 400 Bad Request with the parse error in the reason phrase, or 505 for a SIP version other
+/// than 2.0. Given only when enough of the input is readable to address an answer: a request
+/// line (not a status line, not ACK) and Via and CSeq headers; From, To and Call-ID are copied
+/// when present. Garbage, responses and ACKs get `None`: they are dropped, never answered.
+///
+/// Header lines are read leniently (folded lines joined, compact names known, control
+/// characters dropped); a partial last line of input cut off mid-header is ignored.
+pub fn malformed_request_reply(input: &[u8], error: &crate::error::ParseError) -> Option<Response> {
+    let skip = input.iter().take_while(|b| matches!(b, b'\r' | b'\n')).count();
+    let input = &input[skip..];
+    let head_end = input.windows(4).position(|w| w == b"\r\n\r\n").or_else(|| input.windows(2).position(|w| w == b"\n\n"));
+    let head = match head_end {
+        Some(end) => &input[..end],
+        // Cut off inside the headers: only lines that were complete.
+        None => &input[..input.iter().rposition(|&b| b == b'\n').unwrap_or(0)],
+    };
+    let head = String::from_utf8_lossy(head);
+    let clean = |s: &str| s.chars().filter(|c| !c.is_control() || *c == '\t').collect::<String>().trim().to_owned();
+    let mut lines: Vec<String> = Vec::new();
+    for line in head.split('\n') {
+        let line = line.strip_suffix('\r').unwrap_or(line);
+        match lines.last_mut() {
+            Some(last) if line.starts_with([' ', '\t']) => {
+                last.push(' ');
+                last.push_str(line.trim());
+            }
+            _ => lines.push(line.to_owned()),
+        }
+    }
+    let start = lines.first()?;
+    let method = start.split(' ').next().unwrap_or_default();
+    if start.starts_with("SIP/") || method.is_empty() || !crate::text::is_token_str(method) || method == "ACK" || !start.contains(' ') {
+        return None;
+    }
+    let mut r = Response::new(400);
+    let (mut from, mut to, mut call_id, mut cseq) = (None, None, None, None);
+    for line in &lines[1..] {
+        let Some((name, value)) = line.split_once(':') else { continue };
+        let value = clean(value);
+        match HeaderName::from_text(name.trim()) {
+            HeaderName::Via => r.headers.push(HeaderName::Via, value),
+            HeaderName::From => drop(from.get_or_insert(value)),
+            HeaderName::To => drop(to.get_or_insert(value)),
+            HeaderName::CallId => drop(call_id.get_or_insert(value)),
+            HeaderName::CSeq => drop(cseq.get_or_insert(value)),
+            _ => {}
+        }
+    }
+    let cseq = cseq?;
+    if r.headers.get(HeaderName::Via).is_none() || cseq.split_whitespace().nth(1).is_some_and(|m| m == "ACK") {
+        return None;
+    }
+    for (name, value) in [(HeaderName::From, from), (HeaderName::To, to), (HeaderName::CallId, call_id), (HeaderName::CSeq, Some(cseq))] {
+        if let Some(v) = value {
+            r.headers.push(name, v);
+        }
+    }
+    r.headers.push(HeaderName::ContentLength, "0");
+    if matches!(error.kind, crate::error::ParseErrorKind::UnsupportedVersion(_)) {
+        r.status = 505;
+        r.reason = reason_phrase(505).to_owned();
+    } else {
+        let why: String = clean(&error.to_string()).chars().take(200).collect();
+        r.reason = format!("Bad Request ({why})");
+    }
+    Some(r)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -330,5 +399,32 @@ From: <sip:a@d>;tag=1\r\nTo: <sip:b@d>\r\nCall-ID: c\r\nCSeq: 1 INVITE\r\nConten
         Message::parse(&ringing.to_bytes()).unwrap();
         let opts = options_reply(&invite, &[Method::Invite, Method::Ack], &["application/sdp"], &["outbound"], "t");
         assert_eq!(opts.headers.allow().unwrap(), vec![Method::Invite, Method::Ack]);
+    }
+
+    #[test]
+    fn malformed_requests_get_400_or_505_and_garbage_gets_nothing() {
+        let reply = |text: &str| Message::parse(text.as_bytes()).err().and_then(|e| malformed_request_reply(text.as_bytes(), &e));
+        // A CSeq number out of range: the fields needed to answer are copied as written.
+        let bad = "OPTIONS sip:a@b SIP/2.0\r\nv: SIP/2.0/WSS h;branch=z9hG4bK-1\r\nVia: SIP/2.0/UDP g;branch=z9hG4bK-0\r\nf: <sip:x@d>;tag=1\r\nTo: <sip:a@b>\r\ni: c1\r\nCSeq: 99999999999 OPTIONS\r\n\
+Content-Length: 0\r\n\r\n";
+        let r = reply(bad).expect("answered");
+        assert_eq!(r.status, 400);
+        assert!(r.reason.starts_with("Bad Request (header CSeq"), "{}", r.reason);
+        let text = String::from_utf8(r.to_bytes()).unwrap();
+        assert!(text.starts_with("SIP/2.0 400 Bad Request (") && !text[2..].contains("\r\n\r\n\r\n"), "{text}");
+        assert_eq!(r.headers.get_all(HeaderName::Via).count(), 2);
+        assert_eq!((r.headers.get("Call-ID"), r.headers.get("CSeq"), r.headers.get("From")), (Some("c1"), Some("99999999999 OPTIONS"), Some("<sip:x@d>;tag=1")));
+        // Cut off in the middle of a header: the complete lines are enough.
+        let cut = "INVITE sip:a@b SIP/2.0\r\nVia: SIP/2.0/WSS h;branch=z9hG4bK-2\r\nCSeq: 1 INVITE\r\nFrom: <sip:x@d>;ta";
+        let r = reply(cut).expect("answered");
+        assert_eq!((r.status, r.headers.get("From")), (400, None));
+        // Another SIP version: 505.
+        assert_eq!(reply(&bad.replacen("SIP/2.0\r\n", "SIP/7.0\r\n", 1)).unwrap().status, 505);
+        // Nothing to address, a response, an ACK, garbage: no answer.
+        assert!(reply("INVITE sip:a@b SIP/2.0\r\nVia: SIP/2.0/WSS h;branch=z9hG4bK-3\r\n\r\n").is_none(), "no CSeq");
+        assert!(reply("SIP/2.0 200 OK\r\nVia: SIP/2.0/WSS h;branch=z9hG4bK-4\r\nCSeq: x\r\n\r\n").is_none());
+        assert!(reply(&bad.replace("OPTIONS", "ACK")).is_none());
+        assert!(reply("\u{0}\u{1}garbage\r\nVia: x\r\nCSeq: 1 X\r\n\r\n").is_none());
+        assert!(reply("").is_none() && reply("\r\n").is_none());
     }
 }

@@ -82,7 +82,9 @@ pub enum Event {
     },
     /// A response that matches no client transaction.
     StrayResponse(Response),
-    /// Input that is not a valid SIP message.
+    /// Input that is not a valid SIP message. A request readable enough to answer has already
+    /// been answered (400, or 505 for another SIP version; see
+    /// [`malformed_request_reply`](crate::builder::malformed_request_reply)).
     Malformed(ParseError),
 }
 
@@ -163,7 +165,13 @@ impl TransactionLayer {
             Input::Received(bytes) => match Message::parse(bytes) {
                 Ok(Message::Request(r)) => self.on_request(r, now),
                 Ok(Message::Response(r)) => self.on_response(r, now),
-                Err(e) => self.out.push_back(Output::Event(Event::Malformed(e))),
+                Err(e) => {
+                    // A request too broken to parse still gets its 400 when it can be addressed.
+                    if let Some(reply) = crate::builder::malformed_request_reply(bytes, &e) {
+                        self.out.push_back(Output::Send(reply.into()));
+                    }
+                    self.out.push_back(Output::Event(Event::Malformed(e)));
+                }
             },
             Input::Timeout => {
                 for tx in self.clients.values_mut() {

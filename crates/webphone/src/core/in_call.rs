@@ -211,8 +211,11 @@ impl PhoneCore {
 
     /// An INFO from the server: the answer to one of our control requests.
     pub(super) fn on_info(&mut self, id: CallId, req: &Request, now: Instant) {
-        self.respond(req, 200, now);
-        let Ok(control::Body::Response(resp)) = control::parse(&req.body) else { return };
+        let json = req.headers.content_type().ok().flatten().is_some_and(|c| c.is("application/json"));
+        let body = control::parse(&req.body);
+        // A call-control body we cannot read is refused; any other INFO is taken.
+        self.respond(req, if json && body.is_err() { 400 } else { 200 }, now);
+        let Ok(control::Body::Response(resp)) = body else { return };
         let Some(call) = self.calls.get_mut(&id) else { return };
         let Some(pos) = call.control_waiting.iter().position(|(reqid, command, _)| resp.answers(*reqid, command)) else { return };
         let (_, _, ticket) = call.control_waiting.remove(pos);

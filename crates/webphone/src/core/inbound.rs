@@ -11,16 +11,24 @@ use sip::builder::{self, RequestParts};
 use sip::{HeaderName, Method, NameAddr, Request, SipUri, Uri, WithBody};
 use std::time::{Duration, Instant};
 
+/// The methods we take (OPTIONS' Allow, and the Allow of a 405).
+const ALLOWED: [Method; 9] = [Method::Invite, Method::Ack, Method::Cancel, Method::Bye, Method::Message, Method::Info, Method::Notify, Method::Refer, Method::Options];
+
 /// How long a text reply waits for the caller's answer once the ringing call is gone.
 const REPLY_WAIT: Duration = Duration::from_secs(90);
 
 impl PhoneCore {
     /// Every request the server sends outside the calls' own transactions.
     pub(super) fn on_request(&mut self, req: Request, now: Instant) {
-        let call = req.headers.call_id().ok().and_then(|c| self.find_call(c));
+        let call = req.headers.call_id().ok().and_then(|c| self.find_call(c)).filter(|id| self.tag_matches(*id, &req));
+        let to_tag = req.headers.to().ok().is_some_and(|t| t.tag().is_some());
         match (&req.method, call) {
+            // RFC 3261 12.2.2: a mid-dialog INVITE (To has a tag) for a call we do not have.
+            (Method::Invite, None) if to_tag => self.respond(&req, 481, now),
             (Method::Invite, None) => self.on_new_invite(req, now),
             (Method::Invite, Some(id)) => self.on_reinvite(id, req, now),
+            // RFC 3261 9.2: a CANCEL that matches no call.
+            (Method::Cancel, None) => self.respond(&req, 481, now),
             (Method::Cancel, call) => self.on_cancel(call, &req, now),
             (Method::Bye, Some(id)) => {
                 self.respond(&req, 200, now);
@@ -31,16 +39,30 @@ impl PhoneCore {
             (Method::Notify | Method::Update, _) => self.respond(&req, 200, now),
             (Method::Options, _) => {
                 let tag = builder::new_tag(&mut self.rng);
-                let allow = [Method::Invite, Method::Ack, Method::Cancel, Method::Bye, Method::Message, Method::Info, Method::Notify, Method::Refer, Method::Options];
-                let resp = builder::options_reply(&req, &allow, &["application/sdp", "x-rc/agent", "application/json"], &[], &tag);
+                let resp = builder::options_reply(&req, &ALLOWED, &["application/sdp", "x-rc/agent", "application/json"], &[], &tag);
                 self.send_response(resp, now);
             }
             (Method::Bye | Method::Info | Method::Refer, None) => self.respond(&req, 481, now),
+            // RFC 3515 2.4.1: exactly one Refer-To, else 400.
+            (Method::Refer, Some(_)) if req.headers.count(HeaderName::ReferTo) != 1 => self.respond(&req, 400, now),
+            // A method we know but do not take (REGISTER, SUBSCRIBE…): 405 with Allow (RFC 3261 8.2.1).
+            (m, _) if !matches!(m, Method::Extension(_) | Method::Refer) => {
+                let mut resp = builder::response(&req, 405, None);
+                resp.headers.push(HeaderName::Allow, ALLOWED.iter().map(Method::as_str).collect::<Vec<_>>().join(", "));
+                self.send_response(resp, now);
+            }
             _ => self.respond(&req, 501, now),
         }
     }
 
     fn on_new_invite(&mut self, req: Request, now: Instant) {
+        let sdp = req.headers.content_type().ok().flatten().is_none_or(|c| c.is("application/sdp"));
+        if !req.body.is_empty() && !sdp {
+            // RFC 3261 21.4.16: a body we cannot read; say what we take.
+            let mut resp = builder::response(&req, 415, None);
+            resp.headers.push(HeaderName::Accept, "application/sdp");
+            return self.send_response(resp, now);
+        }
         if !req.body.is_empty() {
             if let Err(problem) = media::sdp::check_offer(&String::from_utf8_lossy(&req.body), &self.opts.codecs) {
                 return self.refuse_offer(&req, &problem.to_string(), now);
@@ -206,9 +228,11 @@ impl PhoneCore {
     }
 
     fn on_message(&mut self, call: Option<CallId>, req: &Request, now: Instant) {
-        self.respond(req, 200, now);
         let is_rc = req.headers.content_type().ok().flatten().is_some_and(|c| c.is("x-rc/agent"));
-        let Ok(msg) = RcMessage::parse(&String::from_utf8_lossy(&req.body)) else { return };
+        let parsed = RcMessage::parse(&String::from_utf8_lossy(&req.body));
+        // A RingCentral message we cannot read is refused; any other MESSAGE is taken.
+        self.respond(req, if is_rc && parsed.is_err() { 400 } else { 200 }, now);
+        let Ok(msg) = parsed else { return };
         if !is_rc || msg.bdy("Cln").is_some_and(|c| !c.is_empty() && c != self.info.authorization_id) {
             // Meant for another device of this extension.
             return;

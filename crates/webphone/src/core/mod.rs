@@ -462,6 +462,16 @@ impl PhoneCore {
         }
     }
 
+    /// False when `req` names a To tag that is not ours in call `id`'s dialog (a request for
+    /// another dialog with the same Call-ID must not act on this call, RFC 3261 12.2.2).
+    fn tag_matches(&self, id: CallId, req: &Request) -> bool {
+        let Some(theirs) = req.headers.to().ok().and_then(|t| t.tag().map(str::to_owned)) else { return true };
+        match self.calls.get(&id).and_then(|c| c.dialog.as_ref()) {
+            Some(dialog) => dialog.id.local_tag == theirs,
+            None => true,
+        }
+    }
+
     fn find_call(&self, sip_call_id: &str) -> Option<CallId> {
         self.calls.iter().find(|(_, c)| c.call_id == sip_call_id).map(|(id, _)| *id)
     }

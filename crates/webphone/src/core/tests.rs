@@ -159,9 +159,22 @@ fn an_inbound_invite_rings_and_confirms_receipt() {
     c.answer(info.id, "v=0\r\n", now).unwrap();
     let (msgs, _) = sent(&mut c);
     assert!(matches!(&msgs[0], sip::Message::Response(r) if r.status == 200 && r.body == b"v=0\r\n"));
-    let bye = INVITE.replace("INVITE sip:", "BYE sip:").replace("CSeq: 123456789 INVITE", "CSeq: 123456790 BYE").replace("To: <sip:16505550101*115@104.1.2.3>", "To: <sip:16505550101*115@104.1.2.3>;tag=x");
-    let bye = bye.split("Content-Type").next().unwrap().to_owned() + "Content-Length: 0\r\n\r\n";
-    c.handle_frame(bye.as_bytes(), now);
+    let sip::Message::Response(ok) = &msgs[0] else { unreachable!() };
+    let our_tag = ok.headers.to().unwrap().tag().unwrap().to_owned();
+    let bye_with = |tag: &str, seq: u32| {
+        let bye = INVITE.replace("INVITE sip:", "BYE sip:").replace("CSeq: 123456789 INVITE", &format!("CSeq: {seq} BYE")).replace("To: <sip:16505550101*115@104.1.2.3>", &format!("To: <sip:16505550101*115@104.1.2.3>;tag={tag}"));
+        let bye = bye.replace("branch=", &format!("branch=z9hG4bK-bye{seq}-"));
+        bye.split("Content-Type").next().unwrap().to_owned() + "Content-Length: 0\r\n\r\n"
+    };
+
+    // A BYE for another dialog with the same Call-ID (a tag that is not ours) does not end it.
+    c.handle_frame(bye_with("not-ours", 123456790).as_bytes(), now);
+    let (msgs, events) = sent(&mut c);
+    assert!(matches!(&msgs[..], [sip::Message::Response(r)] if r.status == 481), "{msgs:?}");
+    assert!(!events.iter().any(|e| matches!(e, Event::Call(_, CallEvent::Disposed(_)))), "{events:?}");
+
+    // The server hangs up.
+    c.handle_frame(bye_with(&our_tag, 123456791).as_bytes(), now);
     let (_, events) = sent(&mut c);
     assert!(events.contains(&Event::Call(info.id, CallEvent::Disposed(DisposeReason::RemoteHangup))));
 }
@@ -254,4 +267,94 @@ fn offers_we_cannot_answer_get_488_at_once() {
         assert!(statuses[0].1.starts_with("399 softphone ") && statuses[0].1.contains(reason), "{what}: {}", statuses[0].1);
         assert!(!events.iter().any(|e| matches!(e, Event::InboundCall(_))), "{what}: no call is offered to the user");
     }
+}
+
+/// An outbound call answered on a fake clock; returns its id.
+fn answered_call(c: &mut PhoneCore, now: Instant) -> CallId {
+    let id = c.reserve_call_id();
+    let offer = "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\nm=audio 9 RTP/SAVPF 0\r\na=sendrecv\r\n";
+    c.call(id, &Dial { callee: "600".into(), ..Dial::default() }, offer, now).unwrap();
+    let (msgs, _) = sent(c);
+    let invite = request(&msgs[0]).clone();
+    let mut ok = sip::builder::response(&invite, 200, Some("srv"));
+    ok.headers.push(sip::HeaderName::Contact, "<sip:srv@1.2.3.4;transport=wss>");
+    ok.set_body("application/sdp", b"v=0 answer\r\n");
+    c.handle_frame(&ok.to_bytes(), now);
+    let _ = sent(c);
+    assert_eq!(c.call_state(id), Some(CallState::Answered));
+    id
+}
+
+/// Answers the REGISTER in `msgs[0]` with a challenge, then the authorised one with 200;
+/// returns what the core sent after the 200.
+fn complete_register(c: &mut PhoneCore, msgs: &[sip::Message], now: Instant) -> Vec<sip::Message> {
+    let reg = request(&msgs[0]).clone();
+    assert_eq!(reg.method, sip::Method::Register);
+    c.handle_frame(answer(&reg, 401, "WWW-Authenticate: Digest realm=\"sip.ringcentral.com\", nonce=\"n2\"").as_bytes(), now);
+    let (msgs, _) = sent(c);
+    c.handle_frame(answer(request(&msgs[0]), 200, "Contact: <sip:x@y.invalid;transport=wss>;expires=47").as_bytes(), now);
+    sent(c).0
+}
+
+#[test]
+fn a_drop_keeps_answered_calls_and_after_reconnect_registers_then_settles_them_with_the_server() {
+    let t0 = Instant::now();
+    let mut c = core();
+    register(&mut c, t0);
+    let talking = answered_call(&mut c, t0);
+    let hung_up = answered_call(&mut c, t0);
+    let ringing = c.reserve_call_id();
+    c.call(ringing, &Dial { callee: "601".into(), ..Dial::default() }, "v=0\r\n", t0).unwrap();
+    let _ = sent(&mut c);
+
+    c.handle_disconnect(t0);
+    let (msgs, events) = sent(&mut c);
+    assert!(msgs.is_empty());
+    assert!(events.contains(&Event::Call(ringing, CallEvent::Disposed(DisposeReason::ConnectionLost))), "{events:?}");
+    assert!(!events.iter().any(|e| matches!(e, Event::Call(id, CallEvent::Disposed(_)) if *id != ringing)), "answered calls stay: {events:?}");
+    assert!(!c.is_connected());
+    assert!(matches!(c.set_hold(talking, true, t0), Err(CallError::ConnectionLost)), "requests fail while down");
+    let hangup = c.hangup(hung_up, t0).expect("hang-up works while down");
+    let (msgs, events) = sent(&mut c);
+    assert!(msgs.is_empty(), "nothing to send without a connection");
+    assert!(events.contains(&Event::Done(hangup, Ok(Outcome::Ok))));
+    assert!(events.contains(&Event::Call(hung_up, CallEvent::Disposed(DisposeReason::Local))));
+
+    // Connected again: first the REGISTER, and only once registered the owed BYE and a probe.
+    c.handle_connected(t0);
+    let (msgs, _) = sent(&mut c);
+    assert_eq!(msgs.len(), 1, "only the REGISTER before the registration: {msgs:?}");
+    let after = complete_register(&mut c, &msgs, t0);
+    let methods: Vec<_> = after.iter().map(|m| request(m).method.clone()).collect();
+    assert_eq!(methods, [sip::Method::Bye, sip::Method::Options], "the BYE owed, then a probe of the call still up");
+    let probe = request(&after[1]).clone();
+    assert_eq!(probe.headers.call_id().unwrap(), c.call_info(talking).unwrap().call_id, "the probe is in the kept call's dialog");
+    assert!(probe.headers.to().unwrap().tag().is_some(), "in-dialog: To carries the server's tag");
+
+    // The server lost the call: it ends, with the reason.
+    c.handle_frame(answer(&probe, 481, "").as_bytes(), t0);
+    let (_, events) = sent(&mut c);
+    assert!(events.contains(&Event::Call(talking, CallEvent::Disposed(DisposeReason::ConnectionLost))), "{events:?}");
+}
+
+#[test]
+fn a_503_to_register_is_retried_after_the_back_off_or_the_servers_retry_after() {
+    let t0 = Instant::now();
+    let mut c = core();
+    c.register(t0);
+    let (msgs, _) = sent(&mut c);
+    c.handle_frame(answer(request(&msgs[0]), 503, "").as_bytes(), t0);
+    let (msgs, events) = sent(&mut c);
+    assert!(msgs.is_empty(), "no immediate retry");
+    assert!(events.iter().any(|e| matches!(e, Event::RegistrationFailed(RegisterError::Refused(why)) if why.starts_with("503"))), "{events:?}");
+    let retry_at = c.poll_timeout().expect("a retry is planned");
+    let wait = retry_at - t0;
+    assert!(wait >= Duration::from_millis(2500) && wait <= Duration::from_secs(5), "half to all of the 5 s base: {wait:?}");
+    c.handle_timeout(retry_at);
+    let (msgs, _) = sent(&mut c);
+    assert_eq!(request(&msgs[0]).method, sip::Method::Register, "retried at the planned time");
+
+    c.handle_frame(answer(request(&msgs[0]), 503, "Retry-After: 120").as_bytes(), retry_at);
+    let _ = sent(&mut c);
+    assert_eq!(c.poll_timeout(), Some(retry_at + Duration::from_secs(120)), "the server's Retry-After wins");
 }
