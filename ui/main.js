@@ -106,6 +106,7 @@ function onEvent(e) {
     case "disconnected": showStatus({ state: "reconnecting", error: e.reason }); return say(`Connection lost: ${e.reason}. Calls in progress keep their audio.`);
     case "reconnecting": return showStatus({ state: "reconnecting", error: `attempt ${e.attempt} in ${Math.ceil(e.inSeconds)} s: ${e.reason}` });
     case "reconnected": showStatus({ state: "connecting" }); return say(e.backup ? "Connected to the backup server." : "Connected again.");
+    case "networkChanged": return say(calls.size ? "The network changed: moving the calls' audio to it." : "The network changed.");
     case "incomingCall": {
       const c = addCall(e.call, e.name ? `${e.name} (${e.from})` : e.from, true);
       return render(c);

@@ -29,6 +29,8 @@ pub enum UiEvent {
         /// Why the connection is down (or why the last attempt failed).
         reason: String,
     },
+    /// The machine's network changed; calls in progress are being moved to it.
+    NetworkChanged,
     /// Connected again; registering follows.
     Reconnected {
         /// True on the backup proxy.
@@ -136,6 +138,9 @@ pub fn from_phone(event: &PhoneEvent) -> Option<UiEvent> {
         PhoneEvent::Disconnected(why) => UiEvent::Disconnected { reason: why.clone() },
         PhoneEvent::Reconnecting { attempt, wait, reason, .. } => UiEvent::Reconnecting { attempt: *attempt, in_seconds: wait.as_secs_f32(), reason: reason.clone() },
         PhoneEvent::Reconnected { backup, .. } => UiEvent::Reconnected { backup: *backup },
+        PhoneEvent::NetworkChanged(_) => UiEvent::NetworkChanged,
+        // The call goes on as before: nothing to show.
+        PhoneEvent::IceRestarted(_) => return None,
         PhoneEvent::InboundCall(s, info) => UiEvent::IncomingCall { call: s.id().0, from: info.remote_number.clone(), name: info.remote_name.clone() },
         // Needs the number, which only the session can tell: the event loop sends it.
         PhoneEvent::OutboundCall(_) => return None,

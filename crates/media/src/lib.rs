@@ -18,6 +18,7 @@ pub mod fingerprint;
 pub mod g711;
 pub mod impair;
 pub mod jitter;
+pub mod netwatch;
 pub mod peer;
 pub mod probe;
 pub mod rtp_out;

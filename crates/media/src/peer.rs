@@ -411,6 +411,14 @@ impl AudioPeer {
         Ok(self.styled(sdp, true))
     }
 
+    /// An offer with new ICE credentials, gathered afresh on the interfaces there are now: the
+    /// ICE restart after a network change (RFC 8445 9). The far end's answer goes to
+    /// [`set_answer`](Self::set_answer).
+    pub async fn restart_ice_offer(&self) -> Result<String, MediaError> {
+        self.pc.restart_ice().await.map_err(rtc_err)?;
+        self.create_offer().await
+    }
+
     /// Our description as the far end sees it: the stack's, or RingCentral-styled.
     fn styled(&self, sdp: String, offer: bool) -> String {
         match (self.style, self.fingerprint_line("sha-1")) {

@@ -27,6 +27,8 @@ pub fn print_phone_event(event: &PhoneEvent) {
             print("reconnecting", json!({ "attempt": attempt, "proxy": proxy, "wait_ms": wait.as_millis() as u64, "reason": reason }))
         }
         PhoneEvent::Reconnected { proxy, backup } => print("reconnected", json!({ "proxy": proxy, "backup": backup })),
+        PhoneEvent::NetworkChanged(c) => print("network_changed", json!({ "added": c.added, "removed": c.removed })),
+        PhoneEvent::IceRestarted(id) => print("ice_restarted", json!({ "call": id.0 })),
         PhoneEvent::InboundCall(s, info) => print("inbound_call", json!({ "call": s.id().0, "from": info.remote_number, "name": info.remote_name })),
         PhoneEvent::OutboundCall(s) => print("outbound_call", json!({ "call": s.id().0 })),
         PhoneEvent::Call(id, e) => print_call_event(id.0, e),

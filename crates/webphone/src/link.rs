@@ -30,6 +30,9 @@ pub struct LinkSettings {
     /// A registration refused with 5xx or 408 is retried after about this long, doubling up to
     /// `backoff_max` (a `Retry-After` from the server wins).
     pub register_retry_base: Duration,
+    /// How often the machine's network addresses are read to notice a network change (which
+    /// restarts the ICE of calls in progress and brings a planned reconnect forward).
+    pub network_poll: Duration,
 }
 
 impl Default for LinkSettings {
@@ -41,6 +44,7 @@ impl Default for LinkSettings {
             failover_after: 3,
             switch_back: None,
             register_retry_base: Duration::from_secs(5),
+            network_poll: Duration::from_secs(2),
         }
     }
 }

@@ -116,6 +116,12 @@ impl CallMedia {
         self.peer().create_offer().await.map_err(media_err)
     }
 
+    /// An ICE restart offer of the current peer (after a network change); its answer goes to
+    /// [`set_answer`](Self::set_answer).
+    pub async fn restart_ice_offer(&self) -> Result<String, CallError> {
+        self.peer().restart_ice_offer().await.map_err(media_err)
+    }
+
     /// An offer for an offer-less re-INVITE: the far end may be a new one (after a transfer),
     /// so it comes from a new peer, which takes over when the answer arrives.
     pub async fn offer_for_new_far_end(&self) -> Result<String, CallError> {

@@ -93,6 +93,10 @@ pub enum PhoneEvent {
         /// Why the connection is down (or why the previous attempt failed).
         reason: String,
     },
+    /// The machine's network addresses changed; calls in progress restart their ICE.
+    NetworkChanged(media::netwatch::NetworkChange),
+    /// A call's media restarted ICE and the far end took the new offer.
+    IceRestarted(CallId),
     /// Connected again (or switched back to the primary proxy); registering follows.
     Reconnected {
         /// The proxy (`host:port`).
@@ -196,6 +200,7 @@ impl WebPhone {
         let phone = WebPhone { jobs, events: events.clone(), shared };
         let driver = Driver::new(PhoneCore::new(info, core_opts), phone.clone(), link);
         tokio::spawn(driver.run(socket, jobs_rx, attempts));
+        tokio::spawn(watch_network(phone.clone(), phone.shared.options.link.network_poll));
         if let Err(e) = phone.register().await {
             // Nobody will use this phone: close its connection and end its driver.
             let _ = phone.jobs.send(Box::new(|d: &mut Driver, _| d.closing = true));
@@ -325,6 +330,46 @@ impl WebPhone {
         });
         self.jobs.send(job).map_err(|_| CallError::Disposed)?;
         rx.await.map_err(|_| CallError::Disposed)?
+    }
+}
+
+/// Reads the network addresses every `every` while the phone runs; on a change, tells the user,
+/// restarts every call's ICE and brings a planned reconnect forward.
+async fn watch_network(phone: WebPhone, every: Duration) {
+    let mut known = media::netwatch::usable_addresses();
+    loop {
+        tokio::time::sleep(every).await;
+        if phone.jobs.is_closed() {
+            return;
+        }
+        let now = media::netwatch::usable_addresses();
+        let Some(change) = media::netwatch::change(&known, &now) else { continue };
+        known = now;
+        phone.on_network_change(change).await;
+    }
+}
+
+impl WebPhone {
+    async fn on_network_change(&self, change: media::netwatch::NetworkChange) {
+        let _ = self.events.send(PhoneEvent::NetworkChanged(change));
+        let Ok(sessions) = self.job_with_reply(|d: &mut Driver, now| {
+            d.reconnect_now(now);
+            d.sessions()
+        })
+        .await
+        else {
+            return;
+        };
+        for session in sessions.into_iter().filter(|s| s.status().state == CallState::Answered) {
+            let events = self.events.clone();
+            tokio::spawn(async move {
+                let event = match session.restart_ice().await {
+                    Ok(()) => PhoneEvent::IceRestarted(session.id()),
+                    Err(e) => PhoneEvent::MediaFailed(session.id(), format!("ICE restart after a network change: {e}")),
+                };
+                let _ = events.send(event);
+            });
+        }
     }
 }
 
@@ -591,6 +636,16 @@ impl CallSession {
             Outcome::Control(r) => Ok(r),
             other => Err(CallError::Internal(format!("unexpected outcome {other:?}"))),
         }
+    }
+
+    /// Restarts ICE (new credentials, candidates gathered on the addresses there are now) and
+    /// offers the media again in a re-INVITE. The phone does this by itself when the machine's
+    /// network changes ([`PhoneEvent::NetworkChanged`]).
+    pub async fn restart_ice(&self) -> Result<(), CallError> {
+        let media = self.media().await?;
+        let offer = media.restart_ice_offer().await?;
+        let id = self.id;
+        self.phone.ticket(move |core, now| core.reoffer(id, &offer, now)).await.map(drop)
     }
 
     /// Switches this call's microphone.

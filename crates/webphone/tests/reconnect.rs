@@ -19,6 +19,7 @@ fn quick_link() -> LinkSettings {
         failover_after: 2,
         switch_back: Some(Duration::from_secs(2)),
         register_retry_base: Duration::from_millis(200),
+        network_poll: Duration::from_secs(2),
     }
 }
 

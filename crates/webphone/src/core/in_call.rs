@@ -70,6 +70,23 @@ impl PhoneCore {
         Ok(ticket)
     }
 
+    /// Offers `sdp`, a new offer of our media (an ICE restart after a network change), in a
+    /// re-INVITE; the answer comes back as [`CallEvent::RemoteAnswer`]. A held call stays held.
+    pub fn reoffer(&mut self, id: CallId, sdp: &str, now: Instant) -> Result<Ticket, CallError> {
+        let ticket = self.new_ticket();
+        let call = answered_in(&mut self.calls, id, "re-offer")?;
+        let version = sdp::origin_version(sdp).unwrap_or(0).max(call.sdp_version) + 1;
+        call.sdp_version = version;
+        let base = sdp::with_origin_version(sdp, version);
+        call.local_sdp = Some(base.clone());
+        let body = if call.held { sdp::with_direction(&base, "sendonly") } else { base };
+        let dialog = call.dialog.as_mut().ok_or(CallError::NoSuchCall)?;
+        let reinvite = dialog.reinvite(body.as_bytes(), &self.local, &mut self.rng);
+        self.send_request(reinvite, Pending::Reinvite { call: id, ticket, hold: None }, now)?;
+        Ok(ticket)
+    }
+
+    /// The answer to a re-INVITE of ours: hold/unhold (`hold` set) or a new offer (`None`).
     pub(super) fn on_reinvite_response(&mut self, id: CallId, ticket: Ticket, hold: Option<bool>, resp: &Response, now: Instant) {
         if resp.status < 200 {
             return;
@@ -86,8 +103,10 @@ impl PhoneCore {
             call.held = h;
         }
         self.resend_ack(id, seq, now);
-        if let Some(h) = hold {
-            self.call_event(id, CallEvent::Held(h));
+        match hold {
+            Some(h) => self.call_event(id, CallEvent::Held(h)),
+            None if !resp.body.is_empty() => self.call_event(id, CallEvent::RemoteAnswer(String::from_utf8_lossy(&resp.body).into_owned())),
+            None => {}
         }
         self.done(ticket, Ok(Outcome::Ok));
     }

@@ -78,6 +78,13 @@ impl Link {
         [keepalive, attempt, switch_back].into_iter().flatten().min()
     }
 
+    /// The network changed: a planned reconnect is tried now (the new network may work).
+    fn attempt_now(&mut self, now: Instant) {
+        if let Some((at, _, _)) = self.next_attempt.as_mut() {
+            *at = now;
+        }
+    }
+
     /// Registered: the reconnect back-off starts again from the beginning next time.
     pub(super) fn registered(&mut self) {
         self.reconnect.registered();
@@ -131,6 +138,11 @@ impl Driver {
         if idle && socket.is_some() && self.link.reconnect.switch_back_at().is_some_and(|at| now >= at) {
             self.start_attempt(Proxy::Primary, true);
         }
+    }
+
+    /// The network changed: try a planned reconnect at once.
+    pub(super) fn reconnect_now(&mut self, now: Instant) {
+        self.link.attempt_now(now);
     }
 
     /// Sends a keep-alive ping when one is due.
