@@ -34,6 +34,10 @@ async function find(css) {
   return id;
 }
 
+async function elementsCount(css) {
+  return (await wd("POST", s("/elements"), { using: "css selector", value: css })).length;
+}
+
 async function exists(css) {
   const v = await wd("POST", s("/elements"), { using: "css selector", value: css });
   return v.length > 0;
@@ -224,6 +228,33 @@ async function main() {
       if (settingsAfter !== settingsBefore) throw new Error(`settings changed: ${settingsBefore} -> ${settingsAfter}`);
       await tab("phone");
       await waitFor("the ended call to go", async () => !(await exists(".call")));
+    });
+
+    await scenario("sign in to the demo server with a JWT: caller IDs from the account, and a call brought into a conference", async () => {
+      await tab("settings");
+      await click("#signin .jwt summary");
+      await click("#signin-demo-fill");
+      await waitFor("the demo's credentials filled in", async () => (await property("#signin-jwt", "value")).length > 20);
+      await click("#signin-with-jwt");
+      await waitFor("signed in", async () => (await text("#signin-message")).startsWith("Signed in"));
+      const message = await text("#signin-message");
+      if (!message.includes("+16505550100") || message.includes("+16505550191")) throw new Error(`caller IDs: ${message}`);
+      if (await property("#signout", "hidden")) throw new Error("no way to sign out");
+      await tab("phone");
+      await click('button[data-dial="102"]');
+      await waitFor("the call to 102 to connect", () => exists(callIn("talking")));
+      await click(`${callIn("talking")} [data-action="conference"]`);
+      await waitFor("our call into the conference", async () => (await text(`${callIn("talking")} .who`)).includes("conf_"));
+      await waitFor("the call to 102 to be released into the conference", async () => (await elementsCount(callIn("talking"))) === 1);
+      await waitFor("colleague 102 heard in the conference", async () => (await meter("output")) > 5);
+      await screenshot("conference");
+      await click(`${callIn("talking")} [data-action="hangup"]`);
+      await waitFor("the conference call to end", async () => (await elementsCount(callIn("talking"))) === 0);
+      await tab("settings");
+      await click("#signout");
+      await waitFor("signed out", async () => (await text("#signin-message")).startsWith("Signed out"));
+      await tab("phone");
+      await waitFor("the ended calls to go", async () => !(await exists(".call")));
     });
 
     await scenario("the SIP log shows the call's messages, filtered, without secrets", async () => {

@@ -10,6 +10,41 @@ function say(text) {
   $("message").textContent = text ?? "";
 }
 
+/** Signs in (browser or JWT) with what the sign-in form holds. */
+async function signIn(withJwt) {
+  const choice = $("signin-server").value;
+  const request = {
+    server: choice === "custom" ? $("signin-custom").value.trim() : choice,
+    clientId: $("signin-client-id").value.trim(),
+    clientSecret: withJwt ? $("signin-secret").value : null,
+    jwt: withJwt ? $("signin-jwt").value.trim() : null,
+  };
+  $("signin-message").textContent = withJwt ? "Signing in…" : "Finish signing in in your browser…";
+  try {
+    const r = await invoke("sign_in", { request });
+    showStatus(r.status);
+    $("signin-message").textContent = `Signed in. Caller IDs: ${r.callerIds.join(", ") || "none"}${r.note ? `. ${r.note}` : ""}`;
+    $("signout").hidden = false;
+    $("signin-jwt").value = "";
+    $("signin-secret").value = "";
+    await loadSettings();
+  } catch (err) {
+    $("signin-message").textContent = `Not signed in: ${err}`;
+  }
+}
+
+async function signOut() {
+  try {
+    const r = await invoke("sign_out", {});
+    showStatus(r.status);
+    $("signin-message").textContent = r.note ? `Signed out; ${r.note}` : "Signed out.";
+    $("signout").hidden = true;
+    await loadSettings();
+  } catch (err) {
+    $("signin-message").textContent = `${err}`;
+  }
+}
+
 function showStatus(s) {
   const text = {
     starting: "Starting…",
@@ -21,7 +56,10 @@ function showStatus(s) {
   }[s.state] ?? s.state;
   $("status-text").textContent = text;
   $("status").dataset.state = s.state;
-  if (s.demo !== undefined) $("demo").hidden = !s.demo;
+  if (s.demo !== undefined) {
+    $("demo").hidden = !s.demo;
+    for (const el of document.querySelectorAll(".demo-only, #signin-demo-option")) el.hidden = !s.demo;
+  }
 }
 
 async function run(command, args) {
@@ -90,6 +128,14 @@ function tick() {
   }
 }
 
+/** One line under the meters: MOS, loss, jitter and round trip of the last seconds. */
+function showQuality(call, q) {
+  const el = call.el.querySelector(".quality");
+  const rtt = q.rttMs == null ? "" : ` · RTT ${Math.round(q.rttMs)} ms`;
+  el.textContent = `Quality ${q.mos.toFixed(1)} · loss ${q.lossPercent.toFixed(1)} % · jitter ${Math.round(q.jitterMs)} ms${rtt}`;
+  el.dataset.grade = q.mos < 3.5 ? "poor" : "good";
+}
+
 function showLevels(input, output) {
   for (const call of calls.values()) {
     if (call.state !== "talking") continue;
@@ -106,6 +152,11 @@ function onEvent(e) {
     case "disconnected": showStatus({ state: "reconnecting", error: e.reason }); return say(`Connection lost: ${e.reason}. Calls in progress keep their audio.`);
     case "reconnecting": return showStatus({ state: "reconnecting", error: `attempt ${e.attempt} in ${Math.ceil(e.inSeconds)} s: ${e.reason}` });
     case "reconnected": showStatus({ state: "connecting" }); return say(e.backup ? "Connected to the backup server." : "Connected again.");
+    case "quality": return call && showQuality(call, e.quality);
+    case "audioDevice": {
+      const what = e.change.input ? "microphone" : "speaker";
+      return say(e.change.to ? `The ${what} is now ${e.change.to}` : `No ${what} works now; the call goes on`);
+    }
     case "networkChanged": return say(calls.size ? "The network changed: moving the calls' audio to it." : "The network changed.");
     case "incomingCall": {
       const c = addCall(e.call, e.name ? `${e.name} (${e.from})` : e.from, true);
@@ -157,6 +208,7 @@ async function onCallAction(call, action) {
       return;
     }
     case "park": { const where = await run("park", { call: call.id }); if (where) say(`Parked: dial ${where} to pick it up`); return; }
+    case "conference": { const host = await run("conference", { call: call.id }); if (host !== undefined) say("The call joined your conference"); return; }
     case "ask-reply": return ask(call, "reply", "Reply with a message", "I'll call you back in 5 minutes");
     case "ask-forward": return ask(call, "forward", "Forward to number", "");
     case "ask-transfer": return ask(call, "transfer", "Transfer to number", "");
@@ -270,6 +322,10 @@ async function loadSettings() {
   $("debug").checked = s.debug;
   $("tab-log").hidden = !s.debug;
   fillCallerIds(s.availableCallerIds, s.callerId);
+  $("signout").hidden = !s.signedIn;
+  $("echo-cancellation").checked = s.processing.echoCancellation;
+  $("noise-suppression").checked = s.processing.noiseSuppression;
+  $("gain-control").checked = s.processing.gainControl;
 }
 
 function settingsFromForm() {
@@ -283,6 +339,11 @@ function settingsFromForm() {
     callerIds: $("caller-ids").value.split(",").map((x) => x.trim()).filter(Boolean),
     callerId: orNull($("caller-id").value),
     autoAnswer: $("auto-answer").checked,
+    processing: {
+      echoCancellation: $("echo-cancellation").checked,
+      noiseSuppression: $("noise-suppression").checked,
+      gainControl: $("gain-control").checked,
+    },
     instanceId: orNull($("instance-id").value),
     debug: $("debug").checked,
   };
@@ -403,6 +464,18 @@ function setUp() {
   $("demo-drop").addEventListener("click", () => run("demo_drop_connection", {}));
   $("use-account").addEventListener("click", () => switchTo("use_account", { sipinfo: $("sipinfo").value }));
   $("use-demo").addEventListener("click", () => switchTo("use_demo", {}));
+  $("signin-server").addEventListener("change", () => { $("signin-custom-label").hidden = $("signin-server").value !== "custom"; });
+  $("signin-browser").addEventListener("click", () => signIn(false));
+  $("signin-with-jwt").addEventListener("click", () => signIn(true));
+  $("signout").addEventListener("click", signOut);
+  $("signin-demo-fill").addEventListener("click", async () => {
+    const c = await run("demo_credentials", {});
+    if (!c) return;
+    $("signin-server").value = "demo";
+    $("signin-client-id").value = c.clientId;
+    $("signin-secret").value = c.clientSecret;
+    $("signin-jwt").value = c.jwt;
+  });
   $("sipinfo-file").addEventListener("change", async () => {
     const file = $("sipinfo-file").files[0];
     if (!file) return;

@@ -4,6 +4,7 @@
 use crate::number;
 use crate::secrets::{Keychain, SecretStore, Stored};
 use crate::settings::{self, Settings};
+use crate::signin;
 use crate::state::{AppState, CommandResult, Status};
 use serde::Serialize;
 use tauri::State;
@@ -275,6 +276,7 @@ pub fn checked_settings(update: Settings, base: &Settings) -> CommandResult<Sett
     let caller_id = blank_none(update.caller_id).map(|id| caller_id_of(&id)).transpose()?;
     Ok(Settings {
         account: base.account.clone(),
+        signed_in: base.signed_in.clone(),
         input_device: blank_none(update.input_device),
         output_device: blank_none(update.output_device),
         ring_device: blank_none(update.ring_device),
@@ -373,6 +375,150 @@ pub async fn demo_drop_connection(state: State<'_, AppState>) -> CommandResult<(
         sim.drop_connection(conn);
     }
     Ok(())
+}
+
+/// What signing in gave: the phone's status, the account's caller IDs and a note.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SignedInView {
+    /// The phone's status.
+    pub status: Status,
+    /// The caller IDs the account offers.
+    pub caller_ids: Vec<String>,
+    /// Something the user should know, if anything.
+    pub note: Option<String>,
+}
+
+/// Signs in to RingCentral (the browser with PKCE, or a JWT), provisions the phone with the
+/// sipInfo the account gives, and fills the caller IDs. In demo mode `server` may be `demo`:
+/// the embedded demo server's REST API, whose account the phone already uses.
+#[tauri::command]
+pub async fn sign_in(app: tauri::AppHandle, state: State<'_, AppState>, keychain: State<'_, Keychain>, request: signin::SignInRequest) -> CommandResult<SignedInView> {
+    let demo = request.server == signin::DEMO_SERVER;
+    let endpoint = match demo {
+        true => state.demo_endpoint().await?,
+        false => signin::Endpoint { base_url: signin::base_url(&request.server), extra_ca_pem: crate::state::extra_ca_from_env()? },
+    };
+    let client_id = match (demo, request.client_id.trim()) {
+        (true, "") => rc_sim::config::OAuthSettings::DEMO_PUBLIC_CLIENT.to_owned(),
+        (_, "") => return Err("enter the client ID of your RingCentral app".into()),
+        (_, id) => id.to_owned(),
+    };
+    let client = signin::client(&endpoint, &client_id, request.client_secret.as_deref())?;
+    signin::sign_in(&client, &request, signin::open_in_browser).await?;
+    signin::save_tokens_of(&client, keychain.inner());
+    let info = client.sip_info().await.map_err(|e| signin::explain(&e))?;
+    let caller_ids = signin::caller_ids(&client).await.unwrap_or_default();
+    signin::save_tokens_of(&client, keychain.inner());
+    let path = Settings::path_in(&settings::config_dir());
+    let mut prefs = Settings::load(&path).unwrap_or_default();
+    prefs.signed_in = Some(signin::SignedIn { server: request.server.clone(), client_id });
+    let (status, note) = if demo {
+        prefs.save(&path)?;
+        (state.status(), None)
+    } else {
+        let note = match keychain.set(&account_key(&info), &info.password) {
+            Stored::Keychain => None,
+            Stored::SessionOnly(why) => Some(why),
+        };
+        prefs.account = Some(info.clone());
+        prefs.save(&path)?;
+        (state.start(app, Some(info), &prefs).await?, note)
+    };
+    state.set_rest(Some(std::sync::Arc::new(client)));
+    state.set_account_caller_ids(caller_ids.clone());
+    Ok(SignedInView { status, caller_ids, note })
+}
+
+/// The demo server's sign-in credentials for a service account (JWT), to fill the form with.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DemoCredentials {
+    /// The demo's confidential app.
+    pub client_id: String,
+    /// Its secret.
+    pub client_secret: String,
+    /// The demo user's JWT credential.
+    pub jwt: String,
+}
+
+/// Demo mode: the credentials of the demo server's service-account sign-in.
+#[tauri::command]
+pub async fn demo_credentials(state: State<'_, AppState>) -> CommandResult<DemoCredentials> {
+    let sim = state.demo().await?;
+    let (_, me) = sim.config().extension_by_number(crate::state::DEMO_NUMBER).ok_or("the demo account is missing")?;
+    let jwt = me.jwt.clone().ok_or("the demo account has no JWT credential")?;
+    use rc_sim::config::OAuthSettings;
+    Ok(DemoCredentials { client_id: OAuthSettings::DEMO_CONFIDENTIAL_CLIENT.into(), client_secret: OAuthSettings::DEMO_SECRET.into(), jwt })
+}
+
+/// At start: the saved sign-in comes back (its tokens from the keychain) for the caller IDs
+/// and conferences. A sign-in to the demo server does not outlive it (a new one starts each
+/// time).
+pub async fn restore_sign_in(state: &AppState, keychain: &Keychain, prefs: &Settings) -> CommandResult<()> {
+    let Some(signed_in) = prefs.signed_in.clone().filter(|s| s.server != signin::DEMO_SERVER) else { return Ok(()) };
+    let Some(tokens) = signin::saved_tokens(keychain) else {
+        return Err("the RingCentral sign-in has ended (no saved tokens): sign in again in Settings".into());
+    };
+    let endpoint = signin::Endpoint { base_url: signin::base_url(&signed_in.server), extra_ca_pem: crate::state::extra_ca_from_env()? };
+    let client = signin::client(&endpoint, &signed_in.client_id, None)?;
+    client.set_tokens(Some(tokens));
+    let caller_ids = signin::caller_ids(&client).await;
+    signin::save_tokens_of(&client, keychain);
+    state.set_rest(Some(std::sync::Arc::new(client)));
+    state.set_account_caller_ids(caller_ids?);
+    Ok(())
+}
+
+/// Signs out: revokes the tokens (the local sign-out happens even when the server cannot be
+/// reached), forgets them and the account, and runs the demo.
+#[tauri::command]
+pub async fn sign_out(app: tauri::AppHandle, state: State<'_, AppState>, keychain: State<'_, Keychain>) -> CommandResult<Switched> {
+    let revoked = match state.rest() {
+        Ok(client) => client.revoke().await.err().map(|e| format!("signed out here; the server was not told ({e})")),
+        Err(_) => None,
+    };
+    signin::forget_tokens(keychain.inner());
+    state.set_rest(None);
+    let was_demo = state.settings().signed_in.as_ref().is_some_and(|s| s.server == signin::DEMO_SERVER);
+    let path = Settings::path_in(&settings::config_dir());
+    let mut prefs = Settings::load(&path).unwrap_or_default();
+    prefs.signed_in = None;
+    if was_demo {
+        prefs.save(&path)?;
+        return Ok(Switched { status: state.status(), note: revoked });
+    }
+    prefs.account = None;
+    prefs.save(&path)?;
+    let status = state.start(app, None, &prefs).await?;
+    Ok(Switched { status, note: revoked })
+}
+
+/// Brings call `call` into this phone's conference, creating the conference (and dialling
+/// into it as its host) first when there is none. Returns our call into the conference.
+#[tauri::command]
+pub async fn conference(state: State<'_, AppState>, keychain: State<'_, Keychain>, call: u64) -> CommandResult<u64> {
+    let client = state.rest()?;
+    let facts = state.call(call)?.info().await.map_err(says)?;
+    let (Some(session_id), Some(party_id)) = (facts.session_id, facts.party_id) else {
+        return Err("this call carries no RingCentral session (it cannot join a conference)".into());
+    };
+    let (conference, host) = match state.conference() {
+        Some(session) => (session, None),
+        None => {
+            let created = client.create_conference().await.map_err(|e| signin::explain(&e))?;
+            let host = state.phone().await?.call(Dial { callee: created.voice_call_token.clone(), ..Dial::default() }).await.map_err(says)?;
+            host.wait_answered(std::time::Duration::from_secs(15)).await.map_err(|e| format!("the conference did not answer: {e}"))?;
+            let id = host.id().0;
+            state.add_call(host);
+            state.set_conference(created.session_id.clone(), id);
+            (created.session_id, Some(id))
+        }
+    };
+    let result = client.bring_in(&conference, &session_id, &party_id).await.map_err(|e| signin::explain(&e));
+    signin::save_tokens_of(&client, keychain.inner());
+    result?;
+    Ok(host.or_else(|| state.conference_call()).unwrap_or(call))
 }
 
 #[cfg(test)]

@@ -31,6 +31,13 @@ pub enum UiEvent {
     },
     /// The machine's network changed; calls in progress are being moved to it.
     NetworkChanged,
+    /// A call's quality over the last few seconds.
+    Quality {
+        /// Call id.
+        call: u64,
+        /// Loss, jitter, round trip, bitrate and MOS.
+        quality: webphone::CallQuality,
+    },
     /// Connected again; registering follows.
     Reconnected {
         /// True on the backup proxy.
@@ -121,6 +128,14 @@ pub enum UiEvent {
         /// The number, made dialable.
         number: String,
     },
+    /// A call's microphone or speaker moved to another device by itself (the one in use went
+    /// away, the system default changed, or the chosen one is back).
+    AudioDevice {
+        /// Call id.
+        call: u64,
+        /// Which side, from which device to which (`null`: none works now), and why.
+        change: webphone::audio::DeviceChange,
+    },
     /// The call's media failed.
     MediaFailed {
         /// Call id.
@@ -139,6 +154,7 @@ pub fn from_phone(event: &PhoneEvent) -> Option<UiEvent> {
         PhoneEvent::Reconnecting { attempt, wait, reason, .. } => UiEvent::Reconnecting { attempt: *attempt, in_seconds: wait.as_secs_f32(), reason: reason.clone() },
         PhoneEvent::Reconnected { backup, .. } => UiEvent::Reconnected { backup: *backup },
         PhoneEvent::NetworkChanged(_) => UiEvent::NetworkChanged,
+        PhoneEvent::CallQuality(id, quality) => UiEvent::Quality { call: id.0, quality: quality.clone() },
         // The call goes on as before: nothing to show.
         PhoneEvent::IceRestarted(_) => return None,
         PhoneEvent::InboundCall(s, info) => UiEvent::IncomingCall { call: s.id().0, from: info.remote_number.clone(), name: info.remote_name.clone() },
@@ -147,6 +163,7 @@ pub fn from_phone(event: &PhoneEvent) -> Option<UiEvent> {
         PhoneEvent::MediaConnected(id) => UiEvent::Connected { call: id.0 },
         PhoneEvent::MediaFailed(id, why) => UiEvent::MediaFailed { call: id.0, reason: why.clone() },
         PhoneEvent::DtmfReceived(id, d) => UiEvent::Digit { call: id.0, digit: d.to_string() },
+        PhoneEvent::AudioDeviceChanged(id, change) => UiEvent::AudioDevice { call: id.0, change: change.clone() },
         PhoneEvent::Call(id, e) => return from_call(id.0, e),
         // SIP traces go to the log view through the event loop, which keeps them.
         PhoneEvent::Message(_) | PhoneEvent::Unregistered | PhoneEvent::RcMessage(_) | PhoneEvent::SipTrace(_) => return None,

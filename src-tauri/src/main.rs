@@ -14,6 +14,7 @@ mod number;
 mod ringer;
 mod secrets;
 mod settings;
+mod signin;
 mod siplog;
 mod state;
 mod tray;
@@ -84,6 +85,9 @@ fn main() {
                     Ok(account) => state.start(handle.clone(), account, &prefs).await,
                     Err(e) => Err(e),
                 };
+                if let Err(e) = commands::restore_sign_in(&state, &keychain, &prefs).await {
+                    let _ = handle.emit("phone-event", events::UiEvent::MediaFailed { call: 0, reason: e });
+                }
                 let status = result.unwrap_or_else(|error| {
                     let mut failed = state.status();
                     (failed.state, failed.error) = ("failed".into(), Some(error));
@@ -113,6 +117,10 @@ fn main() {
             commands::cancel_transfer,
             commands::demo_incoming_call,
             commands::demo_drop_connection,
+            commands::sign_in,
+            commands::demo_credentials,
+            commands::sign_out,
+            commands::conference,
             commands::history,
             commands::use_account,
             commands::use_demo,

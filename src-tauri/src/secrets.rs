@@ -23,6 +23,8 @@ pub trait SecretStore: Send + Sync {
     fn set(&self, account: &str, secret: &str) -> Stored;
     /// The secret of `account`, or why there is none.
     fn get(&self, account: &str) -> Result<String, String>;
+    /// Forgets the secret of `account` (nothing happens when there is none).
+    fn delete(&self, account: &str);
 }
 
 /// The OS keychain with an in-memory fallback.
@@ -48,6 +50,13 @@ impl SecretStore for Keychain {
         keyring::Entry::new(SERVICE, account)
             .and_then(|e| e.get_password())
             .map_err(|e| format!("the password for {account} is not in the keychain ({e}); enter the account again"))
+    }
+
+    fn delete(&self, account: &str) {
+        self.session.lock().unwrap().remove(account);
+        if let Ok(entry) = keyring::Entry::new(SERVICE, account) {
+            let _ = entry.delete_credential();
+        }
     }
 }
 

@@ -32,6 +32,11 @@ pub struct Settings {
     pub caller_ids: Vec<String>,
     /// The caller ID calls are made with; `None` is the account's own number.
     pub caller_id: Option<String>,
+    /// Echo cancellation, noise suppression and gain control of the microphone.
+    pub processing: webphone::ProcessingSettings,
+    /// The RingCentral sign-in in force (its tokens are in the keychain), if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signed_in: Option<crate::signin::SignedIn>,
 }
 
 /// The ring volume when nothing is saved.
@@ -51,6 +56,8 @@ impl Default for Settings {
             ring_volume: DEFAULT_RING_VOLUME,
             caller_ids: Vec::new(),
             caller_id: None,
+            signed_in: None,
+            processing: webphone::ProcessingSettings::default(),
         }
     }
 }

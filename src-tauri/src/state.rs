@@ -32,10 +32,23 @@ fn demo_config() -> rc_sim::Config {
         name: "Demo User 103".into(),
         short_number: Some("103".into()),
         caller_ids: vec!["+16505550103".into()],
+        login_password: Some("demo-103-login".into()),
+        jwt: Some(rc_sim::config::demo_jwt("103")),
+        phone_numbers: template.phone_numbers.iter().map(|n| rc_sim::config::PhoneNumber { phone_number: n.phone_number.replace("16505550102", "16505550103").replace("16505550192", "16505550193"), ..n.clone() }).collect(),
         ..template
     });
-    config.extensions[0].caller_ids.push("+16505550100".into());
     config
+}
+
+/// The numbers an extension may present as caller ID (those with the CallerId feature, as
+/// the REST API lists them; its caller ID list when it has no numbers listed).
+fn caller_ids_of(ext: &rc_sim::config::Extension) -> Vec<String> {
+    let listed: Vec<String> = ext.phone_numbers.iter().filter(|n| n.features.iter().any(|f| f == "CallerId")).map(|n| n.phone_number.clone()).collect();
+    if listed.is_empty() {
+        ext.caller_ids.clone()
+    } else {
+        listed
+    }
 }
 
 /// Where the phone stands, for the window.
@@ -86,6 +99,10 @@ pub struct AppState {
     raw_audio: Mutex<Option<Arc<dyn AudioIo>>>,
     /// A number from a `tel:`/`callto:` link the window has not taken yet.
     pending_link: Mutex<Option<String>>,
+    /// The REST client of the RingCentral sign-in, if signed in.
+    rest: Mutex<Option<Arc<rc_rest::RcClient>>>,
+    /// The conference this phone hosts: its session id and our call into it.
+    conference: Mutex<Option<(String, u64)>>,
 }
 
 /// Why a command could not be carried out, in words for the user.
@@ -107,7 +124,7 @@ impl AppState {
                 (info, Some(sim), Some(ca))
             }
         };
-        *self.account_caller_ids.lock().unwrap() = demo.as_ref().and_then(|d| d.config().extension_by_number(DEMO_NUMBER).map(|(_, e)| e.caller_ids.clone())).unwrap_or_default();
+        *self.account_caller_ids.lock().unwrap() = demo.as_ref().and_then(|d| d.config().extension_by_number(DEMO_NUMBER).map(|(_, e)| caller_ids_of(e))).unwrap_or_default();
         let raw = self.raw_audio();
         let (metered, levels) = Metered::new(raw.clone());
         let ringer = self.ringer.lock().unwrap().get_or_insert_with(|| Arc::new(Ringer::new(raw, ring_settings(prefs), prefs.output_device.clone()))).clone();
@@ -119,6 +136,7 @@ impl AppState {
         options.debug = prefs.debug;
         options.input_device = prefs.input_device.clone();
         options.output_device = prefs.output_device.clone();
+        options.media.processing = prefs.processing;
         let number = info.username.clone();
         let is_demo = demo.is_some();
         let result = WebPhone::start(info, options).await;
@@ -294,6 +312,7 @@ impl AppState {
         phone.set_debug(new.debug);
         phone.set_auto_answer(new.auto_answer);
         phone.set_devices(new.input_device.clone(), new.output_device.clone());
+        phone.set_processing(new.processing).await;
         let calls: Vec<CallSession> = self.calls.lock().unwrap().values().cloned().collect();
         for call in &calls {
             if new.input_device != old.input_device {
@@ -369,6 +388,48 @@ impl AppState {
     /// The phone, once started.
     pub async fn phone(&self) -> CommandResult<WebPhone> {
         self.running.read().await.as_ref().map(|r| r.phone.clone()).ok_or_else(|| "the phone is not started yet".to_owned())
+    }
+
+    /// The signed-in REST client.
+    pub fn rest(&self) -> CommandResult<Arc<rc_rest::RcClient>> {
+        self.rest.lock().unwrap().clone().ok_or_else(|| "not signed in to RingCentral (Settings → Sign in)".to_owned())
+    }
+
+    /// Keeps (or drops) the signed-in REST client.
+    pub fn set_rest(&self, client: Option<Arc<rc_rest::RcClient>>) {
+        *self.rest.lock().unwrap() = client;
+        *self.conference.lock().unwrap() = None;
+    }
+
+    /// The caller IDs the account offers (from the REST API once signed in).
+    pub fn set_account_caller_ids(&self, ids: Vec<String>) {
+        *self.account_caller_ids.lock().unwrap() = ids;
+    }
+
+    /// The conference this phone hosts, if its call into it is still up.
+    pub fn conference(&self) -> Option<String> {
+        let mut conference = self.conference.lock().unwrap();
+        let live = conference.as_ref().is_some_and(|(_, call)| self.calls.lock().unwrap().contains_key(call));
+        if !live {
+            *conference = None;
+        }
+        conference.as_ref().map(|(session, _)| session.clone())
+    }
+
+    /// Our call into the conference we host, if any.
+    pub fn conference_call(&self) -> Option<u64> {
+        self.conference.lock().unwrap().as_ref().map(|(_, call)| *call)
+    }
+
+    /// Notes the conference we host and our call into it.
+    pub fn set_conference(&self, session: String, call: u64) {
+        *self.conference.lock().unwrap() = Some((session, call));
+    }
+
+    /// The REST endpoint of the embedded demo server (demo mode only).
+    pub async fn demo_endpoint(&self) -> CommandResult<crate::signin::Endpoint> {
+        let sim = self.demo().await?;
+        Ok(crate::signin::Endpoint { base_url: sim.rest_url(), extra_ca_pem: Some(sim.ca_pem.clone()) })
     }
 
     /// The embedded demo server, when running in demo mode.
@@ -457,7 +518,7 @@ async fn record(records: &mut HashMap<u64, Record>, event: &PhoneEvent, turned_a
 
 /// A CA certificate to trust besides the system's, from the PEM file `SOFTPHONE_EXTRA_CA`
 /// names (scripts and benchmarks run the app against a local rc-sim this way).
-fn extra_ca_from_env() -> CommandResult<Option<String>> {
+pub fn extra_ca_from_env() -> CommandResult<Option<String>> {
     let Some(path) = std::env::var_os("SOFTPHONE_EXTRA_CA") else { return Ok(None) };
     std::fs::read_to_string(&path).map(Some).map_err(|e| format!("SOFTPHONE_EXTRA_CA {}: {e}", std::path::Path::new(&path).display()))
 }
@@ -599,6 +660,9 @@ mod tests {
             assert!(config.extension_by_number(number).is_some(), "{number}");
         }
         let (_, me) = config.extension_by_number(DEMO_NUMBER).unwrap();
-        assert!(me.caller_ids.contains(&"+16505550100".to_owned()));
+        let ids = caller_ids_of(me);
+        assert!(ids.contains(&"+16505550100".to_owned()) && ids.contains(&"+16505550101".to_owned()), "{ids:?}");
+        let (_, third) = config.extension_by_number("16505550103").unwrap();
+        assert!(caller_ids_of(third).contains(&"+16505550103".to_owned()) && third.jwt != me.jwt, "103 has its own numbers and credentials");
     }
 }

@@ -195,11 +195,17 @@ impl AudioIo for BenchAudio {
 struct Account {
     info: SipInfo,
     ca: String,
+    /// Echo cancellation, noise suppression and gain control of the microphone
+    /// (`--mic-processing default` turns them on, as the app has them; off by default).
+    processing: media::processing::ProcessingSettings,
 }
 
 impl Account {
     async fn phone(&self, probe: &Arc<Probe>) -> Result<WebPhone, String> {
         let mut options = Options::new(Arc::new(BenchAudio(probe.clone())));
+        // The probe measures the path (codec, network, jitter buffer): no echo cancellation,
+        // noise suppression or gain control on its signals unless asked for.
+        options.media.processing = self.processing;
         options.extra_ca_pem = Some(self.ca.clone());
         options.media.bind = vec!["127.0.0.1:0".into()];
         WebPhone::start(self.info.clone(), options).await.map_err(|e| format!("registration failed: {e}"))
@@ -340,7 +346,12 @@ async fn run(flags: &Flags) -> Result<serde_json::Value, String> {
         std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))
     };
     let info = SipInfo::from_json(&read("sipinfo")?).map_err(|e| e.to_string())?;
-    let account = Account { info, ca: read("ca")? };
+    let processing = match flags.get("mic-processing") {
+        None | Some("off") => media::processing::ProcessingSettings::OFF,
+        Some("default") => media::processing::ProcessingSettings::ON,
+        Some(other) => return Err(format!("--mic-processing {other}: use default or off")),
+    };
+    let account = Account { info, ca: read("ca")?, processing };
     emit(json!({ "event": "ready", "pid": std::process::id() }));
     match flags.need("workload")? {
         "register" => register(&account, flags.number("count", 50)?).await,

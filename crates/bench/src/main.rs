@@ -343,17 +343,23 @@ async fn quality_rows(plan: &Plan, rows: &mut Vec<Row>, raw: &mut Value) -> Resu
             return Err("bench/make-speech.sh failed".into());
         }
     }
-    let paths = [(0.0, 0, "clean"), (2.0, 0, "2 % loss"), (5.0, 0, "5 % loss"), (10.0, 0, "10 % loss"), (0.0, 30, "30 ms jitter")];
-    for (loss, jitter, label) in paths {
+    let off = [(0.0, 0, "clean"), (2.0, 0, "2 % loss"), (5.0, 0, "5 % loss"), (10.0, 0, "10 % loss"), (0.0, 30, "30 ms jitter")].map(|(l, j, label)| (l, j, label, false));
+    // The same speech with each side's microphone processing on (ours: sonora's AEC3, noise
+    // suppression and gain control; Chromium's getUserMedia defaults).
+    let on = [(0.0, 0, "clean", true), (5.0, 0, "5 % loss", true)];
+    for (loss, jitter, label, processing) in off.into_iter().chain(on) {
+        let label = if processing { format!("{label}, mic processing on") } else { label.to_owned() };
+        let label = label.as_str();
         let (mut ours, mut theirs) = (Vec::new(), Vec::new());
         // Each run loses other packets (the pattern is seeded per stream): the median of a few.
         for run in 0..PESQ_RUNS {
-            let dir = plan.out.join(format!("pesq-{}-{run}", label.replace([' ', '%'], "")));
+            let dir = plan.out.join(format!("pesq-{}-{run}", label.replace([' ', '%', ','], "")));
             let media = rc_sim::config::MediaSettings { loss_percent: loss, jitter_ms: jitter, ..Default::default() };
             let sim = start_sim(&dir, media).await?;
-            // Chromium's microphone processing (gain control above all) would change the
-            // speech before it is sent; our engine has none yet, so both send it as it is.
-            let extra = [("speech", speech.display().to_string()), ("out", dir.display().to_string()), ("mic-processing", "off".to_string())];
+            // Off: both send the speech as it is. On: each applies its own processing, as the
+            // app and the browser do for a user.
+            let mic = if processing { "default" } else { "off" };
+            let extra = [("speech", speech.display().to_string()), ("out", dir.display().to_string()), ("mic-processing", mic.to_string())];
             let (a, b) = both(plan, &sim, "speech", &extra).await?;
             sim.handle.shutdown();
             let score = |o: &Outcome| o.done["wav"].as_str().map(|w| pesq(plan, &speech, Path::new(w))).transpose();

@@ -23,6 +23,14 @@ impl Encoder {
         Ok(Self { inner, out: vec![0; 1500] })
     }
 
+    /// Tells the encoder how much loss to expect (percent; it sizes its in-band FEC by it) and
+    /// what bitrate to use (bit/s).
+    pub fn adapt(&mut self, expected_loss_percent: i32, bitrate: i32) -> Result<(), CodecError> {
+        self.inner.set_packet_loss_perc(expected_loss_percent.clamp(0, 100))?;
+        self.inner.set_bitrate(opus::Bitrate::Bits(bitrate))?;
+        Ok(())
+    }
+
     /// Encodes one 20 ms frame.
     pub fn encode(&mut self, frame: &[i16]) -> Result<Vec<u8>, CodecError> {
         let n = self.inner.encode(frame, &mut self.out)?;

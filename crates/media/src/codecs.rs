@@ -118,12 +118,14 @@ fn static_name(pt: u8) -> Option<&'static str> {
 /// Encodes 20 ms frames with whatever codec was negotiated.
 pub struct Encoders {
     opus: Option<Encoder>,
+    /// The loss (percent) and bitrate Opus is tuned for, once the far end reported loss.
+    opus_target: Option<(i32, i32)>,
 }
 
 impl Encoders {
     /// Encoders (Opus is made on first use).
     pub fn new() -> Encoders {
-        Encoders { opus: None }
+        Encoders { opus: None, opus_target: None }
     }
 
     /// One 20 ms frame (960 samples at 48 kHz) as a payload for `codec`.
@@ -131,13 +133,38 @@ impl Encoders {
         match codec {
             AudioCodec::Opus => {
                 if self.opus.is_none() {
-                    self.opus = Some(Encoder::new()?);
+                    let mut encoder = Encoder::new()?;
+                    if let Some((loss, bitrate)) = self.opus_target {
+                        encoder.adapt(loss, bitrate)?;
+                    }
+                    self.opus = Some(encoder);
                 }
                 self.opus.as_mut().expect("made above").encode(frame)
             }
             AudioCodec::Pcmu => Ok(g711::encode_frame(Law::Mu, frame)),
             AudioCodec::Pcma => Ok(g711::encode_frame(Law::A, frame)),
         }
+    }
+}
+
+impl Encoders {
+    /// Tunes Opus for a far end that loses `loss_percent` of our packets
+    /// ([`crate::quality::opus_target`]).
+    pub fn adapt_to_loss(&mut self, loss_percent: f64) -> Result<(), CodecError> {
+        let target = crate::quality::opus_target(loss_percent);
+        if self.opus_target == Some(target) {
+            return Ok(());
+        }
+        self.opus_target = Some(target);
+        match self.opus.as_mut() {
+            Some(encoder) => encoder.adapt(target.0, target.1),
+            None => Ok(()),
+        }
+    }
+
+    /// The loss (percent) and bitrate Opus is tuned for, if it was adapted.
+    pub fn opus_target(&self) -> Option<(i32, i32)> {
+        self.opus_target
     }
 }
 

@@ -10,6 +10,10 @@
 //! * [`tone`]: sine generators, Goertzel detection and levels, used by bots and tests.
 //! * [`wav`]: 16-bit mono WAV files for recordings.
 //! * [`probe`]: play a tone through a peer, collect what it hears (bots and tests).
+//! * [`processing`]: echo cancellation, noise suppression and gain control of a call's
+//!   microphone (WebRTC's audio processing, ported to Rust by `sonora`).
+//! * [`voicesim`]: synthetic talkers, noise, an acoustic echo path and the measures (ERLE,
+//!   near-end preservation, SNR) that test the processing.
 
 pub mod codec;
 pub mod codecs;
@@ -21,9 +25,13 @@ pub mod jitter;
 pub mod netwatch;
 pub mod peer;
 pub mod probe;
+pub mod processing;
+pub mod quality;
+pub mod rtcp_tap;
 pub mod rtp_out;
 pub mod sdp;
 pub mod tone;
+pub mod voicesim;
 pub mod wav;
 
 pub use peer::{AudioPeer, MediaError, MediaEvent, PeerConfig, SdpStyle};

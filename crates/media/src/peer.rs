@@ -62,6 +62,11 @@ pub struct PeerConfig {
     pub style: SdpStyle,
     /// Loss and jitter put on what this peer sends (rc-sim's impaired paths; none for phones).
     pub impairment: crate::impair::Impairment,
+    /// Echo cancellation, noise suppression and gain control of the microphone, for the owner
+    /// that plays and records the peer's audio (the engine's call media runs a
+    /// [`crate::processing::VoiceProcessor`] per call with these; the peer itself does not).
+    /// All on by default; off for bots, which are not microphones.
+    pub processing: crate::processing::ProcessingSettings,
 }
 
 /// The look of the SDP a peer writes.
@@ -82,7 +87,7 @@ pub enum SdpStyle {
 
 impl Default for PeerConfig {
     fn default() -> Self {
-        Self { bind: vec!["127.0.0.1:0".into()], stun_servers: Vec::new(), codecs: AudioCodec::ALL.to_vec(), jitter_buffer: false, style: SdpStyle::Browser, impairment: crate::impair::Impairment::default() }
+        Self { bind: vec!["127.0.0.1:0".into()], stun_servers: Vec::new(), codecs: AudioCodec::ALL.to_vec(), jitter_buffer: false, style: SdpStyle::Browser, impairment: crate::impair::Impairment::default(), processing: crate::processing::ProcessingSettings::default() }
     }
 }
 
@@ -253,6 +258,15 @@ pub struct AudioPeer {
     /// Received audio waiting for [`pull_audio`](Self::pull_audio), with its decoders.
     buffer: Option<Arc<Mutex<JitterBuffer>>>,
     decoders: Mutex<Option<Decoders>>,
+    /// The far end's last reception report about our audio.
+    remote_reports: crate::rtcp_tap::Reports,
+}
+
+/// RTCP sender and receiver reports (RFC 3550 6.4), and a tap on the far end's reports about
+/// our stream `ssrc` (its loss and the round trip) for the call's quality figures.
+fn rtcp_interceptors(ssrc: u32, reports: crate::rtcp_tap::Reports) -> rtc::interceptor::Registry {
+    use rtc::peer_connection::configuration::interceptor_registry::configure_rtcp_reports;
+    configure_rtcp_reports(rtc::interceptor::Registry::new()).with(rtc::interceptor::Slot::from(14_000), crate::rtcp_tap::RtcpTap::new(ssrc, reports))
 }
 
 fn codec(mime: &str, clock_rate: u32, channels: u16, fmtp: &str, payload_type: u8) -> RTCRtpCodecParameters {
@@ -349,6 +363,8 @@ impl AudioPeer {
         }
         let (connected_tx, connected) = mpsc::unbounded_channel();
         let trust = Arc::new(Trust::default());
+        let ssrc = rand_ssrc();
+        let remote_reports = crate::rtcp_tap::Reports::default();
         let buffer = cfg.jitter_buffer.then(|| Arc::new(Mutex::new(JitterBuffer::new())));
         let handler = Handler {
             events: events_tx.clone(),
@@ -382,12 +398,14 @@ impl AudioPeer {
             .with_configuration(configuration)
             .with_handler(Arc::new(handler))
             .with_udp_addrs(cfg.bind.clone())
+            // RTCP sender and receiver reports (RFC 3550 6.4): the far end's loss and the
+            // round trip, for the call's quality figures and the Opus tuning.
+            .with_interceptor_registry(rtcp_interceptors(ssrc, remote_reports.clone()))
             .build()
             .await
             .map_err(rtc_err)?;
         let pc: Arc<dyn PeerConnection> = Arc::new(pc);
         tokio::spawn(verify(Arc::downgrade(&pc), trust.clone(), connected, events_tx));
-        let ssrc = rand_ssrc();
         let track = Arc::new(audio_track(ssrc, &cfg.codecs, cfg.style));
         pc.add_track(Arc::clone(&track) as Arc<dyn TrackLocal>).await.map_err(rtc_err)?;
         // A track alone offers only its own codec; we also want G.711 and telephone-events.
@@ -400,7 +418,7 @@ impl AudioPeer {
         let style = cfg.style;
         let impairer = (!cfg.impairment.is_none()).then(|| Mutex::new(crate::impair::Impairer::new(cfg.impairment, u64::from(ssrc))));
         let decoders = Mutex::new(Decoders::new().ok());
-        Ok((AudioPeer { pc, track, ssrc, out, encoders, codecs, gathered, negotiated, trust, certificate_der, style, impairer, buffer, decoders }, events))
+        Ok((AudioPeer { pc, track, ssrc, out, encoders, codecs, gathered, negotiated, trust, certificate_der, style, impairer, buffer, decoders, remote_reports }, events))
     }
 
     /// A complete offer (all candidates gathered).
@@ -409,6 +427,47 @@ impl AudioPeer {
         self.pc.set_local_description(offer).await.map_err(rtc_err)?;
         let sdp = self.local_sdp().await?;
         Ok(self.styled(sdp, true))
+    }
+
+    /// The call's counters now, for [`crate::quality::between`]: the jitter buffer's loss and
+    /// jitter, and from the stack's statistics the bytes each way and RTCP's round trip and the
+    /// loss the far end reports for what we send.
+    pub async fn counters(&self) -> crate::quality::Counters {
+        let mut c = crate::quality::Counters::default();
+        if let Some(buffer) = &self.buffer {
+            let stats = buffer.lock().unwrap().stats();
+            (c.received, c.lost, c.jitter_ms) = (stats.received, stats.lost, stats.jitter_ms);
+            c.buffer_ms = stats.target as f64 * FRAME as f64 / 48.0;
+        }
+        let report = self.pc.get_stats(Instant::now(), webrtc::peer_connection::StatsSelector::None).await;
+        for entry in report.iter() {
+            match entry {
+                rtc::statistics::report::RTCStatsReportEntry::InboundRtp(s) => {
+                    c.bytes_received += s.bytes_received;
+                    if self.buffer.is_none() {
+                        let r = &s.received_rtp_stream_stats;
+                        (c.received, c.lost, c.jitter_ms) = (r.packets_received, r.packets_lost.max(0) as u64, r.jitter * 1000.0);
+                    }
+                }
+                rtc::statistics::report::RTCStatsReportEntry::OutboundRtp(s) => c.bytes_sent += s.sent_rtp_stream_stats.bytes_sent,
+                _ => {}
+            }
+        }
+        if let Some(report) = *self.remote_reports.lock().unwrap() {
+            (c.rtt_ms, c.remote_loss_percent) = (report.rtt_ms, Some(report.loss_percent));
+        }
+        c
+    }
+
+    /// Tunes the Opus encoder for a far end that loses `loss_percent` of our packets (more
+    /// in-band FEC and bits as the loss grows).
+    pub fn adapt_to_loss(&self, loss_percent: f64) {
+        let _ = self.encoders.lock().unwrap().adapt_to_loss(loss_percent);
+    }
+
+    /// The Opus loss (percent) and bitrate the encoder is tuned for, once adapted.
+    pub fn opus_target(&self) -> Option<(i32, i32)> {
+        self.encoders.lock().unwrap().opus_target()
     }
 
     /// An offer with new ICE credentials, gathered afresh on the interfaces there are now: the

@@ -4,11 +4,12 @@
 //! `POST /calls` (`{"bot": "tone", "to": "101", "autoAnswerMs": 0}`: a bot calls an extension),
 //! `POST /reply` (`{"resp": "3", "extNfo": "+1650…"}`: what callers answer to a text reply),
 //! `POST /connections/{id}/drop`, `POST /connections/{id}/raw` (the body is sent as a frame).
+//! `POST /faults` also takes the REST API's faults (`restRateLimit`, `rest5xx`).
 
 use crate::core::Faults;
+use crate::http;
 use crate::server::Handle;
 use std::net::SocketAddr;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
 /// Largest admin request accepted.
@@ -25,12 +26,11 @@ pub async fn serve(listener: TcpListener, handle: Handle) {
 }
 
 async fn serve_one(mut stream: TcpStream, handle: &Handle) -> std::io::Result<()> {
-    let (method, path, body) = match read_request(&mut stream).await? {
-        Ok(r) => r,
-        Err(why) => return respond(&mut stream, 400, &serde_json::json!({ "error": why })).await,
+    let (status, json) = match http::read_request(&mut stream, MAX_REQUEST).await? {
+        Ok(req) => route(handle, &req.method, &req.target, &req.body).await,
+        Err(bad) => (bad.status, serde_json::json!({ "error": bad.message })),
     };
-    let (status, json) = route(handle, &method, &path, &body).await;
-    respond(&mut stream, status, &json).await
+    http::write_response(&mut stream, &http::Response::json(status, &json)).await
 }
 
 async fn route(handle: &Handle, method: &str, path: &str, body: &[u8]) -> (u16, serde_json::Value) {
@@ -88,58 +88,6 @@ async fn start_bot_call(handle: &Handle, body: &[u8]) -> (u16, serde_json::Value
         },
         Err(e) => (400, serde_json::json!({ "error": e.to_string() })),
     }
-}
-
-type Parsed = Result<(String, String, Vec<u8>), String>;
-
-async fn read_request(stream: &mut TcpStream) -> std::io::Result<Parsed> {
-    let mut buf = Vec::new();
-    let mut chunk = [0u8; 4096];
-    loop {
-        let n = stream.read(&mut chunk).await?;
-        if n == 0 {
-            return Ok(Err("connection closed before the request ended".into()));
-        }
-        buf.extend_from_slice(&chunk[..n]);
-        if buf.len() > MAX_REQUEST {
-            return Ok(Err("request too large".into()));
-        }
-        let mut headers = [httparse::EMPTY_HEADER; 32];
-        let mut req = httparse::Request::new(&mut headers);
-        let head_len = match req.parse(&buf) {
-            Ok(httparse::Status::Complete(n)) => n,
-            Ok(httparse::Status::Partial) => continue,
-            Err(e) => return Ok(Err(format!("malformed HTTP request: {e}"))),
-        };
-        let length = req
-            .headers
-            .iter()
-            .find(|h| h.name.eq_ignore_ascii_case("content-length"))
-            .and_then(|h| std::str::from_utf8(h.value).ok()?.trim().parse::<usize>().ok())
-            .unwrap_or(0);
-        if buf.len() < head_len + length {
-            continue;
-        }
-        let method = req.method.unwrap_or_default().to_owned();
-        let path = req.path.unwrap_or_default().to_owned();
-        return Ok(Ok((method, path, buf[head_len..head_len + length].to_vec())));
-    }
-}
-
-async fn respond(stream: &mut TcpStream, status: u16, json: &serde_json::Value) -> std::io::Result<()> {
-    let body = json.to_string();
-    let reason = match status {
-        200 => "OK",
-        400 => "Bad Request",
-        _ => "Not Found",
-    };
-    let head = format!(
-        "HTTP/1.1 {status} {reason}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-        body.len()
-    );
-    stream.write_all(head.as_bytes()).await?;
-    stream.write_all(body.as_bytes()).await?;
-    stream.shutdown().await
 }
 
 /// Binds the admin API on `addr` and serves it in the background; returns the bound address.

@@ -5,7 +5,7 @@ use media::codec::FRAME;
 use media::tone::Tone;
 use media::{AudioPeer, MediaEvent, PeerConfig};
 use std::path::PathBuf;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 
 /// The declined-call announcement: 950, 1400 and 1800 Hz for 330 ms each (the special
@@ -31,19 +31,66 @@ pub enum BotOutput {
     Event(BotEvent),
 }
 
-/// A conference room: the latest 20 ms frame heard from each participant (by call id).
-pub type Room = std::sync::Arc<std::sync::Mutex<std::collections::HashMap<u64, Vec<i16>>>>;
+/// A participant of a conference room.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Member {
+    /// The conference bot of call `n` (a caller who dialled the room), or a bot playing into it.
+    Call(u64),
+    /// A hub port brought into the room (a party brought in through the REST API).
+    Port(crate::hub::PortId),
+}
+
+/// A conference room: the latest 20 ms frame heard from each participant, and when.
+pub type Room = std::sync::Arc<std::sync::Mutex<std::collections::HashMap<Member, (Vec<i16>, Instant)>>>;
+
+/// A frame older than this is not mixed any more: its participant went quiet (on hold, gone
+/// without a goodbye), and repeating its last frame would buzz.
+const STALE: Duration = Duration::from_millis(100);
+
+/// Puts `member`'s latest frame into `room`.
+pub fn speak(room: &Room, member: Member, frame: Vec<i16>) {
+    room.lock().unwrap_or_else(|p| p.into_inner()).insert(member, (frame, Instant::now()));
+}
+
+/// Takes `member` out of `room`.
+pub fn leave(room: &Room, member: Member) {
+    room.lock().unwrap_or_else(|p| p.into_inner()).remove(&member);
+}
 
 /// What a participant hears: everyone else's latest frame, summed.
-fn mix_others(room: &Room, me: u64) -> Vec<i16> {
+pub fn mix_others(room: &Room, me: Member) -> Vec<i16> {
     let room = room.lock().unwrap_or_else(|p| p.into_inner());
     let mut mix = vec![0i32; FRAME];
-    for (_, frame) in room.iter().filter(|(id, _)| **id != me) {
+    for (_, (frame, _)) in room.iter().filter(|(id, (_, at))| **id != me && at.elapsed() < STALE) {
         for (m, s) in mix.iter_mut().zip(frame) {
             *m += i32::from(*s);
         }
     }
     mix.into_iter().map(|v| v.clamp(-32768, 32767) as i16).collect()
+}
+
+/// Starts bot `kind` as a participant of `room` with no peer: the tone bot plays its 440 Hz
+/// there every 20 ms until stopped.
+pub fn spawn_member(kind: BotKind, room: Room, call: u64) -> BotControl {
+    let (offers, _) = mpsc::unbounded_channel();
+    let (stop, mut stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(async move {
+        let me = Member::Call(call);
+        let mut tone = Tone::new(440.0, 48_000, 8000);
+        let mut tick = tokio::time::interval(Duration::from_millis(20));
+        loop {
+            tokio::select! {
+                _ = &mut stopped => break,
+                _ = tick.tick() => {
+                    if kind == BotKind::Tone {
+                        speak(&room, me, tone.next_frame(FRAME));
+                    }
+                }
+            }
+        }
+        leave(&room, me);
+    });
+    BotControl { offers, stop }
 }
 
 /// Whether the bot answers a caller's offer or places the call itself.
@@ -71,7 +118,7 @@ pub fn spawn(kind: BotKind, role: Role, media: PeerConfig, recordings: PathBuf, 
         let setup = Setup { kind, call, recordings, room, media };
         let result = run(&setup, role, offers, stopped, &report).await;
         if let Some(room) = &setup.room {
-            room.lock().unwrap_or_else(|p| p.into_inner()).remove(&call);
+            leave(room, Member::Call(call));
         }
         if let Err(e) = result {
             report(BotOutput::Answer(Err(e)));
@@ -132,7 +179,7 @@ async fn run(
                     BotKind::Voicemail => recorded.extend_from_slice(&pcm),
                     BotKind::Conference => {
                         if let Some(room) = room {
-                            room.lock().unwrap_or_else(|p| p.into_inner()).insert(call, pcm);
+                            speak(room, Member::Call(call), pcm);
                         }
                     }
                     BotKind::Tone | BotKind::Ivr | BotKind::Announcement => {}
@@ -153,7 +200,7 @@ async fn run(
                             break;
                         }
                     },
-                    _ => room.map_or_else(|| vec![0; FRAME], |r| mix_others(r, call)),
+                    _ => room.map_or_else(|| vec![0; FRAME], |r| mix_others(r, Member::Call(call))),
                 };
                 let _ = peer.send_pcm(&frame).await;
             }

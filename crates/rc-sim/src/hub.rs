@@ -9,8 +9,10 @@
 //!   client A ══ port 1 ─┐            ┌─ port 2 ══ client B
 //!                       └── connect ─┘      (decoded, re-encoded every 20 ms)
 //!   port 3 (parked) ◄── music
+//!   port 4 ══ room "conf_…" (a party brought into a conference: hears the room's mix)
 //! ```
 
+use crate::bots::{Member, Room};
 use media::codec::FRAME;
 use media::tone::Tone;
 use media::{AudioPeer, MediaEvent, PeerConfig};
@@ -56,8 +58,29 @@ pub enum HubCommand {
     Music(PortId, bool),
     /// Start recording the port and its partner into this file, or (`None`) stop.
     Record(PortId, Option<PathBuf>),
+    /// The port joins a conference room (it leaves its partner: it hears everyone else in the
+    /// room, and they hear it), or (`None`) leaves its room.
+    Room(PortId, Option<RoomRef>),
     /// Closes the port.
     Close(PortId),
+}
+
+/// A conference room, for [`HubCommand::Room`] (equal when it is the same room).
+#[derive(Clone)]
+pub struct RoomRef(pub Room);
+
+impl PartialEq for RoomRef {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl Eq for RoomRef {}
+
+impl std::fmt::Debug for RoomRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("RoomRef")
+    }
 }
 
 /// What the hub tells the core.
@@ -103,6 +126,8 @@ struct Port {
     holding: bool,
     music: bool,
     recording: Option<(PathBuf, Vec<i16>)>,
+    /// The conference room the port is in (then it has no partner).
+    room: Option<Room>,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -165,6 +190,9 @@ fn handle(state: &Arc<Mutex<State>>, report: &Report, config: &Arc<PeerConfig>, 
         HubCommand::Connect(a, b) => {
             let mut s = state.lock().unwrap();
             for p in [a, b] {
+                if let Some(room) = s.ports.get_mut(&p).and_then(|port| port.room.take()) {
+                    crate::bots::leave(&room, Member::Port(p));
+                }
                 let old = s.ports.get_mut(&p).and_then(|port| port.partner.take());
                 if let Some(o) = old.and_then(|o| s.ports.get_mut(&o)) {
                     o.partner = None;
@@ -175,6 +203,18 @@ fn handle(state: &Arc<Mutex<State>>, report: &Report, config: &Arc<PeerConfig>, 
             }
             if let Some(p) = s.ports.get_mut(&b) {
                 p.partner = Some(a);
+            }
+        }
+        HubCommand::Room(p, room) => {
+            let mut s = state.lock().unwrap();
+            let old_partner = s.ports.get_mut(&p).and_then(|port| port.partner.take());
+            if let Some(o) = old_partner.and_then(|o| s.ports.get_mut(&o)) {
+                o.partner = None;
+            }
+            if let Some(port) = s.ports.get_mut(&p) {
+                if let Some(old) = std::mem::replace(&mut port.room, room.map(|r| r.0)) {
+                    crate::bots::leave(&old, Member::Port(p));
+                }
             }
         }
         HubCommand::Hold(p, on) => with_port(state, p, |port| port.holding = on),
@@ -205,6 +245,9 @@ fn handle(state: &Arc<Mutex<State>>, report: &Report, config: &Arc<PeerConfig>, 
             };
             if let Some(mut port) = removed {
                 port.task.abort();
+                if let Some(room) = port.room.take() {
+                    crate::bots::leave(&room, Member::Port(p));
+                }
                 if let Some(done) = port.recording.take() {
                     save_recording(p, done, report);
                 }
@@ -235,7 +278,7 @@ async fn open(state: &Arc<Mutex<State>>, config: &PeerConfig, port: PortId, offe
     let inbox = Arc::new(Mutex::new(VecDeque::new()));
     let digits = Arc::new(Mutex::new(VecDeque::new()));
     let task = tokio::spawn(listen(events, inbox.clone(), digits.clone()));
-    let entry = Port { peer: peer.clone(), inbox, digits, partner: None, holding: false, music: false, recording: None, task };
+    let entry = Port { peer: peer.clone(), inbox, digits, partner: None, holding: false, music: false, recording: None, room: None, task };
     let closed_meanwhile = {
         let mut s = state.lock().unwrap();
         s.opening.remove(&port);
@@ -330,12 +373,27 @@ fn plan(s: &mut State, tune: &[i16]) -> Vec<(Arc<AudioPeer>, Vec<i16>)> {
     for id in ids {
         let port = &s.ports[&id];
         let partner = port.partner.and_then(|p| s.ports.get(&p).map(|q| (p, q.holding)));
-        let frame = match partner {
+        let frame = match (&port.room, partner) {
+            // In a conference: what the port's client says goes into the room (not while it
+            // holds), and it hears everyone else there.
+            (Some(room), _) => {
+                let me = Member::Port(id);
+                match heard.get(&id).cloned().flatten() {
+                    _ if port.holding => crate::bots::leave(room, me),
+                    Some(own) => crate::bots::speak(room, me, own),
+                    None => {} // a late packet: the room stops mixing the last one soon
+                }
+                if port.holding {
+                    silence.clone()
+                } else {
+                    crate::bots::mix_others(room, me)
+                }
+            }
             _ if port.holding => silence.clone(),
-            Some((_, true)) => tune.to_vec(),
-            Some((p, false)) => heard.get(&p).cloned().flatten().unwrap_or_else(|| silence.clone()),
-            None if port.music => tune.to_vec(),
-            None => silence.clone(),
+            (None, Some((_, true))) => tune.to_vec(),
+            (None, Some((p, false))) => heard.get(&p).cloned().flatten().unwrap_or_else(|| silence.clone()),
+            (None, None) if port.music => tune.to_vec(),
+            (None, None) => silence.clone(),
         };
         let own = heard.get(&id).cloned().flatten().unwrap_or_else(|| silence.clone());
         let port = s.ports.get_mut(&id).expect("listed above");

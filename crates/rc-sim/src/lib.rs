@@ -16,12 +16,19 @@
 //! [`core::Core`] is sans-IO (time is an input), built on `crates/sip`'s transaction layer,
 //! one per connection. [`server`] owns sockets and timers. [`Handle`](server::Handle) lets a
 //! test or the app inspect and steer a running server.
+//!
+//! The REST subset of `docs/rest-api.md` (OAuth sign-in, sip-provision, phone numbers,
+//! conferences and bring-in) is served over HTTPS by [`rest`], from the sans-IO sign-in state
+//! of [`oauth`] and the same core, on the core's task.
 
 pub mod admin;
 pub mod bots;
 pub mod config;
 pub mod core;
+pub mod http;
 pub mod hub;
+pub mod oauth;
+pub mod rest;
 pub mod server;
 pub mod sipinfo;
 pub mod tls;

@@ -1,8 +1,9 @@
 //! `rc-sim`: runs the simulated RingCentral service on loopback until interrupted.
 //!
-//! Usage: `rc-sim [--config FILE] [--port N] [--backup-port N] [--admin-port N] [--out DIR]
-//! [--cert PEM --key PEM]`. Without `--cert`/`--key`, a CA and a certificate for 127.0.0.1 are made.
-//! Prints one JSON line with the addresses, the CA file and every extension's sipInfo; with
+//! Usage: `rc-sim [--config FILE] [--port N] [--backup-port N] [--rest-port N] [--admin-port N]
+//! [--out DIR] [--cert PEM --key PEM]`. Without `--cert`/`--key`, a CA and a certificate for 127.0.0.1 are made.
+//! Prints one JSON line with the addresses (`restUrl`: the REST API's base URL), the CA file and
+//! every extension's sipInfo; with
 //! `--out`, also writes `ca.pem` and `sipinfo-<number>.json` there.
 
 use rc_sim::{Config, ServerOptions};
@@ -13,6 +14,7 @@ struct Args {
     config: Option<PathBuf>,
     port: u16,
     backup_port: u16,
+    rest_port: u16,
     admin_port: Option<u16>,
     out: Option<PathBuf>,
     cert: Option<PathBuf>,
@@ -20,7 +22,7 @@ struct Args {
 }
 
 fn parse_args() -> Result<Args, String> {
-    let mut args = Args { config: None, port: 0, backup_port: 0, admin_port: None, out: None, cert: None, key: None };
+    let mut args = Args { config: None, port: 0, backup_port: 0, rest_port: 0, admin_port: None, out: None, cert: None, key: None };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
         let mut value = || it.next().ok_or(format!("{flag} needs a value"));
@@ -28,11 +30,12 @@ fn parse_args() -> Result<Args, String> {
             "--config" => args.config = Some(value()?.into()),
             "--port" => args.port = value()?.parse().map_err(|e| format!("--port: {e}"))?,
             "--backup-port" => args.backup_port = value()?.parse().map_err(|e| format!("--backup-port: {e}"))?,
+            "--rest-port" => args.rest_port = value()?.parse().map_err(|e| format!("--rest-port: {e}"))?,
             "--out" => args.out = Some(value()?.into()),
             "--cert" => args.cert = Some(value()?.into()),
             "--key" => args.key = Some(value()?.into()),
             "--admin-port" => args.admin_port = Some(value()?.parse().map_err(|e| format!("--admin-port: {e}"))?),
-            "-h" | "--help" => return Err("usage: rc-sim [--config FILE] [--port N] [--backup-port N] [--admin-port N] [--out DIR] [--cert PEM --key PEM]".into()),
+            "-h" | "--help" => return Err("usage: rc-sim [--config FILE] [--port N] [--backup-port N] [--rest-port N] [--admin-port N] [--out DIR] [--cert PEM --key PEM]".into()),
             other => return Err(format!("unknown argument {other}")),
         }
     }
@@ -59,6 +62,7 @@ async fn run() -> Result<(), String> {
     let mut opts = ServerOptions::loopback(config);
     opts.port = args.port;
     opts.backup_port = args.backup_port;
+    opts.rest_port = args.rest_port;
     opts.tls = match (&args.cert, &args.key) {
         (Some(cert), Some(key)) => Some(rc_sim::tls::TlsMaterial::load(cert, key).map_err(|e| e.to_string())?),
         (None, None) => None,
@@ -87,6 +91,7 @@ async fn run() -> Result<(), String> {
         "outboundProxyBackup": handle.backup.to_string(),
         "caFile": ca_file,
         "admin": admin.map(|a| a.to_string()),
+        "restUrl": handle.rest_url(),
         "caPem": handle.ca_pem,
         "sipInfo": infos,
     });

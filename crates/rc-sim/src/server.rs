@@ -39,6 +39,8 @@ pub struct ServerOptions {
     pub seed: Option<u64>,
     /// Where the voicemail bot and call recording write WAV files.
     pub recordings: PathBuf,
+    /// Port of the HTTPS REST API (0: any free port).
+    pub rest_port: u16,
 }
 
 impl ServerOptions {
@@ -52,6 +54,7 @@ impl ServerOptions {
             tls: None,
             seed: None,
             recordings: std::env::temp_dir().join("rc-sim-recordings"),
+            rest_port: 0,
         }
     }
 }
@@ -97,6 +100,8 @@ enum Command {
     ReplyAnswer(crate::core::ReplyAnswer),
     Hub(crate::hub::HubReport),
     Recordings(oneshot::Sender<Vec<crate::core::RecordingInfo>>),
+    Rest(crate::http::Request, oneshot::Sender<crate::http::Response>),
+    HangUp(u64, oneshot::Sender<bool>),
     Shutdown,
 }
 
@@ -109,6 +114,8 @@ pub struct Handle {
     pub primary: SocketAddr,
     /// The backup (outboundProxyBackup) address.
     pub backup: SocketAddr,
+    /// The HTTPS REST API's address (`docs/rest-api.md`).
+    pub rest: SocketAddr,
     /// PEM of the CA to trust.
     pub ca_pem: String,
     config: Arc<Config>,
@@ -135,6 +142,12 @@ impl Handle {
     /// The configuration in use.
     pub fn config(&self) -> &Config {
         &self.config
+    }
+
+    /// The REST API's base URL, `https://127.0.0.1:{port}` (the server URL a REST client
+    /// takes; trust [`Handle::ca_pem`]).
+    pub fn rest_url(&self) -> String {
+        format!("https://{}", self.rest)
     }
 
     async fn ask<T>(&self, make: impl FnOnce(oneshot::Sender<T>) -> Command) -> Option<T> {
@@ -174,6 +187,8 @@ impl Handle {
     }
 
     /// Has a bot call extension `number` (a demo or test inbound call); returns the call id.
+    /// With a `conf_…` number, the tone bot joins that conference instead (it plays 440 Hz
+    /// into the room; [`hang_up`](Self::hang_up) takes it out).
     pub async fn call_extension(&self, bot: crate::core::BotKind, number: &str) -> Result<u64, String> {
         self.call_extension_auto(bot, number, None).await
     }
@@ -188,6 +203,12 @@ impl Handle {
     /// Sets what callers answer to a reply-with-text (SessionClose `Resp` and `ExtNfo`).
     pub fn set_reply_answer(&self, answer: crate::core::ReplyAnswer) {
         let _ = self.tx.send(Command::ReplyAnswer(answer));
+    }
+
+    /// Ends call `id` (as [`calls`](Self::calls) lists it) from rc-sim's side: BYE to its
+    /// answered clients, its bot stopped; false when there is no such call.
+    pub async fn hang_up(&self, id: u64) -> bool {
+        self.ask(|tx| Command::HangUp(id, tx)).await.unwrap_or(false)
     }
 
     /// Switches faults on or off.
@@ -230,7 +251,8 @@ pub async fn start(opts: ServerOptions) -> Result<Handle, ServerError> {
     };
     let primary = bind(opts.port).await?;
     let backup = bind(opts.backup_port).await?;
-    let (primary_addr, backup_addr) = (local_addr(&primary), local_addr(&backup));
+    let rest_listener = bind(opts.rest_port).await?;
+    let (primary_addr, backup_addr, rest_addr) = (local_addr(&primary), local_addr(&backup), local_addr(&rest_listener));
     let (tx, rx) = mpsc::unbounded_channel();
     let (log_tx, _) = broadcast::channel(4096);
     let ports = HashMap::from([(Listener::Primary, primary_addr.port()), (Listener::Backup, backup_addr.port())]);
@@ -244,10 +266,29 @@ pub async fn start(opts: ServerOptions) -> Result<Handle, ServerError> {
     };
     let (faults, faults_rx) = watch::channel(Faults::default());
     let driver = Driver { writers: HashMap::new(), delay: Duration::ZERO, faults, bots: HashMap::new(), rooms: HashMap::new(), tx: tx.clone(), recordings: opts.recordings.clone(), hub, media: opts.config.media.peer_config() };
-    tokio::spawn(run_core(core, driver, rx, log_tx.clone()));
+    let rest = crate::rest::RestState { oauth: crate::oauth::OAuth::new(opts.config.clone(), seed), primary: primary_addr, backup: backup_addr };
+    tokio::spawn(run_core(core, driver, rest, rx, log_tx.clone()));
+    let submit = {
+        let tx = tx.clone();
+        move |req| {
+            let (reply, answer) = oneshot::channel();
+            let sent = tx.send(Command::Rest(req, reply)).is_ok();
+            async move {
+                match sent {
+                    true => answer.await.ok(),
+                    false => None,
+                }
+            }
+        }
+    };
+    let closed = {
+        let tx = tx.clone();
+        async move { tx.closed().await }
+    };
+    tokio::spawn(crate::rest::accept_loop(rest_listener, acceptor.clone(), submit, closed));
     tokio::spawn(accept_loop(primary, Listener::Primary, acceptor.clone(), tx.clone(), faults_rx.clone()));
     tokio::spawn(accept_loop(backup, Listener::Backup, acceptor, tx.clone(), faults_rx));
-    Ok(Handle { tx, log_tx, primary: primary_addr, backup: backup_addr, ca_pem: tls.ca_pem, config: Arc::new(opts.config) })
+    Ok(Handle { tx, log_tx, primary: primary_addr, backup: backup_addr, rest: rest_addr, ca_pem: tls.ca_pem, config: Arc::new(opts.config) })
 }
 
 fn local_addr(l: &TcpListener) -> SocketAddr {
@@ -422,11 +463,19 @@ impl Driver {
                 }
             }
             Output::Hub(command) => self.hub.send(command),
+            Output::JoinRoom { port, room } => {
+                let room = self.room(&room);
+                self.hub.send(crate::hub::HubCommand::Room(port, Some(crate::hub::RoomRef(room))));
+            }
+            Output::StartRoomBot { call, bot, room } => {
+                let room = self.room(&room);
+                self.bots.insert(call, bots::spawn_member(bot, room, call));
+            }
         }
     }
 }
 
-async fn run_core(mut core: Core, mut driver: Driver, mut rx: mpsc::UnboundedReceiver<Command>, log_tx: broadcast::Sender<LogEntry>) {
+async fn run_core(mut core: Core, mut driver: Driver, mut rest: crate::rest::RestState, mut rx: mpsc::UnboundedReceiver<Command>, log_tx: broadcast::Sender<LogEntry>) {
     let mut logged = 0;
     loop {
         let wake = core.poll_timeout().map(tokio::time::Instant::from_std);
@@ -434,7 +483,7 @@ async fn run_core(mut core: Core, mut driver: Driver, mut rx: mpsc::UnboundedRec
         tokio::select! {
             cmd = rx.recv() => {
                 let Some(cmd) = cmd else { return };
-                if !handle_command(&mut core, &mut driver.writers, cmd) {
+                if !handle_command(&mut core, &mut driver.writers, &mut rest, cmd) {
                     return;
                 }
                 driver.delay = Duration::from_millis(core.faults().delay_ms);
@@ -449,14 +498,14 @@ async fn run_core(mut core: Core, mut driver: Driver, mut rx: mpsc::UnboundedRec
         while let Some(out) = core.poll_output() {
             driver.carry_out(out);
         }
-        for entry in &core.log()[logged..] {
+        for entry in core.log_since(logged) {
             let _ = log_tx.send(entry.clone());
         }
-        logged = core.log().len();
+        logged = core.log_total();
     }
 }
 /// Applies one command; false when the server must stop.
-fn handle_command(core: &mut Core, writers: &mut HashMap<ConnId, mpsc::UnboundedSender<WsMessage>>, cmd: Command) -> bool {
+fn handle_command(core: &mut Core, writers: &mut HashMap<ConnId, mpsc::UnboundedSender<WsMessage>>, rest: &mut crate::rest::RestState, cmd: Command) -> bool {
     let now = Instant::now();
     match cmd {
         Command::Open(id, kind, w) => {
@@ -487,6 +536,8 @@ fn handle_command(core: &mut Core, writers: &mut HashMap<ConnId, mpsc::Unbounded
         Command::BotReports(reply) => drop(reply.send(core.bot_reports().to_vec())),
         Command::Hub(report) => core.on_hub_report(report, now),
         Command::Recordings(reply) => drop(reply.send(core.recordings().to_vec())),
+        Command::Rest(req, reply) => drop(reply.send(crate::rest::handle(rest, core, &req, now))),
+        Command::HangUp(id, reply) => drop(reply.send(core.hang_up(id, now))),
         Command::Shutdown => {
             for (_, w) in writers.drain() {
                 let _ = w.send(WsMessage::Close(None));

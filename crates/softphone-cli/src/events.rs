@@ -29,12 +29,14 @@ pub fn print_phone_event(event: &PhoneEvent) {
         PhoneEvent::Reconnected { proxy, backup } => print("reconnected", json!({ "proxy": proxy, "backup": backup })),
         PhoneEvent::NetworkChanged(c) => print("network_changed", json!({ "added": c.added, "removed": c.removed })),
         PhoneEvent::IceRestarted(id) => print("ice_restarted", json!({ "call": id.0 })),
+        PhoneEvent::CallQuality(id, q) => print("quality", json!({ "call": id.0, "quality": q })),
         PhoneEvent::InboundCall(s, info) => print("inbound_call", json!({ "call": s.id().0, "from": info.remote_number, "name": info.remote_name })),
         PhoneEvent::OutboundCall(s) => print("outbound_call", json!({ "call": s.id().0 })),
         PhoneEvent::Call(id, e) => print_call_event(id.0, e),
         PhoneEvent::MediaConnected(id) => print("media_connected", json!({ "call": id.0 })),
         PhoneEvent::MediaFailed(id, why) => print("media_failed", json!({ "call": id.0, "reason": why })),
         PhoneEvent::DtmfReceived(id, d) => print("dtmf", json!({ "call": id.0, "digit": d.to_string() })),
+        PhoneEvent::AudioDeviceChanged(id, c) => print("audio_device", json!({ "call": id.0, "input": c.input, "from": c.from, "to": c.to, "reason": c.reason })),
         PhoneEvent::RcMessage(m) => print("rc_message", json!({ "cmd": m.cmd() })),
     }
 }

@@ -46,6 +46,9 @@ async fn run(args: Args) -> Result<(), String> {
     let output = args.record.clone().map_or(Output::Discard, Output::Wav);
     let (audio, _) = TestAudio::new(input, output);
     let mut options = Options::new(audio);
+    // The microphone is a file or a tone and the speaker a file: there is no room to cancel
+    // an echo of, and what is played and recorded must not be altered (PESQ, tone checks).
+    options.media.processing = media::processing::ProcessingSettings::OFF;
     options.debug = args.debug;
     options.instance_id = args.instance_id.clone();
     if let Some(ca) = &args.ca {

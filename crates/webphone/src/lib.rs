@@ -53,6 +53,9 @@ pub use crate::core::{CallDirection, CallEvent, CallId, CallState, DisposeReason
 pub use crate::core::call::CallFacts;
 pub use debug::SipTrace;
 pub use error::CallError;
+pub use ::media::netwatch::NetworkChange;
+pub use ::media::quality::CallQuality;
+pub use ::media::processing::ProcessingSettings;
 pub use phone::{CallSession, Options, PhoneEvent, WarmTransfer, WebPhone};
 pub use rc_dialect::control::CommandResult;
 pub use rc_dialect::reply::{CallerChoice, CallerResponse, Direction as ReplyDirection, Reply, Unit as ReplyUnit};

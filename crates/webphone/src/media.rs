@@ -4,6 +4,7 @@
 use crate::audio::{AudioIo, AudioSink, AudioSource, FRAME};
 use crate::core::CallId;
 use crate::error::CallError;
+use media::processing::{ProcessingSettings, VoiceProcessor};
 use media::{AudioPeer, MediaEvent, PeerConfig};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -20,6 +21,8 @@ pub(crate) enum MediaNote {
     Disconnected(String),
     /// The far end pressed a key.
     Dtmf(char),
+    /// The microphone or speaker moved to another device by itself.
+    AudioDevice(crate::audio::DeviceChange),
 }
 
 /// What the send and receive tasks read on every frame.
@@ -49,6 +52,9 @@ pub(crate) struct CallMedia {
     remote_sdp: Mutex<Option<String>>,
     input: Arc<Mutex<Box<dyn AudioSource>>>,
     output: Arc<Mutex<Box<dyn AudioSink>>>,
+    /// Echo cancellation (what the speaker plays is the reference), noise suppression and
+    /// gain control of the microphone: one per call, as the canceller learns this call's room.
+    processor: Arc<Mutex<VoiceProcessor>>,
     flags: Arc<Flags>,
     tasks: Mutex<Vec<JoinHandle<()>>>,
 }
@@ -81,6 +87,7 @@ impl CallMedia {
             remote_sdp: Mutex::new(None),
             input: Arc::new(Mutex::new(input)),
             output: Arc::new(Mutex::new(output)),
+            processor: Arc::new(Mutex::new(VoiceProcessor::new(cfg.processing))),
             flags: Arc::new(Flags::default()),
             tasks: Mutex::new(Vec::new()),
         });
@@ -90,8 +97,33 @@ impl CallMedia {
     }
 
     fn spawn_receive(&self, events: mpsc::UnboundedReceiver<MediaEvent>) {
-        let task = tokio::spawn(receive(self.id, events, self.output.clone(), self.flags.clone(), self.notes.clone()));
+        let task = tokio::spawn(receive(self.id, events, self.output.clone(), self.processor.clone(), self.flags.clone(), self.notes.clone()));
         self.tasks.lock().unwrap().push(task);
+    }
+
+    /// The call's counters now (see [`media::quality::between`]).
+    pub async fn counters(&self) -> media::quality::Counters {
+        self.peer().counters().await
+    }
+
+    /// The codec audio is sent with (Opus until negotiated).
+    pub fn codec(&self) -> media::codecs::AudioCodec {
+        self.peer().send_codec().unwrap_or(media::codecs::AudioCodec::Opus)
+    }
+
+    /// Tunes Opus for a far end that loses `loss_percent` of what we send.
+    pub fn adapt_to_loss(&self, loss_percent: f64) {
+        self.peer().adapt_to_loss(loss_percent);
+    }
+
+    /// The Opus loss (percent) and bitrate the encoder is tuned for, once adapted.
+    pub fn opus_target(&self) -> Option<(i32, i32)> {
+        self.peer().opus_target()
+    }
+
+    /// True once the call's media is closed.
+    pub fn is_closed(&self) -> bool {
+        self.flags.closed.load(Ordering::Relaxed)
     }
 
     fn peer(&self) -> Arc<AudioPeer> {
@@ -172,6 +204,12 @@ impl CallMedia {
         self.flags.muted.store(muted, Ordering::Relaxed);
     }
 
+    /// Switches echo cancellation, noise suppression and gain control on or off for this
+    /// call, from the next frame on.
+    pub fn set_processing(&self, settings: ProcessingSettings) {
+        self.processor.lock().unwrap().set_settings(settings);
+    }
+
     /// On hold nothing is sent or played.
     pub fn set_held(&self, held: bool) {
         self.flags.held.store(held, Ordering::Relaxed);
@@ -221,6 +259,7 @@ async fn receive(
     id: CallId,
     mut events: mpsc::UnboundedReceiver<MediaEvent>,
     output: Arc<Mutex<Box<dyn AudioSink>>>,
+    processor: Arc<Mutex<VoiceProcessor>>,
     flags: Arc<Flags>,
     notes: mpsc::UnboundedSender<(CallId, MediaNote)>,
 ) {
@@ -228,6 +267,7 @@ async fn receive(
         let note = match event {
             MediaEvent::Audio(pcm) => {
                 if !flags.held.load(Ordering::Relaxed) {
+                    processor.lock().unwrap().process_render(&pcm);
                     output.lock().unwrap().write(&pcm);
                 }
                 continue;
@@ -288,17 +328,27 @@ async fn tick_calls(clock: MediaClock) {
 impl CallMedia {
     /// One 20 ms tick of this call: a microphone frame out, a received frame to the speaker.
     async fn tick(&self) {
-        let mut frame = vec![0i16; FRAME];
-        self.input.lock().unwrap().read(&mut frame);
         let f = &self.flags;
-        if f.muted.load(Ordering::Relaxed) || f.held.load(Ordering::Relaxed) || f.remote_held.load(Ordering::Relaxed) {
-            frame.fill(0);
-        }
         let peer = self.peer();
+        // The speaker first: what it plays is the echo canceller's reference for the
+        // microphone frames that follow (the room's delay is found by the canceller).
         if let Some(pcm) = peer.pull_audio() {
             if !f.held.load(Ordering::Relaxed) {
+                self.processor.lock().unwrap().process_render(&pcm);
                 self.output.lock().unwrap().write(&pcm);
             }
+        }
+        let mut frame = vec![0i16; FRAME];
+        self.input.lock().unwrap().read(&mut frame);
+        // Echo cancellation, noise suppression and gain control before the encoder; also
+        // while muted, so the canceller stays in step with the microphone.
+        self.processor.lock().unwrap().process_capture(&mut frame);
+        let moved = [self.input.lock().unwrap().device_change(), self.output.lock().unwrap().device_change()];
+        for change in moved.into_iter().flatten() {
+            let _ = self.notes.send((self.id, MediaNote::AudioDevice(change)));
+        }
+        if f.muted.load(Ordering::Relaxed) || f.held.load(Ordering::Relaxed) || f.remote_held.load(Ordering::Relaxed) {
+            frame.fill(0);
         }
         // Before ICE is up the track is not bound yet: such frames are simply not sent.
         let _ = peer.send_pcm(&frame).await;

@@ -45,6 +45,8 @@ pub struct Options {
     /// No final answer to a REGISTER within this time: the connection is dropped and made
     /// again.
     pub register_timeout: Duration,
+    /// How often a call's quality is reported ([`PhoneEvent::CallQuality`]).
+    pub stats_interval: Duration,
 }
 
 impl Options {
@@ -61,6 +63,7 @@ impl Options {
             output_device: None,
             link: crate::link::LinkSettings::default(),
             register_timeout: Duration::from_secs(5),
+            stats_interval: Duration::from_secs(5),
         }
     }
 }
@@ -97,6 +100,9 @@ pub enum PhoneEvent {
     NetworkChanged(media::netwatch::NetworkChange),
     /// A call's media restarted ICE and the far end took the new offer.
     IceRestarted(CallId),
+    /// A call's quality over the last [`Options::stats_interval`]: loss, jitter, round trip,
+    /// bitrate and an estimated MOS.
+    CallQuality(CallId, media::quality::CallQuality),
     /// Connected again (or switched back to the primary proxy); registering follows.
     Reconnected {
         /// The proxy (`host:port`).
@@ -116,6 +122,9 @@ pub enum PhoneEvent {
     MediaFailed(CallId, String),
     /// The far end of a call pressed a key.
     DtmfReceived(CallId, char),
+    /// A call's microphone or speaker moved to another device by itself: the one in use went
+    /// away (the system default takes over), the default changed, or the chosen one is back.
+    AudioDeviceChanged(CallId, crate::audio::DeviceChange),
     /// A RingCentral XML message for this device not tied to a command.
     RcMessage(rc_dialect::RcMessage),
     /// Debug mode only: a SIP message sent or received, secrets redacted.
@@ -160,6 +169,7 @@ struct Shared {
 #[derive(Debug, Clone)]
 struct Live {
     debug: bool,
+    processing: media::processing::ProcessingSettings,
     auto_answer: bool,
     input_device: Option<String>,
     output_device: Option<String>,
@@ -195,7 +205,7 @@ impl WebPhone {
         let (link, attempts) = connection::Link::new(&info, options.link.clone(), tls, proxy, Instant::now());
         let (jobs, jobs_rx) = mpsc::unbounded_channel();
         let (events, _) = broadcast::channel(4096);
-        let live = Live { debug: options.debug, auto_answer: options.auto_answer, input_device: options.input_device.clone(), output_device: options.output_device.clone() };
+        let live = Live { debug: options.debug, processing: options.media.processing, auto_answer: options.auto_answer, input_device: options.input_device.clone(), output_device: options.output_device.clone() };
         let shared = Arc::new(Shared { info: info.clone(), options, live: std::sync::Mutex::new(live), clock: crate::media::MediaClock::default(), connected: true.into() });
         let phone = WebPhone { jobs, events: events.clone(), shared };
         let driver = Driver::new(PhoneCore::new(info, core_opts), phone.clone(), link);
@@ -276,6 +286,7 @@ impl WebPhone {
 
     fn peer_config(&self) -> PeerConfig {
         let mut cfg = self.shared.options.media.clone();
+        cfg.processing = self.shared.live().processing;
         if cfg.stun_servers.is_empty() {
             cfg.stun_servers = self.shared.info.stun_servers.clone();
         }
@@ -290,6 +301,17 @@ impl WebPhone {
     /// Turns debug mode on or off from now on (see [`Options::debug`]).
     pub fn set_debug(&self, on: bool) {
         self.shared.live.lock().unwrap().debug = on;
+    }
+
+    /// Switches the microphone's echo cancellation, noise suppression and gain control, for
+    /// the calls in progress at once and for the next ones.
+    pub async fn set_processing(&self, settings: media::processing::ProcessingSettings) {
+        self.shared.live.lock().unwrap().processing = settings;
+        if let Ok(medias) = self.job_with_reply(|d: &mut Driver, _| d.medias.values().cloned().collect::<Vec<_>>()).await {
+            for m in medias {
+                m.set_processing(settings);
+            }
+        }
     }
 
     /// Turns auto-answer on or off for calls that come in from now on.
@@ -877,11 +899,41 @@ impl Driver {
         });
     }
 
+    /// Reports the call's quality every [`Options::stats_interval`] while its media lives, and
+    /// tunes the Opus encoder to the loss the far end reports.
+    fn start_quality_reports(&self, id: CallId) {
+        let Some(media) = self.medias.get(&id) else { return };
+        let media = Arc::downgrade(media);
+        let events = self.phone.events.clone();
+        let every = self.phone.shared.options.stats_interval;
+        tokio::spawn(async move {
+            let Some(first) = media.upgrade() else { return };
+            let (mut before, mut at) = (first.counters().await, Instant::now());
+            drop(first);
+            loop {
+                tokio::time::sleep(every).await;
+                let Some(media) = media.upgrade().filter(|m| !m.is_closed()) else { return };
+                let now = media.counters().await;
+                let mut quality = media::quality::between(&before, &now, at.elapsed(), media.codec());
+                if let Some(loss) = now.remote_loss_percent {
+                    media.adapt_to_loss(loss);
+                }
+                (quality.opus_expected_loss, quality.opus_bitrate) = media.opus_target().unzip();
+                let _ = events.send(PhoneEvent::CallQuality(id, quality));
+                (before, at) = (now, Instant::now());
+            }
+        });
+    }
+
     fn on_media_note(&mut self, id: CallId, note: MediaNote) {
         let event = match note {
-            MediaNote::Connected => PhoneEvent::MediaConnected(id),
+            MediaNote::Connected => {
+                self.start_quality_reports(id);
+                PhoneEvent::MediaConnected(id)
+            }
             MediaNote::Disconnected(why) => PhoneEvent::MediaFailed(id, why),
             MediaNote::Dtmf(d) => PhoneEvent::DtmfReceived(id, d),
+            MediaNote::AudioDevice(change) => PhoneEvent::AudioDeviceChanged(id, change),
         };
         let _ = self.phone.events.send(event);
     }

@@ -75,6 +75,8 @@ fn opts(k: &Kamailio, input: Input) -> (Options, tokio::sync::mpsc::UnboundedRec
     let mut o = Options::new(audio);
     o.extra_ca_pem = Some(k.ca_pem.clone());
     o.media.bind = vec!["127.0.0.1:0".into()];
+    // Interop of signalling and codecs, checked with tones: no voice processing.
+    o.media.processing = media::processing::ProcessingSettings::OFF;
     o.debug = std::env::var_os("WEBPHONE_DEBUG").is_some();
     (o, heard)
 }

@@ -105,6 +105,9 @@ impl Core {
         call.ring_deadline = None;
         let offer = String::from_utf8_lossy(&call.caller.invite.body).into_owned();
         let room = (bot == BotKind::Conference).then(|| call.caller.invite.uri.as_sip().and_then(|u| u.user_decoded()).unwrap_or_default());
+        if let Some(token) = &room {
+            self.join_conference_session(&mut call, token);
+        }
         let id = call.id;
         self.calls.insert(call);
         self.out.push_back(Output::StartBot { call: id, bot, offer, room });
@@ -114,7 +117,11 @@ impl Core {
     /// its offer first; the devices ring once it arrives ([`Core::on_bot_offer`]).
     /// With `auto_answer_ms`, the INVITE asks the device to answer by itself after that many
     /// milliseconds (`Alert-Info: Auto Answer`, `Call-Info: …;Answer-After=N`).
+    /// A `conf_…` number instead has the bot join that conference room (the tone bot only).
     pub fn start_caller_bot(&mut self, bot: BotKind, number: &str, auto_answer_ms: Option<u32>, now: Instant) -> Result<u64, String> {
+        if number.starts_with("conf_") {
+            return self.start_room_bot(bot, number, now);
+        }
         let (ext, _) = self.cfg.extension_by_number(number).ok_or(format!("no extension {number}"))?;
         if self.registrar.bindings_for(ext, now).is_empty() {
             return Err(format!("extension {number} has no registered device"));

@@ -59,6 +59,18 @@ pub struct Leg {
     pub port: Option<PortId>,
     /// The port's SDP for this leg (the caller's answer), once the hub made it.
     pub port_sdp: Option<String>,
+    /// The Call Control party id this leg's client was told (`p-rc-api-ids`).
+    pub party_id: String,
+    /// The Call Control session id told with it (the call's when the leg was made; a leg
+    /// moved to another call by a transfer keeps it).
+    pub api_session: String,
+}
+
+impl Leg {
+    /// The `p-rc-api-ids` value of this leg.
+    pub fn api_ids(&self) -> String {
+        format!("party-id={};session-id={}", self.party_id, self.api_session)
+    }
 }
 
 /// A call between a caller and the devices of a callee.
@@ -93,6 +105,9 @@ pub struct Call {
     pub anchored: bool,
     /// Set while the caller leg is being transferred to the callees.
     pub transfer: Option<Transfer>,
+    /// The conference room (`conf_…`) this call's caller leg was brought into: its hub port
+    /// hears the room and the room hears it; there are no callees.
+    pub room: Option<String>,
 }
 
 /// A transfer in progress: the caller leg (already in a call) is being connected to the
@@ -233,6 +248,17 @@ impl Calls {
         })
     }
 
+    /// The call and side of the leg whose client was told `session_id` and `party_id`.
+    pub fn find_party(&self, session_id: &str, party_id: &str) -> Option<(u64, Side)> {
+        self.calls.values().find_map(|c| {
+            let told = |l: &Leg| l.party_id == party_id && (l.api_session == session_id || c.session_id == session_id);
+            if told(&c.caller) {
+                return Some((c.id, Side::Caller));
+            }
+            c.callees.iter().position(told).map(|i| (c.id, Side::Callee(i)))
+        })
+    }
+
     /// Ids of the calls that have a leg on `conn`.
     pub fn on_conn(&self, conn: ConnId) -> Vec<(u64, Side)> {
         let mut out = Vec::new();
@@ -279,10 +305,11 @@ impl Calls {
                 id: c.id,
                 session_id: c.session_id.clone(),
                 from: c.caller.number.clone(),
-                to: match c.bot {
+                to: match (c.bot, &c.room) {
+                    (_, Some(room)) => room.clone(),
                     // A bot call: what was dialled (600, conf_123, or the extension a bot calls).
-                    Some(_) => c.caller.invite.uri.as_sip().and_then(|u| u.user_decoded()).unwrap_or_default(),
-                    None => c.callees.first().map(|l| l.number.clone()).unwrap_or_default(),
+                    (Some(_), None) => c.caller.invite.uri.as_sip().and_then(|u| u.user_decoded()).unwrap_or_default(),
+                    (None, None) => c.callees.first().map(|l| l.number.clone()).unwrap_or_default(),
                 },
                 state: if c.caller.state == LegState::Answered { "answered" } else { "ringing" }.into(),
                 conns: std::iter::once(c.caller.conn).chain(c.callees.iter().map(|l| l.conn)).collect(),

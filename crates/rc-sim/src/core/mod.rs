@@ -8,6 +8,7 @@
 mod anchor;
 mod bots;
 mod calls;
+mod conference;
 mod control;
 mod registrar;
 mod routing;
@@ -16,6 +17,7 @@ mod transfer;
 pub use anchor::RecordingInfo;
 pub use bots::{BotEvent, BotKind, BotReport};
 pub use calls::CallInfo;
+pub use conference::{BringInError, BroughtIn, ConferenceInfo};
 pub use registrar::{Binding, BindingInfo, NonceState, Registrar};
 
 use crate::config::Config;
@@ -82,6 +84,24 @@ pub enum Output {
     StopBot(u64),
     /// Tell the media hub.
     Hub(crate::hub::HubCommand),
+    /// Connect hub port `port` to conference room `room` (the `conf_…` number) instead of a
+    /// partner: it hears everyone in the room, and they hear it.
+    JoinRoom {
+        /// The port.
+        port: crate::hub::PortId,
+        /// The room.
+        room: String,
+    },
+    /// Start bot `bot` as a participant of conference room `room` with no media leg of its own
+    /// (it plays into the room); [`Output::StopBot`] with `call` ends it.
+    StartRoomBot {
+        /// The call standing for it.
+        call: u64,
+        /// Which bot.
+        bot: BotKind,
+        /// The room.
+        room: String,
+    },
 }
 
 /// Direction of a logged message, seen from rc-sim.
@@ -106,6 +126,9 @@ pub struct LogEntry {
     /// The message text.
     pub text: String,
 }
+
+/// The most messages the log keeps (about 7 KB a call: some 3000 calls).
+pub const MAX_LOG: usize = 20_000;
 
 /// Faults a test can switch on.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
@@ -134,6 +157,13 @@ pub struct Faults {
     /// listener keeps working).
     #[serde(default)]
     pub refuse_primary: bool,
+    /// The REST API answers every API call (`/restapi/v1.0/…`) with 429 and `Retry-After:`
+    /// this many seconds while set (the OAuth endpoints are not limited).
+    #[serde(default)]
+    pub rest_rate_limit: Option<u32>,
+    /// The REST API answers every API call (`/restapi/v1.0/…`) with 503.
+    #[serde(default, rename = "rest5xx")]
+    pub rest_5xx: bool,
 }
 
 /// What the caller "answers" to a reply-with-text (the scripted keys of the caller side).
@@ -211,6 +241,8 @@ pub struct Core {
     rng: StdRng,
     out: VecDeque<Output>,
     log: Vec<LogEntry>,
+    /// Entries dropped from the front of the log to keep it within [`MAX_LOG`].
+    log_dropped: usize,
     faults: Faults,
     /// Dropped connections whose answered calls wait for their device to come back.
     detached: HashMap<ConnId, Detached>,
@@ -225,6 +257,8 @@ pub struct Core {
     pending_rings: HashMap<crate::hub::PortId, (u64, Binding)>,
     recordings: Vec<RecordingInfo>,
     recordings_dir: std::path::PathBuf,
+    /// Conferences the REST API made, by session id.
+    conferences: HashMap<String, conference::Conference>,
 }
 
 impl Core {
@@ -241,6 +275,7 @@ impl Core {
             rng: StdRng::seed_from_u64(seed),
             out: VecDeque::new(),
             log: Vec::new(),
+            log_dropped: 0,
             faults: Faults::default(),
             detached: HashMap::new(),
             bot_reports: Vec::new(),
@@ -251,6 +286,7 @@ impl Core {
             pending_rings: HashMap::new(),
             recordings: Vec::new(),
             recordings_dir: std::env::temp_dir(),
+            conferences: HashMap::new(),
         }
     }
 
@@ -340,6 +376,16 @@ impl Core {
         &self.log
     }
 
+    /// How many messages were ever logged (kept or dropped).
+    pub fn log_total(&self) -> usize {
+        self.log_dropped + self.log.len()
+    }
+
+    /// The kept messages logged after the first `total` ever logged.
+    pub fn log_since(&self, total: usize) -> &[LogEntry] {
+        &self.log[total.saturating_sub(self.log_dropped).min(self.log.len())..]
+    }
+
     /// Live registrations.
     pub fn registrations(&self, now: Instant) -> Vec<BindingInfo> {
         self.registrar
@@ -394,6 +440,12 @@ impl Core {
     fn log_message(&mut self, conn: ConnId, direction: Direction, text: String, now: Instant) {
         let at_ms = now.saturating_duration_since(self.started).as_millis() as u64;
         self.log.push(LogEntry { at_ms, conn, direction, text: redact_digest_responses(&text) });
+        if self.log.len() > MAX_LOG + MAX_LOG / 4 {
+            // A long-running server (the app's demo, a benchmark) keeps the newest messages.
+            let excess = self.log.len() - MAX_LOG;
+            self.log.drain(..excess);
+            self.log_dropped += excess;
+        }
     }
 
     /// Drains every transaction layer until nothing more happens.
@@ -477,5 +529,21 @@ mod tests {
         assert!(!red.contains("0123abcd"), "{red}");
         assert!(red.contains("response=\"<redacted>\", uri=\"sip:x\""), "{red}");
         assert_eq!(super::redact_digest_responses("no secrets"), "no secrets");
+    }
+
+    #[test]
+    fn the_log_keeps_the_newest_messages_and_counts_every_one() {
+        let now = std::time::Instant::now();
+        let mut core = super::Core::new(crate::Config::demo(), std::collections::HashMap::new(), 1, now);
+        let n = super::MAX_LOG * 2;
+        for i in 0..n {
+            core.log_message(1, super::Direction::In, format!("m{i}"), now);
+        }
+        assert_eq!(core.log_total(), n, "every message counted");
+        assert!(core.log().len() <= super::MAX_LOG + super::MAX_LOG / 4, "bounded: {}", core.log().len());
+        assert_eq!(core.log().last().unwrap().text, format!("m{}", n - 1), "the newest kept");
+        let tail: Vec<&str> = core.log_since(n - 2).iter().map(|e| e.text.as_str()).collect();
+        assert_eq!(tail, [format!("m{}", n - 2), format!("m{}", n - 1)]);
+        assert!(core.log_since(0).len() == core.log().len(), "what was dropped is gone, the rest is there");
     }
 }

@@ -177,14 +177,15 @@ impl Core {
     pub(super) fn new_call(&mut self, conn: ConnId, caller_ext: usize, invite: Request, now: Instant) -> Call {
         let hex = |rng: &mut rand::rngs::StdRng| format!("{:016x}{:016x}", rand::RngCore::next_u64(rng), rand::RngCore::next_u64(rng));
         let caller = &self.cfg.extensions[caller_ext];
-        let presented = presented_caller_id(&invite).filter(|id| caller.caller_ids.iter().any(|c| c.trim_start_matches('+') == id.trim_start_matches('+')));
+        let presented = presented_caller_id(&invite).filter(|id| caller.may_present(id));
         let caller_number = presented.unwrap_or_else(|| caller.number.clone());
         let caller_name = if caller.name.is_empty() { caller_number.clone() } else { caller.name.clone() };
         let id = self.calls.next_id();
         let sid = format!("{}", 35_000_000_000_000u64 + rand::RngCore::next_u64(&mut self.rng) % 1_000_000_000_000);
         let req_guid = format!("{{{}}}", hex(&mut self.rng).to_uppercase());
         let rc_from = format!("#{}@{}:5060", 900_000 + id, self.cfg.domain);
-        let session_id = format!("s-{}", hex(&mut self.rng));
+        let session_hex = hex(&mut self.rng);
+        let session_id = format!("s-{session_hex}");
         let caller_leg = Leg {
             conn,
             call_id: invite.headers.call_id().unwrap_or_default().to_owned(),
@@ -199,6 +200,8 @@ impl Core {
             pending_reinvite: None,
             port: None,
             port_sdp: None,
+            party_id: format!("p-{session_hex}-1"),
+            api_session: session_id.clone(),
         };
         Call {
             id,
@@ -215,6 +218,7 @@ impl Core {
             bot_target: None,
             anchored: false,
             transfer: None,
+            room: None,
         }
     }
 
@@ -233,7 +237,8 @@ impl Core {
         let Some(call) = self.calls.get(id) else { return };
         let ext = self.cfg.extensions[device.ext].clone();
         let domain = self.cfg.domain.clone();
-        let party = format!("p-{:016x}{:016x}-{}", rand::RngCore::next_u64(&mut self.rng), rand::RngCore::next_u64(&mut self.rng), call.callees.len() + 2);
+        let api_session = call.session_id.clone();
+        let party = format!("p-{}-{}", api_session.trim_start_matches("s-"), call.callees.len() + 2);
         let p_rc = RcMessage {
             hdr: call.rc_header(&ext.number, cmd::INCOMING_CALL),
             bdy: vec![
@@ -290,6 +295,8 @@ impl Core {
             pending_reinvite: None,
             port: port.map(|(p, _)| p),
             port_sdp: None,
+            party_id: party,
+            api_session,
         };
         if let Some(call) = self.calls.get_mut(id) {
             call.callees.push(leg);
@@ -356,7 +363,9 @@ impl Core {
             return;
         }
         call.caller.state = LegState::Ringing;
-        let resp = builder::response(&call.caller.invite, 180, Some(&call.caller.local_tag));
+        let mut resp = builder::response(&call.caller.invite, 180, Some(&call.caller.local_tag));
+        // As RingCentral does: the caller learns its Call Control ids from the 18x and the 200.
+        resp.headers.push_raw("p-rc-api-ids", call.caller.api_ids(), 0);
         let conn = call.caller.conn;
         self.send_response(conn, resp, now);
     }
@@ -416,6 +425,7 @@ impl Core {
         let mut ok = builder::response(&call.caller.invite, 200, Some(&tag));
         let local = endpoint(&self.conns, call.caller.conn);
         ok.headers.push(HeaderName::Contact, NameAddr::new(local.contact).to_string());
+        ok.headers.push_raw("p-rc-api-ids", call.caller.api_ids(), 0);
         ok.set_body("application/sdp", sdp);
         call.caller.dialog = Dialog::from_uas(&call.caller.invite, &tag, true).ok();
         call.caller.state = LegState::Answered;
@@ -494,6 +504,9 @@ impl Core {
             return self.end_bot_call(id);
         }
         let Some(call) = self.calls.get(id) else { return };
+        if call.room.is_some() {
+            return self.end_call(id); // a party brought into a conference leaves it
+        }
         match call.peer_of(side) {
             Some(peer) => {
                 self.send_bye(id, peer, now);

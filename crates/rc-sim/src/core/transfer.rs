@@ -96,7 +96,7 @@ impl Core {
     }
 
     /// A new call whose caller side is an existing, answered leg.
-    fn call_around(&mut self, leg: Leg, now: Instant) -> Call {
+    pub(super) fn call_around(&mut self, leg: Leg, now: Instant) -> Call {
         let mut call = self.new_call(leg.conn, leg.ext.unwrap_or(0), leg.invite.clone(), now);
         call.caller = leg;
         call.caller.state = LegState::Answered;
@@ -226,7 +226,7 @@ impl Core {
 }
 
 /// Takes a call apart into the leg on `keep` and the leg on `other`.
-fn split_legs(call: Call, keep: Side, other: Side) -> (Leg, Leg) {
+pub(super) fn split_legs(call: Call, keep: Side, other: Side) -> (Leg, Leg) {
     let Call { caller, callees, .. } = call;
     let mut caller = Some(caller);
     let mut callees: Vec<Option<Leg>> = callees.into_iter().map(Some).collect();

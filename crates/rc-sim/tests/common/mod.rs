@@ -1,6 +1,7 @@
 //! A thin SIP-over-WSS client for rc-sim's tests: raw messages, no hidden behaviour.
 #![allow(dead_code)]
 
+pub mod https;
 pub mod seed;
 
 use futures_util::{SinkExt, StreamExt};

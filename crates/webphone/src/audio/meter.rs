@@ -1,7 +1,7 @@
 //! Level meters: an [`AudioIo`] wrapper that notes how loud the microphone and the speaker
 //! are, for the app's meters. The wrapped devices behave exactly as before.
 
-use super::{AudioError, AudioIo, AudioSink, AudioSource};
+use super::{AudioError, AudioIo, AudioSink, AudioSource, DeviceChange};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 
@@ -55,6 +55,10 @@ impl AudioSource for MeteredSource {
         self.inner.read(frame);
         self.levels.input.store(peak_millionths(frame), Ordering::Relaxed);
     }
+
+    fn device_change(&mut self) -> Option<DeviceChange> {
+        self.inner.device_change()
+    }
 }
 
 struct MeteredSink {
@@ -66,6 +70,10 @@ impl AudioSink for MeteredSink {
     fn write(&mut self, frame: &[i16]) {
         self.levels.output.store(peak_millionths(frame), Ordering::Relaxed);
         self.inner.write(frame);
+    }
+
+    fn device_change(&mut self) -> Option<DeviceChange> {
+        self.inner.device_change()
     }
 }
 

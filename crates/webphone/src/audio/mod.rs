@@ -5,7 +5,9 @@
 //!
 //! * [`test::TestAudio`]: a tone generator, a WAV file or silence as the microphone, and a
 //!   sink that hands every heard frame to a channel (tests) or records a WAV file (the CLI).
-//! * [`cpal_io::CpalAudio`]: the system's devices through cpal, resampled with rubato.
+//! * [`cpal_io::CpalAudio`]: the system's devices through cpal, resampled with rubato. It
+//!   survives a device that goes away (it moves to the system default) and follows the
+//!   system default when no device was chosen; each such move is a [`DeviceChange`].
 //! * [`meter::Metered`]: any of these, with the microphone's and speaker's levels measured.
 
 pub mod cpal_io;
@@ -44,19 +46,58 @@ pub enum AudioError {
     },
 }
 
+/// Why a source or sink moved to another device by itself.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "kind", content = "detail", rename_all = "camelCase")]
+pub enum DeviceChangeReason {
+    /// The device in use went away or failed; the text says how.
+    Lost(String),
+    /// No device was chosen and the system default is another device now.
+    DefaultChanged,
+    /// The chosen device is back (or, after no device at all could be opened, one can again).
+    Returned,
+}
+
+/// A source or sink moved to another device by itself, for the user to be told.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct DeviceChange {
+    /// The microphone (true) or the speaker (false).
+    pub input: bool,
+    /// The device that was in use; `None` when none was (no device could be opened).
+    pub from: Option<String>,
+    /// The device in use now; `None` when no device could be opened: that side is silent,
+    /// the call goes on, and the device is tried again every second.
+    pub to: Option<String>,
+    /// Why.
+    pub reason: DeviceChangeReason,
+}
+
 /// Where a call's outgoing sound comes from.
 pub trait AudioSource: Send {
     /// Fills `frame` ([`FRAME`] samples) with the next 20 ms; silence when nothing is there.
     fn read(&mut self, frame: &mut [i16]);
+
+    /// The oldest change of device not yet taken (see [`DeviceChange`]); `None` for sources
+    /// whose device never changes by itself.
+    fn device_change(&mut self) -> Option<DeviceChange> {
+        None
+    }
 }
 
 /// Where a call's incoming sound goes.
 pub trait AudioSink: Send {
     /// Plays (or keeps) 20 ms of sound.
     fn write(&mut self, frame: &[i16]);
+
+    /// The oldest change of device not yet taken (see [`DeviceChange`]); `None` for sinks
+    /// whose device never changes by itself.
+    fn device_change(&mut self) -> Option<DeviceChange> {
+        None
+    }
 }
 
-/// A family of audio devices: opens sources and sinks by name (`None` = the default).
+/// A family of audio devices: opens sources and sinks by name (`None` = the system default,
+/// followed while it changes).
 pub trait AudioIo: Send + Sync {
     /// Opens the microphone side.
     fn open_input(&self, device: Option<&str>) -> Result<Box<dyn AudioSource>, AudioError>;

@@ -2,6 +2,8 @@
 
 use super::{AudioError, AudioIo, AudioSink, AudioSource, FRAME, SAMPLE_RATE};
 use media::tone::Tone;
+use media::voicesim::EchoPath;
+use std::collections::VecDeque;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use tokio::sync::mpsc;
@@ -28,11 +30,35 @@ pub enum Output {
     Wav(PathBuf),
 }
 
+/// A loudspeaker that the microphone hears, as on a laptop without a headset: what the test
+/// speaker plays comes back into the test microphone `delay_ms` later, `attenuation_db`
+/// quieter, with a reverberant tail of `tail_ms` (see [`media::voicesim::EchoPath`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct AcousticEcho {
+    /// Speaker to microphone, in milliseconds.
+    pub delay_ms: f64,
+    /// How much quieter the direct echo is, in dB.
+    pub attenuation_db: f64,
+    /// Length of the reverberant tail after the direct echo, in milliseconds.
+    pub tail_ms: f64,
+}
+
+/// The room the speaker and microphone share when there is an [`AcousticEcho`]: the echo
+/// of what was played, waiting to be picked up.
+struct Room {
+    path: EchoPath,
+    pending: VecDeque<f32>,
+}
+
+/// At most this much echo waits for the microphone (1 s); older echo is dropped.
+const ROOM_LIMIT: usize = SAMPLE_RATE as usize;
+
 /// Test audio "devices" named `test-input` and `test-output`.
 pub struct TestAudio {
     input: Mutex<Input>,
     output: Output,
     heard: mpsc::UnboundedSender<Vec<i16>>,
+    room: Mutex<Option<Arc<Mutex<Room>>>>,
 }
 
 impl TestAudio {
@@ -40,7 +66,17 @@ impl TestAudio {
     /// [`Output::Channel`] the frames arrive on the returned receiver.
     pub fn new(input: Input, output: Output) -> (Arc<TestAudio>, mpsc::UnboundedReceiver<Vec<i16>>) {
         let (heard, rx) = mpsc::unbounded_channel();
-        (Arc::new(TestAudio { input: Mutex::new(input), output, heard }), rx)
+        (Arc::new(TestAudio { input: Mutex::new(input), output, heard, room: Mutex::new(None) }), rx)
+    }
+
+    /// Puts the speaker and microphone opened from now on in one room (`Some`): the
+    /// microphone hears the speaker, so a call's echo canceller has something to do; `None`
+    /// separates them again.
+    pub fn set_acoustic_echo(&self, echo: Option<AcousticEcho>) {
+        *self.room.lock().unwrap() = echo.map(|e| {
+            let path = EchoPath::new(SAMPLE_RATE, e.delay_ms, e.attenuation_db, e.tail_ms, 7);
+            Arc::new(Mutex::new(Room { path, pending: VecDeque::new() }))
+        });
     }
 
     /// Changes what sources opened from now on play.
@@ -52,19 +88,27 @@ impl TestAudio {
 impl AudioIo for TestAudio {
     fn open_input(&self, device: Option<&str>) -> Result<Box<dyn AudioSource>, AudioError> {
         check_name(device, "test-input")?;
-        Ok(match self.input.lock().unwrap().clone() {
+        let source: Box<dyn AudioSource> = match self.input.lock().unwrap().clone() {
             Input::Silence => Box::new(Silence),
             Input::Tone(freq) => Box::new(ToneSource(Tone::new(freq, SAMPLE_RATE, 8000))),
             Input::Wav(path) => Box::new(WavSource::open(&path)?),
+        };
+        Ok(match self.room.lock().unwrap().clone() {
+            Some(room) => Box::new(EchoPickup { inner: source, room }),
+            None => source,
         })
     }
 
     fn open_output(&self, device: Option<&str>) -> Result<Box<dyn AudioSink>, AudioError> {
         check_name(device, "test-output")?;
-        Ok(match &self.output {
+        let sink: Box<dyn AudioSink> = match &self.output {
             Output::Discard => Box::new(Discard),
             Output::Channel => Box::new(ChannelSink(self.heard.clone())),
             Output::Wav(path) => Box::new(WavSink { path: path.clone(), samples: Vec::new() }),
+        };
+        Ok(match self.room.lock().unwrap().clone() {
+            Some(room) => Box::new(EchoFeed { inner: sink, room }),
+            None => sink,
         })
     }
 
@@ -127,6 +171,40 @@ impl AudioSource for WavSource {
         frame[..n].copy_from_slice(&self.samples[self.at..end]);
         frame[n..].fill(0);
         self.at = end;
+    }
+}
+
+/// A microphone in a room: its own sound plus the echo of the speaker.
+struct EchoPickup {
+    inner: Box<dyn AudioSource>,
+    room: Arc<Mutex<Room>>,
+}
+
+impl AudioSource for EchoPickup {
+    fn read(&mut self, frame: &mut [i16]) {
+        self.inner.read(frame);
+        let mut room = self.room.lock().unwrap();
+        for s in frame.iter_mut() {
+            let echo = room.pending.pop_front().unwrap_or(0.0);
+            *s = (f32::from(*s) + echo).round().clamp(-32768.0, 32767.0) as i16;
+        }
+    }
+}
+
+/// A speaker in a room: plays as its sink does, and its echo goes to the microphone.
+struct EchoFeed {
+    inner: Box<dyn AudioSink>,
+    room: Arc<Mutex<Room>>,
+}
+
+impl AudioSink for EchoFeed {
+    fn write(&mut self, frame: &[i16]) {
+        self.inner.write(frame);
+        let mut room = self.room.lock().unwrap();
+        let echo = room.path.play(frame);
+        room.pending.extend(echo);
+        let excess = room.pending.len().saturating_sub(ROOM_LIMIT);
+        room.pending.drain(..excess);
     }
 }
 

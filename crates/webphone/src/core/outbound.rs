@@ -95,12 +95,25 @@ impl PhoneCore {
         if call.invite_key.as_ref() != Some(key) {
             return;
         }
+        self.learn_api_ids(id, resp);
         match resp.status {
             100 => {}
             101..=199 => self.on_invite_progress(id, resp, now),
             200..=299 => self.on_invite_success(id, resp, now),
             401 | 407 => self.on_invite_challenge(id, resp, now),
             _ => self.on_invite_failure(id, resp),
+        }
+    }
+
+    /// RingCentral names the telephony session and our party in `p-rc-api-ids` on the 18x
+    /// and the 200 of an outbound call (conference bring-in needs them).
+    fn learn_api_ids(&mut self, id: CallId, resp: &Response) {
+        let Some(value) = resp.headers.get("p-rc-api-ids") else { return };
+        let ids = rc_dialect::headers::ApiIds::parse(value);
+        if let Some(call) = self.calls.get_mut(&id) {
+            if ids.session_id.is_some() || ids.party_id.is_some() {
+                call.api_ids = ids;
+            }
         }
     }
 

@@ -93,11 +93,16 @@ pub struct TestPhone {
     pub audio: Arc<TestAudio>,
 }
 
-/// Options for a test phone on loopback trusting rc-sim's CA.
+/// Options for a test phone on loopback trusting rc-sim's CA. Its voice processing (echo
+/// cancellation, noise suppression, gain control) is off: these tests are about signalling
+/// and codecs and check tones, which a canceller rightly removes when the far end sends our
+/// own tone back (the echo bot) and a noise suppressor may take for noise. The processing is
+/// tested end to end in echo_cancellation.rs.
 pub fn options(handle: &Handle, audio: Arc<TestAudio>) -> Options {
     let mut opts = Options::new(audio);
     opts.extra_ca_pem = Some(handle.ca_pem.clone());
     opts.media.bind = vec!["127.0.0.1:0".into()];
+    opts.media.processing = media::processing::ProcessingSettings::OFF;
     opts.debug = std::env::var_os("WEBPHONE_DEBUG").is_some();
     opts
 }
