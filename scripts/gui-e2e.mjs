@@ -47,6 +47,21 @@ async function click(css) {
   await wd("POST", s(`/element/${await find(css)}/click`), {});
 }
 
+/** Clicks `css` in the middle of the window once it has stopped moving: WebKitWebDriver
+ * clicks a button at the window's bottom edge where the click does not reach it. */
+async function clickSettled(css) {
+  const script = "document.querySelector(arguments[0]).scrollIntoView({ block: 'center' });";
+  await wd("POST", s("/execute/sync"), { script, args: [css] });
+  let last = "";
+  await waitFor(`${css} to settle`, async () => {
+    const rect = JSON.stringify(await wd("GET", s(`/element/${await find(css)}/rect`)));
+    const settled = rect === last;
+    last = rect;
+    return settled;
+  });
+  await click(css);
+}
+
 async function text(css) {
   return wd("GET", s(`/element/${await find(css)}/text`));
 }
@@ -244,14 +259,14 @@ async function main() {
       await click('button[data-dial="102"]');
       await waitFor("the call to 102 to connect", () => exists(callIn("talking")));
       await click(`${callIn("talking")} [data-action="conference"]`);
-      await waitFor("our call into the conference", async () => (await text(`${callIn("talking")} .who`)).includes("conf_"));
+      await waitFor("our call into the conference", async () => (await property(`${callIn("talking")} .who`, "textContent")) === "Conference");
       await waitFor("the call to 102 to be released into the conference", async () => (await elementsCount(callIn("talking"))) === 1);
       await waitFor("colleague 102 heard in the conference", async () => (await meter("output")) > 5);
       await screenshot("conference");
       await click(`${callIn("talking")} [data-action="hangup"]`);
       await waitFor("the conference call to end", async () => (await elementsCount(callIn("talking"))) === 0);
       await tab("settings");
-      await click("#signout");
+      await clickSettled("#signout");
       await waitFor("signed out", async () => (await text("#signin-message")).startsWith("Signed out"));
       await tab("phone");
       await waitFor("the ended calls to go", async () => !(await exists(".call")));

@@ -40,6 +40,11 @@ const COMMANDS: &[&str] = &[
     "sip_log",
     "clear_sip_log",
     "pending_link",
+    "demo_drop_connection",
+    "sign_in",
+    "sign_out",
+    "conference",
+    "demo_credentials",
 ];
 
 fn main() {

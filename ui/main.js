@@ -34,6 +34,7 @@ async function signIn(withJwt) {
 }
 
 async function signOut() {
+  $("signin-message").textContent = "Signing out…";
   try {
     const r = await invoke("sign_out", {});
     showStatus(r.status);
@@ -162,7 +163,7 @@ function onEvent(e) {
       const c = addCall(e.call, e.name ? `${e.name} (${e.from})` : e.from, true);
       return render(c);
     }
-    case "outgoingCall": addCall(e.call, e.to, false); return;
+    case "outgoingCall": addCall(e.call, e.to.startsWith("conf_") ? "Conference" : e.to, false); return;
     case "ringing": if (call && !call.incoming) { call.state = "ringing"; render(call); } return;
     case "answered": if (call) { call.state = "talking"; call.since = Date.now(); render(call); } return;
     case "held": if (call) { call.held = e.held; render(call); } return;

@@ -415,6 +415,7 @@ pub async fn sign_in(app: tauri::AppHandle, state: State<'_, AppState>, keychain
     prefs.signed_in = Some(signin::SignedIn { server: request.server.clone(), client_id });
     let (status, note) = if demo {
         prefs.save(&path)?;
+        state.remember_settings(&prefs);
         (state.status(), None)
     } else {
         let note = match keychain.set(&account_key(&info), &info.password) {
@@ -486,6 +487,7 @@ pub async fn sign_out(app: tauri::AppHandle, state: State<'_, AppState>, keychai
     prefs.signed_in = None;
     if was_demo {
         prefs.save(&path)?;
+        state.remember_settings(&prefs);
         return Ok(Switched { status: state.status(), note: revoked });
     }
     prefs.account = None;

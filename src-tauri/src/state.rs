@@ -390,6 +390,12 @@ impl AppState {
         self.running.read().await.as_ref().map(|r| r.phone.clone()).ok_or_else(|| "the phone is not started yet".to_owned())
     }
 
+    /// Keeps `prefs` as the settings in force without restarting anything (for changes that
+    /// concern nothing running, such as the sign-in record).
+    pub fn remember_settings(&self, prefs: &Settings) {
+        *self.settings.lock().unwrap() = prefs.clone();
+    }
+
     /// The signed-in REST client.
     pub fn rest(&self) -> CommandResult<Arc<rc_rest::RcClient>> {
         self.rest.lock().unwrap().clone().ok_or_else(|| "not signed in to RingCentral (Settings → Sign in)".to_owned())
