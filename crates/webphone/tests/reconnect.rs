@@ -319,3 +319,29 @@ async fn a_call_the_server_gave_up_on_while_the_phone_was_away_ends_cleanly_afte
     assert_eq!(disposed(&mut a, call.id()).await, DisposeReason::ConnectionLost, "481 to the OPTIONS after the reconnect");
     assert!(a.phone.call(dial("600")).await.is_ok(), "the phone itself works");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cold_transfer_works_after_the_transferring_phone_reconnected() {
+    let sim = server().await;
+    let mut a = phone(&sim, EXT_101, Input::Tone(1000.0)).await;
+    let mut b = quick_phone(&sim, EXT_102, Input::Silence, |_| {}).await;
+    let mut c = phone(&sim, EXT_103, Input::Tone(700.0)).await;
+    let out = a.phone.call(dial("102")).await.unwrap();
+    let (inc, _) = inbound_call(&mut b).await;
+    inc.answer().await.unwrap();
+    out.wait_answered(WAIT).await.unwrap();
+
+    sim.drop_connection(conn_of(&sim, EXT_102).await);
+    reconnected(&mut b).await;
+    registered(&mut b).await;
+    let transfer = tokio::spawn({
+        let inc = inc.clone();
+        async move { inc.transfer("103").await }
+    });
+    let (target, _) = inbound_call(&mut c).await;
+    target.answer().await.unwrap();
+    transfer.await.unwrap().expect("the transfer completes over the new connection");
+    expect_tone(&mut a.heard, 700).await;
+    expect_tone(&mut c.heard, 1000).await;
+    target.hangup().await.unwrap();
+}
