@@ -1,13 +1,13 @@
-//! RcClient against a scripted HTTPS server (tests/mock): the wire format of every call and
+//! RcClient against a scripted HTTPS server (tests/scripted): the wire format of every call and
 //! the refresh, retry and sign-out rules. The end-to-end tests against rc-sim are in
 //! tests/sim.rs.
 
-mod mock;
+mod scripted;
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
-use mock::{Reply, Request};
+use scripted::{Reply, Request};
 use rc_rest::{ClientOptions, RcClient, RestError, Secret, Tokens};
 
 /// What the fake platform does.
@@ -112,29 +112,29 @@ fn handle(shared: &Shared, r: &Request) -> Reply {
     }
 }
 
-async fn fake() -> (mock::Mock, Shared) {
+async fn fake() -> (scripted::ScriptedServer, Shared) {
     let shared: Shared = Arc::default();
     let s = shared.clone();
-    (mock::start(move |r| handle(&s, r)).await, shared)
+    (scripted::start(move |r| handle(&s, r)).await, shared)
 }
 
-fn client(mock: &mock::Mock, secret: Option<&str>) -> RcClient {
-    let mut options = ClientOptions::new(&mock.base, "the-client-id");
+fn client(server: &scripted::ScriptedServer, secret: Option<&str>) -> RcClient {
+    let mut options = ClientOptions::new(&server.base, "the-client-id");
     options.client_secret = secret.map(Secret::new);
-    options.extra_ca_pem = Some(mock.ca_pem.clone());
+    options.extra_ca_pem = Some(server.ca_pem.clone());
     options.timeout = Duration::from_secs(10);
     RcClient::new(options).unwrap()
 }
 
 #[tokio::test]
 async fn jwt_sign_in_uses_basic_client_authentication() {
-    let (mock, _) = fake().await;
-    let client = client(&mock, Some("the-secret"));
+    let (server, _) = fake().await;
+    let client = client(&server, Some("the-secret"));
     let tokens = client.sign_in_jwt("good.jwt.credential").await.unwrap();
     assert_eq!(tokens.access_token.expose(), "AT-1");
     assert_eq!(tokens.owner_id.as_deref(), Some("101"));
     assert!(client.is_signed_in());
-    let request = &mock.to("/restapi/oauth/token")[0];
+    let request = &server.to("/restapi/oauth/token")[0];
     assert_eq!(request.method, "POST");
     assert_eq!(request.header("content-type"), Some("application/x-www-form-urlencoded"));
     // base64("the-client-id:the-secret")
@@ -147,13 +147,13 @@ async fn jwt_sign_in_uses_basic_client_authentication() {
 
 #[tokio::test]
 async fn pkce_code_exchange_as_a_public_client() {
-    let (mock, _) = fake().await;
-    let client = client(&mock, None);
+    let (server, _) = fake().await;
+    let client = client(&server, None);
     let pkce = rc_rest::Pkce::generate();
     let url = client.authorize_url("http://127.0.0.1:5555/callback", "st", &pkce);
-    assert!(url.starts_with(&format!("{}/restapi/oauth/authorize?response_type=code&client_id=the-client-id&", mock.base)));
+    assert!(url.starts_with(&format!("{}/restapi/oauth/authorize?response_type=code&client_id=the-client-id&", server.base)));
     client.exchange_code("good-code", pkce.verifier(), "http://127.0.0.1:5555/callback").await.unwrap();
-    let request = &mock.to("/restapi/oauth/token")[0];
+    let request = &server.to("/restapi/oauth/token")[0];
     assert_eq!(request.header("authorization"), None);
     assert_eq!(request.field("client_id").as_deref(), Some("the-client-id"));
     assert_eq!(request.field("grant_type").as_deref(), Some("authorization_code"));
@@ -167,20 +167,20 @@ async fn pkce_code_exchange_as_a_public_client() {
 
 #[tokio::test]
 async fn api_calls_send_the_documented_requests() {
-    let (mock, _) = fake().await;
-    let client = client(&mock, None);
+    let (server, _) = fake().await;
+    let client = client(&server, None);
     client.sign_in_jwt("good.jwt.credential").await.unwrap();
 
     let info = client.sip_provision().await.unwrap();
     assert_eq!(info.outbound_proxy, "127.0.0.1:5090");
-    let request = &mock.to("/restapi/v1.0/client-info/sip-provision")[0];
+    let request = &server.to("/restapi/v1.0/client-info/sip-provision")[0];
     assert_eq!(request.bearer(), Some("AT-1"));
     assert_eq!(request.header("content-type"), Some("application/json"));
     assert_eq!(request.body, r#"{"sipInfo":[{"transport":"WSS"}]}"#);
     // Cached from now on.
     assert_eq!(client.cached_sip_info(), Some(info.clone()));
     assert_eq!(client.sip_info().await.unwrap(), info);
-    assert_eq!(mock.to("/restapi/v1.0/client-info/sip-provision").len(), 1);
+    assert_eq!(server.to("/restapi/v1.0/client-info/sip-provision").len(), 1);
 
     let ids = client.caller_ids().await.unwrap();
     assert_eq!(ids.iter().map(|n| n.phone_number.as_str()).collect::<Vec<_>>(), ["+16505550101"]);
@@ -188,12 +188,12 @@ async fn api_calls_send_the_documented_requests() {
     let conference = client.create_conference().await.unwrap();
     assert_eq!(conference.session_id, "conf-s1");
     assert_eq!(conference.voice_call_token, "conf_123");
-    let request = &mock.to("/restapi/v1.0/account/~/telephony/conference")[0];
+    let request = &server.to("/restapi/v1.0/account/~/telephony/conference")[0];
     assert_eq!((request.body.as_str(), request.header("content-length")), ("", Some("0")));
 
     let party = client.bring_in(&conference.session_id, "s-abc", "p-1").await.unwrap();
     assert_eq!((party.id.as_str(), party.status.as_deref()), ("p-9", Some("Answered")));
-    let request = &mock.to("/restapi/v1.0/account/~/telephony/sessions/conf-s1/parties/bring-in")[0];
+    let request = &server.to("/restapi/v1.0/account/~/telephony/sessions/conf-s1/parties/bring-in")[0];
     let body: serde_json::Value = serde_json::from_str(&request.body).unwrap();
     assert_eq!(body, serde_json::json!({"sessionId": "s-abc", "partyId": "p-1"}));
 
@@ -201,7 +201,7 @@ async fn api_calls_send_the_documented_requests() {
         client.bring_in("no-such/conf", "s", "p").await.unwrap_err(),
         RestError::Server(404, "Resource for parameter [sessionId] is not found".into())
     );
-    assert!(mock.requests().iter().any(|r| r.target == "/restapi/v1.0/account/~/telephony/sessions/no-such%2Fconf/parties/bring-in"));
+    assert!(server.requests().iter().any(|r| r.target == "/restapi/v1.0/account/~/telephony/sessions/no-such%2Fconf/parties/bring-in"));
 }
 
 /// Tokens that look valid locally (or not), for the server-side cases.
@@ -222,18 +222,18 @@ fn tokens(access: &str, refresh: &str, refresh_due: bool) -> Tokens {
 
 #[tokio::test]
 async fn refreshes_before_expiry() {
-    let (mock, shared) = fake().await;
-    let client = client(&mock, None);
+    let (server, shared) = fake().await;
+    let client = client(&server, None);
     client.sign_in_jwt("good.jwt.credential").await.unwrap();
     let mut watch = client.watch_tokens();
     client.set_tokens(Some(tokens("AT-1", "RT-1", true)));
     watch.borrow_and_update();
     client.caller_ids().await.unwrap();
     // One refresh, then the call with the new token.
-    let paths: Vec<String> = mock.requests().iter().map(|r| r.target.clone()).collect();
+    let paths: Vec<String> = server.requests().iter().map(|r| r.target.clone()).collect();
     assert_eq!(paths[1..], ["/restapi/oauth/token", "/restapi/v1.0/account/~/extension/~/phone-number"]);
-    assert_eq!(mock.to("/restapi/oauth/token")[1].field("refresh_token").as_deref(), Some("RT-1"));
-    assert_eq!(mock.requests().last().unwrap().bearer(), Some("AT-2"));
+    assert_eq!(server.to("/restapi/oauth/token")[1].field("refresh_token").as_deref(), Some("RT-1"));
+    assert_eq!(server.requests().last().unwrap().bearer(), Some("AT-2"));
     assert_eq!(client.tokens().unwrap().refresh_token.unwrap().expose(), "RT-2");
     assert!(watch.has_changed().unwrap());
     assert_eq!(shared.lock().unwrap().issued, 2);
@@ -241,8 +241,8 @@ async fn refreshes_before_expiry() {
 
 #[tokio::test]
 async fn concurrent_calls_share_one_refresh() {
-    let (mock, shared) = fake().await;
-    let client = Arc::new(client(&mock, None));
+    let (server, shared) = fake().await;
+    let client = Arc::new(client(&server, None));
     client.sign_in_jwt("good.jwt.credential").await.unwrap();
     client.set_tokens(Some(tokens("AT-1", "RT-1", true)));
     let calls: Vec<_> = (0..4)
@@ -261,27 +261,27 @@ async fn concurrent_calls_share_one_refresh() {
 
 #[tokio::test]
 async fn token_expired_refreshes_and_retries_once() {
-    let (mock, shared) = fake().await;
-    let client = client(&mock, None);
+    let (server, shared) = fake().await;
+    let client = client(&server, None);
     client.sign_in_jwt("good.jwt.credential").await.unwrap();
     shared.lock().unwrap().expired.push("AT-1".into());
     client.caller_ids().await.unwrap();
     let bearers: Vec<Option<String>> =
-        mock.to("/restapi/v1.0/account/~/extension/~/phone-number").iter().map(|r| r.bearer().map(str::to_owned)).collect();
+        server.to("/restapi/v1.0/account/~/extension/~/phone-number").iter().map(|r| r.bearer().map(str::to_owned)).collect();
     assert_eq!(bearers, [Some("AT-1".to_owned()), Some("AT-2".to_owned())]);
 
     // If the server keeps saying expired, only one retry.
     shared.lock().unwrap().always_expired = true;
-    let before = mock.requests().len();
+    let before = server.requests().len();
     assert_eq!(client.caller_ids().await.unwrap_err(), RestError::TokenExpired);
-    assert_eq!(mock.requests().len() - before, 3, "call, refresh, one retry");
+    assert_eq!(server.requests().len() - before, 3, "call, refresh, one retry");
     assert!(client.is_signed_in());
 }
 
 #[tokio::test]
 async fn token_invalid_ends_the_session() {
-    let (mock, shared) = fake().await;
-    let client = client(&mock, None);
+    let (server, shared) = fake().await;
+    let client = client(&server, None);
     client.sign_in_jwt("good.jwt.credential").await.unwrap();
     let watch = client.watch_tokens();
     shared.lock().unwrap().valid.clear();
@@ -295,8 +295,8 @@ async fn token_invalid_ends_the_session() {
 
 #[tokio::test]
 async fn refused_refresh_ends_the_session() {
-    let (mock, _) = fake().await;
-    let client = client(&mock, None);
+    let (server, _) = fake().await;
+    let client = client(&server, None);
     client.sign_in_jwt("good.jwt.credential").await.unwrap();
     client.set_tokens(Some(tokens("AT-1", "revoked-refresh-token", true)));
     assert_eq!(client.caller_ids().await.unwrap_err(), RestError::TokenInvalid);
@@ -305,22 +305,22 @@ async fn refused_refresh_ends_the_session() {
     let mut stale = tokens("AT-1", "RT-1", true);
     stale.refresh_expires_at = Some(SystemTime::now() - Duration::from_secs(1));
     client.set_tokens(Some(stale));
-    let before = mock.requests().len();
+    let before = server.requests().len();
     assert_eq!(client.refresh().await.unwrap_err(), RestError::TokenInvalid);
-    assert_eq!(mock.requests().len(), before);
+    assert_eq!(server.requests().len(), before);
 }
 
 #[tokio::test]
 async fn rate_limit_and_server_errors_are_returned_at_once() {
-    let (mock, shared) = fake().await;
-    let client = client(&mock, None);
+    let (server, shared) = fake().await;
+    let client = client(&server, None);
     client.sign_in_jwt("good.jwt.credential").await.unwrap();
     shared.lock().unwrap().fail_with = Some(429);
-    let before = mock.requests().len();
+    let before = server.requests().len();
     let error = client.caller_ids().await.unwrap_err();
     assert_eq!(error, RestError::RateLimited { retry_after: Some(Duration::from_secs(3)) });
     assert!(error.to_string().contains("3 seconds"));
-    assert_eq!(mock.requests().len() - before, 1, "no hidden retry");
+    assert_eq!(server.requests().len() - before, 1, "no hidden retry");
     shared.lock().unwrap().fail_with = Some(503);
     assert_eq!(client.sip_provision().await.unwrap_err(), RestError::Server(503, "Service temporarily unavailable".into()));
     assert!(client.is_signed_in());
@@ -328,12 +328,12 @@ async fn rate_limit_and_server_errors_are_returned_at_once() {
 
 #[tokio::test]
 async fn revoke_signs_out_even_offline() {
-    let (mock, shared) = fake().await;
-    let client = client(&mock, None);
+    let (server, shared) = fake().await;
+    let client = client(&server, None);
     client.sign_in_jwt("good.jwt.credential").await.unwrap();
     client.sip_provision().await.unwrap();
     client.revoke().await.unwrap();
-    let request = &mock.to("/restapi/oauth/revoke")[0];
+    let request = &server.to("/restapi/oauth/revoke")[0];
     assert_eq!(request.field("token").as_deref(), Some("AT-1"));
     assert!(!shared.lock().unwrap().valid.contains(&"AT-1".to_owned()));
     assert!(!client.is_signed_in());
@@ -342,7 +342,7 @@ async fn revoke_signs_out_even_offline() {
 
     // The server is gone: still signed out locally, the error is reported.
     client.sign_in_jwt("good.jwt.credential").await.unwrap();
-    drop(mock);
+    drop(server);
     tokio::time::sleep(Duration::from_millis(50)).await;
     assert!(matches!(client.revoke().await, Err(RestError::Network(_))));
     assert!(!client.is_signed_in());
@@ -350,17 +350,17 @@ async fn revoke_signs_out_even_offline() {
 
 #[tokio::test]
 async fn certificates_are_verified() {
-    let (mock, _) = fake().await;
-    let untrusting = RcClient::new(ClientOptions::new(&mock.base, "id")).unwrap();
+    let (server, _) = fake().await;
+    let untrusting = RcClient::new(ClientOptions::new(&server.base, "id")).unwrap();
     let error = untrusting.sign_in_jwt("good.jwt.credential").await.unwrap_err();
     assert!(matches!(&error, RestError::Network(m) if m.contains("certificate")), "{error:?}");
-    assert!(mock.requests().is_empty());
+    assert!(server.requests().is_empty());
 }
 
 #[tokio::test]
 async fn no_secret_in_debug_or_errors() {
-    let (mock, shared) = fake().await;
-    let client = client(&mock, Some("the-secret"));
+    let (server, shared) = fake().await;
+    let client = client(&server, Some("the-secret"));
     client.sign_in_jwt("good.jwt.credential").await.unwrap();
     let info = client.sip_provision().await.unwrap();
     shared.lock().unwrap().valid.clear();

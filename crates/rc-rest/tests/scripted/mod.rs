@@ -53,20 +53,20 @@ impl Reply {
 
 type Handler = dyn Fn(&Request) -> Reply + Send + Sync;
 
-pub struct Mock {
+pub struct ScriptedServer {
     pub base: String,
     pub ca_pem: String,
     pub requests: Arc<Mutex<Vec<Request>>>,
     task: tokio::task::JoinHandle<()>,
 }
 
-impl Drop for Mock {
+impl Drop for ScriptedServer {
     fn drop(&mut self) {
         self.task.abort();
     }
 }
 
-impl Mock {
+impl ScriptedServer {
     pub fn requests(&self) -> Vec<Request> {
         self.requests.lock().unwrap().clone()
     }
@@ -77,7 +77,7 @@ impl Mock {
     }
 }
 
-pub async fn start(handler: impl Fn(&Request) -> Reply + Send + Sync + 'static) -> Mock {
+pub async fn start(handler: impl Fn(&Request) -> Reply + Send + Sync + 'static) -> ScriptedServer {
     let handler: Arc<Handler> = Arc::new(handler);
     let (ca_pem, server_config) = certificates();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -105,7 +105,7 @@ pub async fn start(handler: impl Fn(&Request) -> Reply + Send + Sync + 'static) 
             });
         }
     });
-    Mock { base, ca_pem, requests, task }
+    ScriptedServer { base, ca_pem, requests, task }
 }
 
 async fn read_request<S: tokio::io::AsyncRead + Unpin>(s: &mut S) -> Option<Request> {
