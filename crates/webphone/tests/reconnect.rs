@@ -167,7 +167,9 @@ async fn a_restarted_server_that_lost_the_call_ends_it_cleanly_and_the_phone_reg
 
     sim.shutdown();
     disconnected(&mut a).await;
-    let sim = start(sim.primary.port(), sim.backup.port()).await.expect("rc-sim starts again on the same ports");
+    // The old listeners close as the old server's tasks wind down: bind again once they have.
+    let (primary, backup) = (sim.primary.port(), sim.backup.port());
+    let sim = eventually("rc-sim to start again on the same ports", || async { start(primary, backup).await.ok() }).await;
     registered(&mut a).await;
     assert_eq!(disposed(&mut a, call.id()).await, DisposeReason::ConnectionLost, "the new server does not know the call (481 to our OPTIONS)");
     assert!(sim.log().await.iter().any(|e| e.text.starts_with("SIP/2.0 481")), "the server said so");
