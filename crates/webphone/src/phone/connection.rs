@@ -192,6 +192,11 @@ impl Driver {
         self.link.connecting = None;
         let Attempt { proxy, switch_back, result } = attempt;
         match result {
+            // A call started while the switch back was under way: keep the backup for now.
+            Ok(new) if switch_back && socket.is_some() && !self.core.call_ids().is_empty() => {
+                tokio::spawn(close_quietly(new));
+                self.link.reconnect.switch_back_failed(now);
+            }
             Ok(new) => self.use_connection(socket, new, proxy, now),
             Err(_) if switch_back => self.link.reconnect.switch_back_failed(now),
             Err(e) => self.plan_attempt(e.to_string(), now),
