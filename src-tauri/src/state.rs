@@ -40,15 +40,10 @@ fn demo_config() -> rc_sim::Config {
     config
 }
 
-/// The numbers an extension may present as caller ID (those with the CallerId feature, as
-/// the REST API lists them; its caller ID list when it has no numbers listed).
+/// The numbers an extension may present as caller ID: those the REST API lists with the
+/// CallerId feature.
 fn caller_ids_of(ext: &rc_sim::config::Extension) -> Vec<String> {
-    let listed: Vec<String> = ext.phone_numbers.iter().filter(|n| n.features.iter().any(|f| f == "CallerId")).map(|n| n.phone_number.clone()).collect();
-    if listed.is_empty() {
-        ext.caller_ids.clone()
-    } else {
-        listed
-    }
+    ext.listed_numbers().into_iter().filter(rc_sim::config::PhoneNumber::is_caller_id).map(|n| n.phone_number).collect()
 }
 
 /// Where the phone stands, for the window.

@@ -165,11 +165,6 @@ impl Reconnect {
         self.failures = 0;
     }
 
-    /// The proxy in use.
-    pub fn on(&self) -> Proxy {
-        self.on
-    }
-
     /// When to try the primary again while on the backup.
     pub fn switch_back_at(&self) -> Option<Instant> {
         (self.on == Proxy::Backup).then(|| self.since + self.switch_back)
