@@ -5,7 +5,7 @@
 #   --quick          10 samples, 10 s windows, 1 and 4 calls (a few minutes)
 #   --skip-chromium  our engine only
 #   --skip-app       without the Tauri app's memory (needs Xvfb otherwise)
-#   --only PART      one part: timing, load, app, latency or pesq
+#   --only PART      one part: timing, load, app, latency, pesq or voicemail
 # Takes about 25 minutes in full on 2 cores, most of it the release build and the 30 s windows.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -222,13 +222,16 @@ async function hangUp(call) {
 
 // Receive and send counters of a session's audio (getStats).
 async function rtpStats(session) {
-  const out = { bytesReceived: 0, packetsReceived: 0, packetsLost: 0, totalAudioEnergy: 0, totalSamplesDuration: 0, concealedSamples: 0, totalSamplesReceived: 0, bytesSent: 0 };
+  const out = { bytesReceived: 0, packetsReceived: 0, packetsLost: 0, totalAudioEnergy: 0, totalSamplesDuration: 0, concealedSamples: 0, totalSamplesReceived: 0, bytesSent: 0, packetsSent: 0 };
   (await session.rtcPeerConnection.getStats()).forEach((s) => {
     if (s.kind !== "audio") return;
     if (s.type === "inbound-rtp") {
       for (const k of ["bytesReceived", "packetsReceived", "packetsLost", "totalAudioEnergy", "totalSamplesDuration", "concealedSamples", "totalSamplesReceived"]) out[k] += s[k] ?? 0;
     }
-    if (s.type === "outbound-rtp") out.bytesSent += s.bytesSent ?? 0;
+    if (s.type === "outbound-rtp") {
+      out.bytesSent += s.bytesSent ?? 0;
+      out.packetsSent += s.packetsSent ?? 0;
+    }
   });
   return out;
 }
@@ -384,18 +387,20 @@ const bench = {
     };
   },
 
-  // Speech through the echo bot: the fake microphone plays the speech WAV (once, no loop);
+  // Speech through the echo bot (or to `callee`): the fake microphone plays the speech WAV (once, no loop);
   // record what comes back for its duration + 1.5 s. Returns 16-bit PCM in base64.
   // `rawMic` turns off Chromium's microphone processing (echo cancellation, noise
   // suppression, automatic gain), which the SDK leaves on.
-  async speech({ sipInfo, durationMs, rawMic }) {
+  async speech({ sipInfo, durationMs, rawMic, callee = ECHO }) {
     const ctx = await newContext();
     const phone = await startPhone(sipInfo);
-    const call = dial(phone, ctx, { watch: false });
+    const call = dial(phone, ctx, { watch: false, callee });
     await established(call, 15000);
     await withTimeout(call.ready, 5000, "the audio receiver");
-    // Media is up once echo bot packets arrive (it sends silence until it hears something).
-    await withTimeout((async () => { while ((await rtpStats(call.session)).packetsReceived < 25) await sleep(20); })(), 10000, "RTP from the echo bot");
+    // Media is up once echo bot packets arrive (it sends silence until it hears something);
+    // a bot that only listens (voicemail) sends nothing, so there our own packets must flow.
+    const flowing = (s) => (callee === ECHO ? s.packetsReceived : s.packetsSent) >= 25;
+    await withTimeout((async () => { while (!flowing(await rtpStats(call.session))) await sleep(20); })(), 10000, `RTP with ${callee}`);
     // The SDK's microphone track already played part of the file. Disable it (the sender
     // then encodes silence, flushing what it buffered) and let the echo drain; then stop it
     // (Chromium would otherwise share its capture) and capture afresh, so the file plays from

@@ -3,7 +3,7 @@
 // and measures the Chromium processes' CPU and memory itself (from /proc).
 //
 // node bench/seed-bench.mjs --sipinfo FILE --ca CA.pem --workload register|setup|load|latency|speech
-//      [--count N] [--calls N] [--seconds S] [--speech WAV] [--mic-processing default|off]
+//      [--count N] [--calls N] [--seconds S] [--speech WAV] [--to NUMBER] [--mic-processing default|off]
 //      [--out DIR] [--verbose]
 //
 // stdout, one JSON object per line:
@@ -37,6 +37,8 @@
 //             microphone track is on the sender (getUserMedia + replaceTrack).
 //             --mic-processing off turns off Chromium's echo cancellation, noise suppression
 //             and automatic gain for that capture (the SDK leaves them on: the default).
+//             --to NUMBER calls another number than the echo bot (600): the voicemail bot
+//             (603) records what it hears, and the caller (the bench) scores its WAV.
 // --ca is checked to exist but not used: Chromium ignores certificate errors (rc-sim only).
 //
 // Packages come from ../interop/seed-sdk/node_modules (esbuild, playwright-core, the SDK).
@@ -82,6 +84,7 @@ function parseArgs(argv) {
       case "--calls": opts.calls = Math.round(number()); break;
       case "--seconds": opts.seconds = number(); break;
       case "--speech": opts.speech = value(); break;
+      case "--to": opts.to = value(); break;
       case "--out": opts.out = value(); break;
       case "--mic-processing": {
         const v = value();
@@ -310,7 +313,7 @@ async function run(opts) {
       return { ...common, ...r };
     }
     case "speech": {
-      const r = await inPage(page, "speech", { sipInfo, durationMs: speech.durationMs, rawMic: opts.rawMic }, speech.durationMs + 90000);
+      const r = await inPage(page, "speech", { sipInfo, durationMs: speech.durationMs, rawMic: opts.rawMic, callee: opts.to }, speech.durationMs + 90000);
       const bytes = Buffer.from(r.pcm, "base64");
       const samples = new Int16Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length));
       const wav = join(out, "seed-received.wav");
@@ -339,7 +342,7 @@ let opts;
 try {
   opts = parseArgs(process.argv.slice(2));
 } catch (e) {
-  emit({ event: "error", message: `${e.message}; usage: node bench/seed-bench.mjs --sipinfo FILE --ca CA.pem --workload ${WORKLOADS.join("|")} [--count N] [--calls N] [--seconds S] [--speech WAV] [--mic-processing default|off] [--out DIR] [--verbose]` });
+  emit({ event: "error", message: `${e.message}; usage: node bench/seed-bench.mjs --sipinfo FILE --ca CA.pem --workload ${WORKLOADS.join("|")} [--count N] [--calls N] [--seconds S] [--speech WAV] [--to NUMBER] [--mic-processing default|off] [--out DIR] [--verbose]` });
   process.exit(2);
 }
 

@@ -1,13 +1,14 @@
 //! `bench-engine`: our engine's side of each benchmark workload, in a process of its own.
 //!
 //! `bench-engine --sipinfo FILE --ca PEM --workload W [--count N] [--calls N] [--seconds S]
-//! [--speech WAV] [--out DIR]`, workloads as in `bench/seed-bench.mjs`:
+//! [--speech WAV] [--to NUMBER] [--out DIR] [--mic-processing default|off]`, workloads as in `bench/seed-bench.mjs`:
 //! * `register`: N times `WebPhone::start` (WebSocket + TLS connect, REGISTER, 401, REGISTER,
 //!   200) timed, then dispose;
 //! * `setup`: N calls to the echo bot 600: dial → 200 OK, and dial → first echoed audio played;
 //! * `load`: `--calls` concurrent echo calls held for `--seconds` between window events;
 //! * `latency`: clicks sent to the echo bot, timed from our microphone to our speaker;
-//! * `speech`: a speech WAV sent to the echo bot, what comes back written to `OUT/engine-received.wav`.
+//! * `speech`: a speech WAV sent to the echo bot (or `--to` another number, e.g. the voicemail
+//!   bot 603, which records it), what comes back written to `OUT/engine-received.wav`.
 //!
 //! Audio goes through [`BenchAudio`], test "devices" that stamp what they read and hear; the
 //! times exclude real sound cards' buffers (none here), the same for the Chromium side.
@@ -106,7 +107,7 @@ impl AudioSource for Source {
             // 1 kHz repeats every 48 samples, so every 20 ms frame is the same: copied, not
             // computed, as a sound card's samples would be.
             Play::Tone => frame.copy_from_slice(&self.probe.tone_frame),
-            Play::Clicks if armed && n % CLICK_EVERY == 0 => {
+            Play::Clicks if armed && n.is_multiple_of(CLICK_EVERY) => {
                 fill_sine(frame, 2000.0, 16000.0, 0, 240);
                 self.probe.clicks_sent.lock().unwrap().push(Instant::now());
             }
@@ -318,7 +319,7 @@ async fn latency(account: &Account, count: u64) -> Result<serde_json::Value, Str
     Ok(json!({ "samplesMs": samples, "sent": sent.len(), "heard": heard.len(), "method": "click read from our microphone → played on our speaker, engine clocks" }))
 }
 
-async fn speech(account: &Account, wav: &str, out: &str) -> Result<serde_json::Value, String> {
+async fn speech(account: &Account, wav: &str, out: &str, callee: &str) -> Result<serde_json::Value, String> {
     let (rate, samples) = media::wav::read(std::path::Path::new(wav)).map_err(|e| format!("{wav}: {e}"))?;
     if rate != SAMPLE_RATE {
         return Err(format!("{wav}: {rate} Hz, expected {SAMPLE_RATE}"));
@@ -327,7 +328,7 @@ async fn speech(account: &Account, wav: &str, out: &str) -> Result<serde_json::V
     let probe = Probe::new(Play::Speech(Arc::new(samples)));
     let phone = account.phone(&probe).await?;
     let mut events = phone.events();
-    let call = dial_echo(&phone).await?;
+    let call = phone.call(Dial { callee: callee.into(), ..Dial::default() }).await.map_err(|e| format!("dial {callee} failed: {e}"))?;
     let id = call.id();
     wait_for(&mut events, "media", |e| matches!(e, PhoneEvent::MediaConnected(c) if *c == id).then_some(())).await?;
     tokio::time::sleep(Duration::from_millis(1000)).await;
@@ -358,7 +359,7 @@ async fn run(flags: &Flags) -> Result<serde_json::Value, String> {
         "setup" => setup(&account, flags.number("count", 50)?).await,
         "load" => load(&account, flags.number("calls", 1)?, flags.number("seconds", 30)?).await,
         "latency" => latency(&account, flags.number("count", 10)?).await,
-        "speech" => speech(&account, flags.need("speech")?, flags.get("out").unwrap_or(".")).await,
+        "speech" => speech(&account, flags.need("speech")?, flags.get("out").unwrap_or("."), flags.get("to").unwrap_or("600")).await,
         other => Err(format!("unknown workload {other:?}")),
     }
 }

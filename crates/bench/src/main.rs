@@ -27,7 +27,7 @@ struct Plan {
     loads: Vec<u64>,
     chromium: bool,
     app: bool,
-    /// Only this part (`timing`, `load`, `app`, `latency`, `pesq`), or all.
+    /// Only this part (`timing`, `load`, `app`, `latency`, `pesq`, `voicemail`), or all.
     only: Option<String>,
     out: PathBuf,
     repo: PathBuf,
@@ -63,7 +63,9 @@ const NUMBER: &str = "16505550101";
 async fn start_sim(dir: &Path, media: rc_sim::config::MediaSettings) -> Result<Sim, String> {
     let mut config = rc_sim::Config::demo();
     config.media = media;
-    let handle = rc_sim::start(rc_sim::ServerOptions::loopback(config)).await.map_err(|e| format!("rc-sim did not start: {e}"))?;
+    let mut options = rc_sim::ServerOptions::loopback(config);
+    options.recordings = dir.join("recordings");
+    let handle = rc_sim::start(options).await.map_err(|e| format!("rc-sim did not start: {e}"))?;
     std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
     let info = handle.sip_info(NUMBER).ok_or("rc-sim has no demo extension")?;
     let sipinfo = dir.join("sipinfo.json");
@@ -257,7 +259,7 @@ fn fmt(v: Option<f64>, unit: &str) -> String {
     match v {
         None => "–".into(),
         Some(x) if unit == "MiB" || unit == "ms" => format!("{x:.1} {unit}"),
-        Some(x) if unit == "" => format!("{x:.2}"),
+        Some(x) if unit.is_empty() => format!("{x:.2}"),
         Some(x) => format!("{x:.4} {unit}"),
     }
 }
@@ -335,7 +337,8 @@ async fn latency_rows(plan: &Plan, sim: &Sim, rows: &mut Vec<Row>, raw: &mut Val
     Ok(())
 }
 
-async fn quality_rows(plan: &Plan, rows: &mut Vec<Row>, raw: &mut Value) -> Result<(), String> {
+/// The speech sample (made once per output folder by `bench/make-speech.sh`).
+fn speech_sample(plan: &Plan) -> Result<PathBuf, String> {
     let speech = plan.out.join("speech.wav");
     if !speech.exists() {
         let status = std::process::Command::new(plan.repo.join("bench/make-speech.sh")).arg(&speech).status().map_err(|e| format!("make-speech.sh: {e}"))?;
@@ -343,6 +346,11 @@ async fn quality_rows(plan: &Plan, rows: &mut Vec<Row>, raw: &mut Value) -> Resu
             return Err("bench/make-speech.sh failed".into());
         }
     }
+    Ok(speech)
+}
+
+async fn quality_rows(plan: &Plan, rows: &mut Vec<Row>, raw: &mut Value) -> Result<(), String> {
+    let speech = speech_sample(plan)?;
     let off = [(0.0, 0, "clean"), (2.0, 0, "2 % loss"), (5.0, 0, "5 % loss"), (10.0, 0, "10 % loss"), (0.0, 30, "30 ms jitter")].map(|(l, j, label)| (l, j, label, false));
     // The same speech with each side's microphone processing on (ours: sonora's AEC3, noise
     // suppression and gain control; Chromium's getUserMedia defaults).
@@ -377,6 +385,65 @@ async fn quality_rows(plan: &Plan, rows: &mut Vec<Row>, raw: &mut Value) -> Resu
     Ok(())
 }
 
+/// The voicemail bot's number in rc-sim: it records what it hears and sends nothing.
+const VOICEMAIL: &str = "603";
+
+/// PESQ of what the far end receives: speech sent to rc-sim's voicemail bot, its recording
+/// scored, with each side's microphone processing off and on. The far end is silent, so the
+/// echo canceller has no reference (as with a headset and a quiet far end); this is the fair
+/// measure of what the processing does to the voice sent, on a clean network.
+async fn voicemail_rows(plan: &Plan, rows: &mut Vec<Row>, raw: &mut Value) -> Result<(), String> {
+    let speech = &speech_sample(plan)?;
+    let (_, samples) = media::wav::read(speech).map_err(|e| format!("{}: {e}", speech.display()))?;
+    // Both sides hang up 1.5 s after the speech ends; the recording's last (speech + 2 s)
+    // holds all of it and none of what was sent before (Chromium's first capture).
+    let keep = samples.len() + 2 * 48_000;
+    for (mic, label) in [("off", "mic processing off"), ("default", "mic processing on")] {
+        let (mut ours, mut theirs) = (Vec::new(), Vec::new());
+        for run in 0..PESQ_RUNS {
+            let dir = plan.out.join(format!("voicemail-{mic}-{run}"));
+            let sim = start_sim(&dir, rc_sim::config::MediaSettings::default()).await?;
+            let extra = [("speech", speech.display().to_string()), ("out", dir.display().to_string()), ("mic-processing", mic.to_string()), ("to", VOICEMAIL.to_string())];
+            let (_, chromium) = both(plan, &sim, "speech", &extra).await?;
+            let sides = 1 + usize::from(chromium.is_some());
+            let recordings = voicemail_recordings(&sim, sides).await?;
+            sim.handle.shutdown();
+            // The calls are made one after the other, ours first: call ids are in that order.
+            for (i, recording) in recordings.iter().enumerate() {
+                let tail = dir.join(format!("voicemail-tail-{i}.wav"));
+                keep_last(recording, keep, &tail)?;
+                let score = pesq(plan, speech, &tail)?;
+                if i == 0 { ours.push(score) } else { theirs.push(score) }
+            }
+        }
+        rows.push(row(format!("PESQ wideband, speech to rc-sim voicemail, clean, {label} (us → far end; median of {PESQ_RUNS})"), median(&ours), median(&theirs), "", ""));
+        raw[format!("pesq voicemail {label}")] = json!({ "ours": ours, "chromium": theirs });
+    }
+    Ok(())
+}
+
+/// The WAVs the voicemail bot wrote, `count` of them, in call order (each is written when its
+/// call ends, so this waits for them).
+async fn voicemail_recordings(sim: &Sim, count: usize) -> Result<Vec<PathBuf>, String> {
+    let recorded = || async {
+        let mut found: Vec<(u64, PathBuf)> = sim.handle.bot_reports().await.into_iter().filter_map(|r| match r.event {
+            rc_sim::core::BotEvent::Recorded { path, .. } => Some((r.call, PathBuf::from(path))),
+            _ => None,
+        }).collect();
+        found.sort();
+        found.into_iter().map(|(_, p)| p).collect::<Vec<_>>()
+    };
+    wait_until(Duration::from_secs(20), "the voicemail recordings", || async { recorded().await.len() >= count }).await?;
+    Ok(recorded().await)
+}
+
+/// Writes the last `samples` of the WAV at `from` (all of it when shorter) to `to`.
+fn keep_last(from: &Path, samples: usize, to: &Path) -> Result<(), String> {
+    let (rate, pcm) = media::wav::read(from).map_err(|e| format!("{}: {e}", from.display()))?;
+    let start = pcm.len().saturating_sub(samples);
+    media::wav::write(to, rate, &pcm[start..]).map_err(|e| format!("{}: {e}", to.display()))
+}
+
 fn machine() -> String {
     let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0);
     let mem = std::fs::read_to_string("/proc/meminfo").ok().and_then(|m| m.lines().next().and_then(|l| l.split_whitespace().nth(1)).and_then(|k| k.parse::<u64>().ok())).unwrap_or(0);
@@ -408,6 +475,9 @@ async fn bench(plan: Plan) -> Result<(), String> {
     if part("pesq") {
         quality_rows(&plan, &mut rows, &mut raw).await?;
     }
+    if part("voicemail") {
+        voicemail_rows(&plan, &mut rows, &mut raw).await?;
+    }
     let text = format!("Machine: {}. Counts: {} registrations, {} call setups, {} s per load window.\n\n{}", machine(), plan.count, plan.count, plan.seconds, table(&rows));
     println!("{text}");
     std::fs::write(plan.out.join("table.md"), &text).map_err(|e| e.to_string())?;
@@ -423,12 +493,12 @@ fn plan_from_args() -> Result<Plan, String> {
     let out = value("--out").map(PathBuf::from).unwrap_or_else(|| repo.join("target/bench"));
     for a in &args {
         if a.starts_with("--") && !["--quick", "--skip-chromium", "--skip-app", "--out", "--only"].contains(&a.as_str()) {
-            return Err(format!("unknown flag {a}; use --quick, --skip-chromium, --skip-app, --out DIR, --only timing|load|app|latency|pesq"));
+            return Err(format!("unknown flag {a}; use --quick, --skip-chromium, --skip-app, --out DIR, --only timing|load|app|latency|pesq|voicemail"));
         }
     }
     let only = value("--only");
-    if only.as_deref().is_some_and(|o| !["timing", "load", "app", "latency", "pesq"].contains(&o)) {
-        return Err(format!("--only {}: use timing, load, app, latency or pesq", only.unwrap_or_default()));
+    if only.as_deref().is_some_and(|o| !["timing", "load", "app", "latency", "pesq", "voicemail"].contains(&o)) {
+        return Err(format!("--only {}: use timing, load, app, latency, pesq or voicemail", only.unwrap_or_default()));
     }
     let quick = has("--quick");
     Ok(Plan {

@@ -259,7 +259,7 @@ impl JitterBuffer {
         }
         self.transits.push_back(transit);
         // The spread needs a sort of the window: every 8th packet is often enough.
-        if self.stats.received < WARM_UP || self.stats.received % 8 != 0 {
+        if self.stats.received < WARM_UP || !self.stats.received.is_multiple_of(8) {
             return;
         }
         self.jitter_target = (self.delay_spread_ms() / FRAME_MS).ceil() as usize + 1;

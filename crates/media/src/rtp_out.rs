@@ -109,17 +109,10 @@ impl RtpOut {
     }
 
     fn start_next(&mut self, ts: u32) {
-        while let Some(step) = self.queue.pop_front() {
-            match step {
-                Step::Tone { event, ticks } => {
-                    self.active = Some(Active { event, timestamp: ts, ticks_done: 0, ticks });
-                    return;
-                }
-                Step::Gap { ticks } => {
-                    self.gap_left = ticks;
-                    return;
-                }
-            }
+        match self.queue.pop_front() {
+            Some(Step::Tone { event, ticks }) => self.active = Some(Active { event, timestamp: ts, ticks_done: 0, ticks }),
+            Some(Step::Gap { ticks }) => self.gap_left = ticks,
+            None => {}
         }
     }
 

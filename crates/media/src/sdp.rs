@@ -142,8 +142,8 @@ pub fn prefer_opus_48k(offer: &str) -> String {
         let pts = &fields[2..];
         let is_opus = |pt: &&str| rtpmap(pt).is_some_and(|n| n.starts_with("opus/"));
         let is_opus48 = |pt: &&str| rtpmap(pt).is_some_and(|n| n.starts_with("opus/48000"));
-        let first_opus = pts.iter().position(|p| is_opus(p));
-        let opus48 = pts.iter().position(|p| is_opus48(p));
+        let first_opus = pts.iter().position(is_opus);
+        let opus48 = pts.iter().position(is_opus48);
         let mut order: Vec<&str> = pts.to_vec();
         if let (Some(first), Some(at)) = (first_opus, opus48) {
             if at > first {

@@ -72,7 +72,7 @@ pub fn proxy_for_attempt(n: u32, failover_after: u32, has_backup: bool) -> Proxy
     if !has_backup || n < failover_after {
         return Proxy::Primary;
     }
-    if (n - failover_after) % 2 == 0 {
+    if (n - failover_after).is_multiple_of(2) {
         Proxy::Backup
     } else {
         Proxy::Primary

@@ -88,7 +88,7 @@ async fn two_phones_talk_hold_mute_and_hang_up() {
     out.hold().await.unwrap();
     assert!(out.status().held);
     assert!(received_text(&sim, "INVITE sip:").await.is_some());
-    let reinvite = sim.log().await.into_iter().filter(|e| e.direction == rc_sim::core::Direction::In && e.text.starts_with("INVITE ")).last().expect("hold re-INVITE");
+    let reinvite = sim.log().await.into_iter().rfind(|e| e.direction == rc_sim::core::Direction::In && e.text.starts_with("INVITE ")).expect("hold re-INVITE");
     assert!(reinvite.text.contains("a=sendonly"), "{}", reinvite.text);
     // rc-sim carries the media: the held party hears music, not us.
     expect_music(&mut b.heard).await;

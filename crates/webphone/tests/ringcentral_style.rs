@@ -17,8 +17,7 @@ async fn chosen_codec(sim: &rc_sim::Handle) -> String {
             .log()
             .await
             .into_iter()
-            .filter(|e| e.direction == rc_sim::core::Direction::In && e.text.starts_with("SIP/2.0 200") && e.text.contains(" INVITE\r\n") && e.text.contains("m=audio"))
-            .last()?
+            .rfind(|e| e.direction == rc_sim::core::Direction::In && e.text.starts_with("SIP/2.0 200") && e.text.contains(" INVITE\r\n") && e.text.contains("m=audio"))?
             .text;
         let media_line = ok.lines().find(|l| l.starts_with("m=audio "))?;
         let first = media_line.split_whitespace().nth(3)?.to_owned();

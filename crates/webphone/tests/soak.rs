@@ -317,7 +317,7 @@ fn five_hundred_calls_in_sequence_keep_memory_and_fds_steady() {
     runtime().block_on(async {
         // SOAK_CALLS=2000 makes a longer soak (a multiple of 50, at least 150).
         let calls: usize = std::env::var("SOAK_CALLS").ok().and_then(|v| v.parse().ok()).unwrap_or(500);
-        assert!(calls >= 150 && calls % 50 == 0, "SOAK_CALLS must be a multiple of 50, at least 150");
+        assert!(calls >= 150 && calls.is_multiple_of(50), "SOAK_CALLS must be a multiple of 50, at least 150");
         // Consecutive calls play different tones, so nothing left of the previous call can
         // pass for this one's echo.
         const TONES: [u32; 5] = [600, 800, 1000, 1200, 1400];

@@ -64,7 +64,7 @@ fn register(core: &mut PhoneCore, now: Instant) -> Ticket {
     let authed = request(&msgs[0]).clone();
     let auth = authed.headers.get(sip::HeaderName::Authorization).expect("digest answer");
     assert!(auth.contains("username=\"800101\"") && auth.contains("uri=\"sip:sip.ringcentral.com\""), "{auth}");
-    let contact = format!("Contact: <sip:x@y.invalid;transport=wss>;expires=47");
+    let contact = "Contact: <sip:x@y.invalid;transport=wss>;expires=47".to_string();
     core.handle_frame(answer(&authed, 200, &contact).as_bytes(), now);
     ticket
 }
