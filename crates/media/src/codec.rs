@@ -8,7 +8,11 @@ pub const FRAME: usize = 960;
 #[error("opus: {0}")]
 pub struct CodecError(#[from] opus::Error);
 
-/// An Opus encoder tuned for voice.
+/// With DTX on, an Opus payload this long or shorter carries nothing the decoder needs: the
+/// frame is not sent (libopus's documented rule).
+pub const DTX_SILENT_LEN: usize = 2;
+
+/// An Opus encoder tuned for voice: 20 ms mono frames at 48 kHz.
 pub struct Encoder {
     inner: opus::Encoder,
     out: Vec<u8>,
@@ -28,6 +32,14 @@ impl Encoder {
     pub fn adapt(&mut self, expected_loss_percent: i32, bitrate: i32) -> Result<(), CodecError> {
         self.inner.set_packet_loss_perc(expected_loss_percent.clamp(0, 100))?;
         self.inner.set_bitrate(opus::Bitrate::Bits(bitrate))?;
+        Ok(())
+    }
+
+    /// Turns discontinuous transmission on or off: with it, a silent stretch is encoded as
+    /// payloads of at most [`DTX_SILENT_LEN`] bytes, which need not be sent, and a comfort
+    /// noise update every 400 ms.
+    pub fn set_dtx(&mut self, on: bool) -> Result<(), CodecError> {
+        self.inner.set_dtx(on)?;
         Ok(())
     }
 

@@ -1,7 +1,7 @@
 //! Which audio codec a call uses, read from the negotiated SDP, and encoding and decoding
 //! 20 ms frames with it.
 
-use crate::codec::{CodecError, Decoder, Encoder, FRAME};
+use crate::codec::{CodecError, Decoder, Encoder, DTX_SILENT_LEN, FRAME};
 use crate::g711::{self, Law};
 
 /// The audio codecs this crate speaks.
@@ -120,15 +120,28 @@ pub struct Encoders {
     opus: Option<Encoder>,
     /// The loss (percent) and bitrate Opus is tuned for, once the far end reported loss.
     opus_target: Option<(i32, i32)>,
+    /// Opus sends nothing in silences (discontinuous transmission).
+    dtx: bool,
 }
 
 impl Encoders {
     /// Encoders (Opus is made on first use).
     pub fn new() -> Encoders {
-        Encoders { opus: None, opus_target: None }
+        Encoders { opus: None, opus_target: None, dtx: false }
     }
 
-    /// One 20 ms frame (960 samples at 48 kHz) as a payload for `codec`.
+    /// Turns Opus's discontinuous transmission on or off (off by default): with it,
+    /// [`encode`](Self::encode) gives an empty payload for a silent frame, which is not sent.
+    pub fn set_dtx(&mut self, on: bool) -> Result<(), CodecError> {
+        self.dtx = on;
+        match self.opus.as_mut() {
+            Some(encoder) => encoder.set_dtx(on),
+            None => Ok(()),
+        }
+    }
+
+    /// One 20 ms frame (960 samples at 48 kHz) as a payload for `codec`; empty when DTX is
+    /// on and the frame is silence that need not be sent.
     pub fn encode(&mut self, codec: AudioCodec, frame: &[i16]) -> Result<Vec<u8>, CodecError> {
         match codec {
             AudioCodec::Opus => {
@@ -137,9 +150,11 @@ impl Encoders {
                     if let Some((loss, bitrate)) = self.opus_target {
                         encoder.adapt(loss, bitrate)?;
                     }
+                    encoder.set_dtx(self.dtx)?;
                     self.opus = Some(encoder);
                 }
-                self.opus.as_mut().expect("made above").encode(frame)
+                let payload = self.opus.as_mut().expect("made above").encode(frame)?;
+                Ok(if self.dtx && payload.len() <= DTX_SILENT_LEN { Vec::new() } else { payload })
             }
             AudioCodec::Pcmu => Ok(g711::encode_frame(Law::Mu, frame)),
             AudioCodec::Pcma => Ok(g711::encode_frame(Law::A, frame)),
@@ -221,6 +236,24 @@ mod tests {
     const RC_OFFER: &str = "v=0\r\nm=audio 36512 RTP/SAVPF 109 111 18 0 8 9 96 101\r\n\
 a=rtpmap:109 OPUS/16000\r\na=rtpmap:111 OPUS/48000/2\r\na=rtpmap:18 g729/8000\r\na=rtpmap:0 pcmu/8000\r\n\
 a=rtpmap:8 pcma/8000\r\na=rtpmap:9 g722/8000\r\na=rtpmap:96 ilbc/8000\r\na=rtpmap:101 telephone-event/8000\r\n";
+
+    #[test]
+    fn with_dtx_silence_is_mostly_not_sent_and_speech_always_is() {
+        let mut tone = crate::tone::Tone::new(700.0, 48_000, 8000);
+        for dtx in [false, true] {
+            let mut enc = Encoders::new();
+            enc.set_dtx(dtx).unwrap();
+            let silent = (0..100).filter(|_| enc.encode(AudioCodec::Opus, &[0; FRAME]).unwrap().is_empty()).count();
+            let dropped_speech = (0..50).filter(|_| enc.encode(AudioCodec::Opus, &tone.next_frame(FRAME)).unwrap().is_empty()).count();
+            assert_eq!(dropped_speech, 0, "dtx {dtx}: every frame of a tone is sent");
+            if dtx {
+                // libopus: a few frames of silence before DTX starts, then one update per 400 ms.
+                assert!(silent >= 80, "only {silent} of 100 silent frames were left out");
+            } else {
+                assert_eq!(silent, 0, "without DTX every frame is sent");
+            }
+        }
+    }
 
     #[test]
     fn ringcentral_offer_sends_opus_48k_and_ignores_the_rest() {

@@ -2,7 +2,9 @@
 //! one frame comes out per 20 ms playout tick.
 //!
 //! * Packets are ordered by their (wrap-extended) sequence number; duplicates and packets
-//!   that arrive after their playout time are dropped.
+//!   that arrive after their playout time are dropped. Transit times come from the RTP
+//!   timestamps, so a sender that pauses (Opus DTX in silences: the sequence goes on, the
+//!   clock jumps) is neither loss nor jitter, and the packets after its pause are played.
 //! * Playout starts once `target` frames are buffered. The target follows the spread of the
 //!   packets' recent transit times (the 97th percentile over the fastest of the last
 //!   [`DELAY_WINDOW`] packets) plus one frame, between [`MIN_TARGET`] and [`MAX_TARGET`] frames,
@@ -49,6 +51,15 @@ pub struct Packet {
     pub payload: Vec<u8>,
 }
 
+/// When a packet's audio was sampled: its RTP timestamp and the clock it counts in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RtpTime {
+    /// The RTP timestamp.
+    pub timestamp: u32,
+    /// The payload's RTP clock rate (48000 for Opus, 8000 for G.711).
+    pub clock_rate: u32,
+}
+
 /// What to play in this 20 ms tick.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Playout {
@@ -85,6 +96,12 @@ pub struct JitterBuffer {
     highest: Option<u64>,
     /// Next extended sequence number to play, once playing.
     next: Option<u64>,
+    /// The last sequence number played or given up as lost (not the slots concealed while
+    /// the buffer was dry: those may have been a sender's pause).
+    last_played: Option<u64>,
+    /// The highest packet's sequence number, RTP timestamp and media time (ms): the reference
+    /// that later timestamps are read against (they may wrap).
+    reference: Option<(u64, u32, f64)>,
     playing: bool,
     first_arrival: Option<Instant>,
     last_transit: Option<f64>,
@@ -115,6 +132,8 @@ impl JitterBuffer {
             packets: BTreeMap::new(),
             highest: None,
             next: None,
+            last_played: None,
+            reference: None,
             playing: false,
             first_arrival: None,
             last_transit: None,
@@ -142,18 +161,29 @@ impl JitterBuffer {
         self.packets.is_empty()
     }
 
-    /// Takes a packet that arrived at `arrival`.
-    pub fn push(&mut self, sequence: u16, packet: Packet, arrival: Instant) {
+    /// Takes a packet with RTP sequence number `sequence`, sampled at `time`, that arrived at
+    /// `arrival`.
+    pub fn push(&mut self, sequence: u16, time: RtpTime, packet: Packet, arrival: Instant) {
         let seq = self.extend(sequence);
         if let Some(h) = self.highest {
             if seq > h + RESET_JUMP || seq + RESET_JUMP < h {
                 *self = JitterBuffer { stats: self.stats, ..JitterBuffer::new() };
-                return self.push(sequence, packet, arrival);
+                return self.push(sequence, time, packet, arrival);
             }
         }
-        self.update_jitter(seq, arrival);
-        self.highest = Some(self.highest.map_or(seq, |h| h.max(seq)));
-        let too_late = self.next.is_some_and(|n| seq < n);
+        let media_ms = self.media_ms(time);
+        self.update_jitter(media_ms, arrival);
+        if self.highest.is_none_or(|h| seq > h) {
+            self.highest = Some(seq);
+            self.reference = Some((seq, time.timestamp, media_ms));
+        }
+        // While playing, a packet behind the playout point is late. While paused (the buffer
+        // ran dry), anything after the last frame played is welcome: the slots concealed
+        // before the pause may have been the sender's silence.
+        let too_late = match self.next {
+            Some(n) if self.playing => seq < n,
+            _ => self.last_played.is_some_and(|p| seq <= p),
+        };
         if too_late || self.packets.contains_key(&seq) {
             self.stats.late += 1;
             return;
@@ -172,8 +202,7 @@ impl JitterBuffer {
                 return Playout::Waiting;
             }
             self.playing = true;
-            let first = *self.packets.keys().next().expect("not empty");
-            self.next = Some(self.next.map_or(first, |n| n.max(first)));
+            self.next = Some(*self.packets.keys().next().expect("not empty"));
         }
         let mut next = self.next.expect("set when playing");
         if self.stretch > 0 && !self.packets.is_empty() && self.packets.len() < self.stats.target {
@@ -183,10 +212,10 @@ impl JitterBuffer {
         }
         if self.packets.is_empty() {
             if self.concealed < MAX_CONCEALED {
-                // Lost or late: conceal it and keep the timeline.
+                // Lost, late or a pause in sending: conceal it and keep the timeline. It
+                // counts as lost only if the sequence numbers show a gap once packets come.
                 self.concealed += 1;
                 self.next = Some(next + 1);
-                self.note_loss(true);
                 return Playout::Lost(None);
             }
             // Ran dry: refill to the target before playing again.
@@ -197,15 +226,22 @@ impl JitterBuffer {
             if self.packets.remove(&next).is_some() {
                 self.stats.dropped += 1;
             }
+            self.last_played = Some(next);
             next += 1;
         }
         self.next = Some(next + 1);
         while self.packets.first_key_value().is_some_and(|(k, _)| *k < next) {
             self.packets.pop_first();
         }
+        // Sequence numbers skipped since the last frame (while the buffer was dry) were lost.
+        let skipped = self.last_played.map_or(0, |p| next.saturating_sub(p + 1));
+        self.last_played = Some(next);
         match self.packets.remove(&next) {
             Some(p) => {
                 self.concealed = 0;
+                for _ in 0..skipped.min(CAPACITY as u64) {
+                    self.note_loss(true);
+                }
                 self.note_loss(false);
                 Playout::Frame(p)
             }
@@ -245,10 +281,18 @@ impl JitterBuffer {
         candidates.into_iter().map(|b| b + u64::from(sequence)).min_by_key(|c| c.abs_diff(h)).expect("three candidates")
     }
 
-    fn update_jitter(&mut self, seq: u64, arrival: Instant) {
+    /// When the packet at `time` was sampled (ms), relative to the stream's first packet.
+    fn media_ms(&self, time: RtpTime) -> f64 {
+        let Some((_, timestamp, ms)) = self.reference else { return 0.0 };
+        // The signed distance to the reference copes with wrap-around and reordering.
+        let ticks = time.timestamp.wrapping_sub(timestamp) as i32;
+        ms + f64::from(ticks) * 1000.0 / f64::from(time.clock_rate.max(1))
+    }
+
+    fn update_jitter(&mut self, media_ms: f64, arrival: Instant) {
         let first = *self.first_arrival.get_or_insert(arrival);
         let arrival_ms = arrival.duration_since(first).as_secs_f64() * 1000.0;
-        let transit = arrival_ms - seq as f64 * FRAME_MS;
+        let transit = arrival_ms - media_ms;
         if let Some(last) = self.last_transit {
             let d = (transit - last).abs();
             self.stats.jitter_ms += (d - self.stats.jitter_ms) / 16.0;
@@ -262,7 +306,9 @@ impl JitterBuffer {
         if self.stats.received < WARM_UP || !self.stats.received.is_multiple_of(8) {
             return;
         }
-        self.jitter_target = (self.delay_spread_ms() / FRAME_MS).ceil() as usize + 1;
+        // Under half a millisecond of spread is rounding in the timestamp arithmetic, not jitter.
+        let spread = (self.delay_spread_ms() - 0.5).max(0.0);
+        self.jitter_target = (spread / FRAME_MS).ceil() as usize + 1;
         self.refresh_target();
     }
 
@@ -285,6 +331,37 @@ mod tests {
         Packet { payload_type: 111, payload: vec![n] }
     }
 
+    /// The time of packet `seq` in a stream without pauses: 20 ms of 48 kHz per packet.
+    fn rtp(seq: u16) -> RtpTime {
+        RtpTime { timestamp: u32::from(seq) * 960, clock_rate: 48_000 }
+    }
+
+    #[test]
+    fn a_senders_dtx_pause_is_not_loss_jitter_or_lateness() {
+        // Talk for 2 s, pause 1 s (Opus DTX: one comfort-noise packet in the middle), talk again.
+        // The sequence runs on through the pause; only the clock jumps.
+        let t = Instant::now();
+        let mut jb = JitterBuffer::new();
+        let mut sends: Vec<(u16, u32)> = (0..100).map(|i| (i as u16, i * 960)).collect();
+        sends.push((100, 125 * 960));
+        sends.extend((0..100).map(|i| (101 + i as u16, (150 + i) * 960)));
+        let mut played = Vec::new();
+        let mut sends = sends.into_iter().peekable();
+        for tick in 0..300u32 {
+            while let Some(&(seq, ts)) = sends.peek().filter(|(_, ts)| *ts / 960 <= tick) {
+                jb.push(seq, RtpTime { timestamp: ts, clock_rate: 48_000 }, pkt((seq % 256) as u8), t + Duration::from_millis(u64::from(ts / 48)));
+                sends.next();
+            }
+            played.extend(frame(jb.pop()));
+        }
+        let stats = jb.stats();
+        assert_eq!(stats.late, 0, "nothing after the pause is dropped as late");
+        assert_eq!(stats.lost, 0, "a pause is not loss");
+        assert_eq!(played.len(), 201, "every packet is played");
+        assert!(stats.jitter_ms < 1.0, "a pause is not jitter: {} ms", stats.jitter_ms);
+        assert!(stats.target <= 2, "the pause did not raise the target: {}", stats.target);
+    }
+
     fn frame(p: Playout) -> Option<u8> {
         match p {
             Playout::Frame(p) => Some(p.payload[0]),
@@ -297,7 +374,7 @@ mod tests {
         let t = Instant::now();
         let mut jb = JitterBuffer::new();
         for (i, seq) in [2u16, 1, 3, 4].into_iter().enumerate() {
-            jb.push(seq, pkt(seq as u8), t + Duration::from_millis(20 * i as u64));
+            jb.push(seq, rtp(seq), pkt(seq as u8), t + Duration::from_millis(20 * i as u64));
         }
         let played: Vec<_> = (0..4).map(|_| frame(jb.pop())).collect();
         assert_eq!(played, vec![Some(1), Some(2), Some(3), Some(4)]);
@@ -308,14 +385,14 @@ mod tests {
         let t = Instant::now();
         let mut jb = JitterBuffer::new();
         for seq in [10u16, 11, 13, 14] {
-            jb.push(seq, pkt(seq as u8), t + Duration::from_millis(20 * u64::from(seq - 10)));
+            jb.push(seq, rtp(seq), pkt(seq as u8), t + Duration::from_millis(20 * u64::from(seq - 10)));
         }
         assert_eq!(frame(jb.pop()), Some(10));
         assert_eq!(frame(jb.pop()), Some(11));
         assert_eq!(jb.pop(), Playout::Lost(Some(pkt(13))));
         assert_eq!(frame(jb.pop()), Some(13));
         // 12 arrives after its time: dropped as late.
-        jb.push(12, pkt(12), t + Duration::from_millis(100));
+        jb.push(12, rtp(12), pkt(12), t + Duration::from_millis(100));
         assert_eq!(jb.stats().late, 1);
         assert_eq!(jb.stats().lost, 1);
     }
@@ -325,7 +402,7 @@ mod tests {
         let t = Instant::now();
         let mut jb = JitterBuffer::new();
         for (i, seq) in [65_534u16, 65_535, 0, 1].into_iter().enumerate() {
-            jb.push(seq, pkt(i as u8), t + Duration::from_millis(20 * i as u64));
+            jb.push(seq, rtp(seq), pkt(i as u8), t + Duration::from_millis(20 * i as u64));
         }
         let played: Vec<_> = (0..4).map(|_| frame(jb.pop())).collect();
         assert_eq!(played, vec![Some(0), Some(1), Some(2), Some(3)]);
@@ -336,14 +413,14 @@ mod tests {
         let t = Instant::now();
         let mut steady = JitterBuffer::new();
         for seq in 0..100u16 {
-            steady.push(seq, pkt(0), t + Duration::from_millis(20 * u64::from(seq)));
+            steady.push(seq, rtp(seq), pkt(0), t + Duration::from_millis(20 * u64::from(seq)));
         }
         assert!(steady.stats().jitter_ms < 1.0 && steady.stats().target == 1, "{:?}", steady.stats());
 
         let mut jittery = JitterBuffer::new();
         for seq in 0..100u16 {
             let wobble = if seq % 2 == 0 { 0 } else { 30 };
-            jittery.push(seq, pkt(0), t + Duration::from_millis(20 * u64::from(seq) + wobble));
+            jittery.push(seq, rtp(seq), pkt(0), t + Duration::from_millis(20 * u64::from(seq) + wobble));
         }
         let s = jittery.stats();
         assert!(s.jitter_ms > 20.0 && s.target >= 3, "{s:?}");
@@ -362,7 +439,7 @@ mod tests {
         let mut imp = crate::impair::Impairer::new(crate::impair::Impairment { loss_percent: 0.0, jitter_ms: 30 }, 7);
         for seq in 0..300u16 {
             let crate::impair::Fate::DelayMs(d) = imp.next_fate() else { unreachable!("no loss asked for") };
-            jb.push(seq, pkt(0), t + Duration::from_millis(20 * u64::from(seq) + u64::from(d)));
+            jb.push(seq, rtp(seq), pkt(0), t + Duration::from_millis(20 * u64::from(seq) + u64::from(d)));
         }
         // Delays of 0..90 ms: about 87 ms of spread at the 97th percentile, plus a frame.
         assert!((5..=6).contains(&jb.stats().target), "{:?}", jb.stats());
@@ -372,9 +449,9 @@ mod tests {
     fn running_dry_conceals_a_little_then_pauses_until_refilled() {
         let t = Instant::now();
         let mut jb = JitterBuffer::new();
-        jb.push(1, pkt(1), t);
+        jb.push(1, rtp(1), pkt(1), t);
         assert_eq!(jb.pop(), Playout::Waiting, "one frame is below the 40 ms start target");
-        jb.push(2, pkt(2), t + Duration::from_millis(20));
+        jb.push(2, rtp(2), pkt(2), t + Duration::from_millis(20));
         assert_eq!(frame(jb.pop()), Some(1));
         assert_eq!(frame(jb.pop()), Some(2));
         for _ in 0..MAX_CONCEALED {
@@ -388,13 +465,13 @@ mod tests {
         let t = Instant::now();
         let mut jb = JitterBuffer::new();
         let at = |n: u64| t + Duration::from_millis(20 * n);
-        jb.push(1, pkt(1), at(0));
-        jb.push(2, pkt(2), at(1));
+        jb.push(1, rtp(1), pkt(1), at(0));
+        jb.push(2, rtp(2), pkt(2), at(1));
         assert_eq!(frame(jb.pop()), Some(1));
         assert_eq!(frame(jb.pop()), Some(2));
         // 3 is lost; at its tick nothing is buffered: concealed, and 4 plays in its own slot.
         assert_eq!(jb.pop(), Playout::Lost(None));
-        jb.push(4, pkt(4), at(3));
+        jb.push(4, rtp(4), pkt(4), at(3));
         assert_eq!(frame(jb.pop()), Some(4));
         assert_eq!(jb.stats().lost, 1);
     }
@@ -406,7 +483,7 @@ mod tests {
         let mut seq = 0u16;
         let mut push = |jb: &mut JitterBuffer, skip: bool| {
             if !skip {
-                jb.push(seq, pkt(0), t + Duration::from_millis(20 * u64::from(seq)));
+                jb.push(seq, rtp(seq), pkt(0), t + Duration::from_millis(20 * u64::from(seq)));
             }
             seq += 1;
         };

@@ -5,7 +5,7 @@ use crate::codec::FRAME;
 use crate::codecs::{AudioCodec, Decoders, Encoders, Negotiated};
 use crate::dtmf::{digit_of, DtmfPayload};
 use crate::fingerprint::{self, Fingerprint};
-use crate::jitter::{JitterBuffer, Packet, Playout};
+use crate::jitter::{JitterBuffer, Packet, Playout, RtpTime};
 use std::sync::atomic::{AtomicBool, Ordering};
 use bytes::Bytes;
 use rtc::media_stream::MediaStreamTrack;
@@ -67,6 +67,10 @@ pub struct PeerConfig {
     /// [`crate::processing::VoiceProcessor`] per call with these; the peer itself does not).
     /// All on by default; off for bots, which are not microphones.
     pub processing: crate::processing::ProcessingSettings,
+    /// Opus discontinuous transmission: in silences send nothing but a comfort-noise update
+    /// every 400 ms (less bandwidth and CPU on the far end; off by default, as in browsers).
+    /// Received DTX streams are played whatever this says.
+    pub dtx: bool,
 }
 
 /// The look of the SDP a peer writes.
@@ -87,7 +91,7 @@ pub enum SdpStyle {
 
 impl Default for PeerConfig {
     fn default() -> Self {
-        Self { bind: vec!["127.0.0.1:0".into()], stun_servers: Vec::new(), codecs: AudioCodec::ALL.to_vec(), jitter_buffer: false, style: SdpStyle::Browser, impairment: crate::impair::Impairment::default(), processing: crate::processing::ProcessingSettings::default() }
+        Self { bind: vec!["127.0.0.1:0".into()], stun_servers: Vec::new(), codecs: AudioCodec::ALL.to_vec(), jitter_buffer: false, style: SdpStyle::Browser, impairment: crate::impair::Impairment::default(), processing: crate::processing::ProcessingSettings::default(), dtx: false }
     }
 }
 
@@ -189,7 +193,8 @@ async fn receive(
         match &buffer {
             Some(b) => {
                 let p = Packet { payload_type: pt, payload: packet.payload.to_vec() };
-                b.lock().unwrap().push(packet.header.sequence_number, p, Instant::now());
+                let time = RtpTime { timestamp: packet.header.timestamp, clock_rate: binding.clock_rate };
+                b.lock().unwrap().push(packet.header.sequence_number, time, p, Instant::now());
             }
             None => {
                 if let Ok(pcm) = decoders.decode(binding.codec, &packet.payload) {
@@ -413,7 +418,9 @@ impl AudioPeer {
             transceiver.set_codec_preferences(audio_codecs(&cfg.codecs, cfg.style)).await.map_err(rtc_err)?;
         }
         let out = Mutex::new(RtpOut::new(ssrc as u16, ssrc.rotate_left(16)));
-        let (encoders, codecs) = (Mutex::new(Encoders::new()), cfg.codecs.clone());
+        let mut encoders = Encoders::new();
+        encoders.set_dtx(cfg.dtx)?;
+        let (encoders, codecs) = (Mutex::new(encoders), cfg.codecs.clone());
         let gathered = tokio::sync::Mutex::new(gathered);
         let style = cfg.style;
         let impairer = (!cfg.impairment.is_none()).then(|| Mutex::new(crate::impair::Impairer::new(cfg.impairment, u64::from(ssrc))));

@@ -55,12 +55,14 @@ pub struct RtpOut {
     queue: VecDeque<Step>,
     active: Option<Active>,
     gap_left: u32,
+    /// The last tick sent no audio (a DTX silence): the next audio packet starts a talkspurt.
+    silent: bool,
 }
 
 impl RtpOut {
     /// A stream starting at the given (random) sequence number and timestamp.
     pub fn new(sequence: u16, timestamp: u32) -> RtpOut {
-        RtpOut { sequence, timestamp, queue: VecDeque::new(), active: None, gap_left: 0 }
+        RtpOut { sequence, timestamp, queue: VecDeque::new(), active: None, gap_left: 0, silent: false }
     }
 
     /// Queues `digits`, each sounding `duration_ms` with `gap_ms` of audio after it (the seed
@@ -90,7 +92,7 @@ impl RtpOut {
         let Some((dtmf_pt, dtmf_clock)) = dtmf else {
             self.queue.clear();
             self.active = None;
-            return vec![self.frame(audio_pt, false, ts, audio)];
+            return self.audio_frame(audio_pt, ts, audio);
         };
         if self.active.is_none() && self.gap_left == 0 {
             self.start_next(ts);
@@ -103,9 +105,21 @@ impl RtpOut {
             }
             None => {
                 self.gap_left = self.gap_left.saturating_sub(1);
-                vec![self.frame(audio_pt, false, ts, audio)]
+                self.audio_frame(audio_pt, ts, audio)
             }
         }
+    }
+
+    /// The audio packet for this tick; none for an empty payload (a silence under DTX: time
+    /// moves on, the sequence does not, so the far end sees no loss).
+    fn audio_frame(&mut self, payload_type: u8, timestamp: u32, audio: Vec<u8>) -> Vec<RtpFrame> {
+        if audio.is_empty() {
+            self.silent = true;
+            return Vec::new();
+        }
+        // RFC 3551: the marker bit flags the first packet of a talkspurt after a silence.
+        let marker = std::mem::take(&mut self.silent);
+        vec![self.frame(payload_type, marker, timestamp, audio)]
     }
 
     fn start_next(&mut self, ts: u32) {
@@ -143,6 +157,22 @@ mod tests {
 
     fn run(out: &mut RtpOut, ticks: usize) -> Vec<RtpFrame> {
         (0..ticks).flat_map(|_| out.tick(vec![0xAA], 111, 960, Some((110, 48_000)))).collect()
+    }
+
+    #[test]
+    fn a_dtx_silence_sends_nothing_keeps_the_clock_and_marks_the_next_talkspurt() {
+        let mut out = RtpOut::new(7, 1000);
+        let mut sent = Vec::new();
+        for tick in 0..10 {
+            let payload = if (3..8).contains(&tick) { Vec::new() } else { vec![0xAA; 40] };
+            sent.extend(out.tick(payload, 111, 960, None));
+        }
+        let seqs: Vec<u16> = sent.iter().map(|f| f.sequence).collect();
+        assert_eq!(seqs, vec![7, 8, 9, 10, 11], "no packet in the silence, no gap in the sequence");
+        let stamps: Vec<u32> = sent.iter().map(|f| f.timestamp).collect();
+        assert_eq!(stamps, vec![1000, 1960, 2920, 1000 + 8 * 960, 1000 + 9 * 960], "time went on through the silence");
+        let markers: Vec<bool> = sent.iter().map(|f| f.marker).collect();
+        assert_eq!(markers, vec![false, false, false, true, false]);
     }
 
     #[test]

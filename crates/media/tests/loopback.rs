@@ -158,3 +158,55 @@ async fn a_browser_style_peer_answers_ringcentral_style_offers_for_each_codec() 
         server.close().await;
     }
 }
+
+/// Sends `silence` then `tone` 20 ms frames from `peer` (through `send_pcm`, so its encoder
+/// settings apply), paced in real time.
+async fn send_silence_then_tone(peer: AudioPeer, silence: usize, tone_frames: usize) -> AudioPeer {
+    let mut tone = Tone::new(800.0, 48_000, 8000);
+    let mut tick = tokio::time::interval(Duration::from_millis(20));
+    for i in 0..silence + tone_frames {
+        tick.tick().await;
+        let frame = if i < silence { vec![0; FRAME] } else { tone.next_frame(FRAME) };
+        peer.send_pcm(&frame).await.unwrap();
+    }
+    peer
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn with_dtx_a_silence_sends_almost_nothing_and_the_speech_after_it_is_played_in_full() {
+    let (a, mut a_events) = AudioPeer::new(&PeerConfig { dtx: true, ..PeerConfig::default() }).await.unwrap();
+    let (b, mut b_events) = AudioPeer::new(&PeerConfig { jitter_buffer: true, ..PeerConfig::default() }).await.unwrap();
+    let answer = b.answer(&a.create_offer().await.unwrap()).await.unwrap();
+    a.set_answer(&answer).await.unwrap();
+    until_connected(&mut a_events).await;
+    until_connected(&mut b_events).await;
+
+    // 2 s of silence, then 1 s of tone; B plays from its jitter buffer on its own 20 ms clock
+    // until the sender is done and half a second more.
+    let mut sender = tokio::spawn(send_silence_then_tone(a, 100, 50));
+    let mut tick = tokio::time::interval(Duration::from_millis(20));
+    let tone_share = |f: &[i16]| {
+        let r = media::tone::rms(f);
+        if r < 100.0 { 0.0 } else { 2.0 * media::tone::goertzel(f, 800.0, 48_000) / (r * r) }
+    };
+    let (mut heard_frames, mut a, mut after) = (0, None, 0);
+    while after < 25 {
+        tokio::select! {
+            done = &mut sender, if a.is_none() => a = Some(done.unwrap()),
+            _ = tick.tick() => {
+                let frame = b.pull_audio().unwrap_or_else(|| vec![0; FRAME]);
+                heard_frames += usize::from(tone_share(&frame) > 0.5);
+                after += usize::from(a.is_some());
+            }
+        }
+    }
+    // All 50 tone frames but the talkspurt's first (the decoder's onset after comfort noise).
+    assert!(heard_frames >= 49, "only {heard_frames} of the 50 tone frames were played");
+    let c = b.counters().await;
+    // Without DTX B would have received 150 packets; with it the 2 s of silence are a few
+    // frames while the encoder notices the silence and a comfort-noise update per 400 ms.
+    assert!(c.received <= 75, "{} packets arrived for 2 s of silence and 1 s of tone", c.received);
+    assert_eq!(c.lost, 0, "a pause in sending is not loss");
+    a.expect("sent").close().await;
+    b.close().await;
+}
