@@ -342,8 +342,7 @@ async fn revoke_signs_out_even_offline() {
 
     // The server is gone: still signed out locally, the error is reported.
     client.sign_in_jwt("good.jwt.credential").await.unwrap();
-    drop(server);
-    tokio::time::sleep(Duration::from_millis(50)).await;
+    server.stop().await;
     assert!(matches!(client.revoke().await, Err(RestError::Network(_))));
     assert!(!client.is_signed_in());
 }

@@ -71,6 +71,12 @@ impl ScriptedServer {
         self.requests.lock().unwrap().clone()
     }
 
+    /// Stops the server and waits until its listener is closed: connecting then fails.
+    pub async fn stop(mut self) {
+        self.task.abort();
+        let _ = (&mut self.task).await;
+    }
+
     /// Requests to `path` (without query).
     pub fn to(&self, path: &str) -> Vec<Request> {
         self.requests().into_iter().filter(|r| r.target.split('?').next() == Some(path)).collect()
