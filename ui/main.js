@@ -327,6 +327,7 @@ async function loadSettings() {
   $("echo-cancellation").checked = s.processing.echoCancellation;
   $("noise-suppression").checked = s.processing.noiseSuppression;
   $("gain-control").checked = s.processing.gainControl;
+  $("dtx").checked = s.dtx;
 }
 
 function settingsFromForm() {
@@ -345,6 +346,7 @@ function settingsFromForm() {
       noiseSuppression: $("noise-suppression").checked,
       gainControl: $("gain-control").checked,
     },
+    dtx: $("dtx").checked,
     instanceId: orNull($("instance-id").value),
     debug: $("debug").checked,
   };

@@ -34,6 +34,8 @@ pub struct Settings {
     pub caller_id: Option<String>,
     /// Echo cancellation, noise suppression and gain control of the microphone.
     pub processing: webphone::ProcessingSettings,
+    /// Send nothing in silences (Opus DTX): less upload, for slow or metered links.
+    pub dtx: bool,
     /// The RingCentral sign-in in force (its tokens are in the keychain), if any.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub signed_in: Option<crate::signin::SignedIn>,
@@ -58,6 +60,7 @@ impl Default for Settings {
             caller_id: None,
             signed_in: None,
             processing: webphone::ProcessingSettings::default(),
+            dtx: false,
         }
     }
 }
@@ -114,17 +117,17 @@ mod tests {
         let path = Settings::path_in(&dir);
         assert!(Settings::load(&path).unwrap().auto_answer, "defaults when nothing is saved");
         let info = SipInfo::from_json(r#"{"username":"1650","password":"hunter2","authorizationId":"802","domain":"sip.ringcentral.com","outboundProxy":"sip.example:8083"}"#).unwrap();
-        let s = Settings { account: Some(info), instance_id: Some("abc".into()), auto_answer: false, debug: true, ring_volume: 30, caller_ids: vec!["+16505550100".into()], ..Settings::default() };
+        let s = Settings { account: Some(info), instance_id: Some("abc".into()), auto_answer: false, debug: true, ring_volume: 30, caller_ids: vec!["+16505550100".into()], dtx: true, ..Settings::default() };
         s.save(&path).unwrap();
         let text = std::fs::read_to_string(&path).unwrap();
         assert!(!text.contains("hunter2"), "{text}");
         let back = Settings::load(&path).unwrap();
         assert_eq!(back.account.unwrap().authorization_id, "802");
         assert_eq!((back.instance_id.as_deref(), back.auto_answer, back.debug), (Some("abc"), false, true));
-        assert_eq!((back.ring_volume, back.caller_ids.as_slice()), (30, ["+16505550100".to_owned()].as_slice()));
+        assert_eq!((back.ring_volume, back.caller_ids.as_slice(), back.dtx), (30, ["+16505550100".to_owned()].as_slice(), true));
         std::fs::write(&path, r#"{"debug":true}"#).unwrap();
         let older = Settings::load(&path).unwrap();
-        assert!(older.debug && older.auto_answer && older.ring_volume == DEFAULT_RING_VOLUME, "fields an older file lacks take their defaults: {older:?}");
+        assert!(older.debug && older.auto_answer && older.ring_volume == DEFAULT_RING_VOLUME && !older.dtx, "fields an older file lacks take their defaults: {older:?}");
         std::fs::write(&path, "{ broken").unwrap();
         assert!(Settings::load(&path).unwrap_err().contains("damaged"));
         let _ = std::fs::remove_dir_all(&dir);

@@ -132,6 +132,7 @@ impl AppState {
         options.input_device = prefs.input_device.clone();
         options.output_device = prefs.output_device.clone();
         options.media.processing = prefs.processing;
+        options.media.dtx = prefs.dtx;
         let number = info.username.clone();
         let is_demo = demo.is_some();
         let result = WebPhone::start(info, options).await;
@@ -308,6 +309,7 @@ impl AppState {
         phone.set_auto_answer(new.auto_answer);
         phone.set_devices(new.input_device.clone(), new.output_device.clone());
         phone.set_processing(new.processing).await;
+        phone.set_dtx(new.dtx).await;
         let calls: Vec<CallSession> = self.calls.lock().unwrap().values().cloned().collect();
         for call in &calls {
             if new.input_device != old.input_device {

@@ -548,6 +548,13 @@ impl AudioPeer {
         self.negotiated.lock().unwrap().send.map(|b| b.codec)
     }
 
+    /// Turns Opus discontinuous transmission on or off from the next frame on (see
+    /// [`PeerConfig::dtx`]).
+    pub fn set_dtx(&self, on: bool) -> Result<(), MediaError> {
+        self.encoders.lock().unwrap().set_dtx(on)?;
+        Ok(())
+    }
+
     /// Encodes and sends one 20 ms frame (960 samples at 48 kHz) with the negotiated codec;
     /// call it every 20 ms. While DTMF digits are queued their event packets go out instead.
     pub async fn send_pcm(&self, frame: &[i16]) -> Result<(), MediaError> {

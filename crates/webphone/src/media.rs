@@ -210,6 +210,13 @@ impl CallMedia {
         self.processor.lock().unwrap().set_settings(settings);
     }
 
+    /// Turns Opus discontinuous transmission on or off for this call (see
+    /// [`::media::PeerConfig::dtx`]).
+    pub fn set_dtx(&self, on: bool) {
+        // libopus refuses a DTX switch only for values other than 0 and 1: nothing to report.
+        let _ = self.peer().set_dtx(on);
+    }
+
     /// On hold nothing is sent or played.
     pub fn set_held(&self, held: bool) {
         self.flags.held.store(held, Ordering::Relaxed);

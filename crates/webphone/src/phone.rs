@@ -170,6 +170,7 @@ struct Shared {
 struct Live {
     debug: bool,
     processing: media::processing::ProcessingSettings,
+    dtx: bool,
     auto_answer: bool,
     input_device: Option<String>,
     output_device: Option<String>,
@@ -205,7 +206,7 @@ impl WebPhone {
         let (link, attempts) = connection::Link::new(&info, options.link.clone(), tls, proxy, Instant::now());
         let (jobs, jobs_rx) = mpsc::unbounded_channel();
         let (events, _) = broadcast::channel(4096);
-        let live = Live { debug: options.debug, processing: options.media.processing, auto_answer: options.auto_answer, input_device: options.input_device.clone(), output_device: options.output_device.clone() };
+        let live = Live { debug: options.debug, processing: options.media.processing, dtx: options.media.dtx, auto_answer: options.auto_answer, input_device: options.input_device.clone(), output_device: options.output_device.clone() };
         let shared = Arc::new(Shared { info: info.clone(), options, live: std::sync::Mutex::new(live), clock: crate::media::MediaClock::default(), connected: true.into() });
         let phone = WebPhone { jobs, events: events.clone(), shared };
         let driver = Driver::new(PhoneCore::new(info, core_opts), phone.clone(), link);
@@ -286,7 +287,8 @@ impl WebPhone {
 
     fn peer_config(&self) -> PeerConfig {
         let mut cfg = self.shared.options.media.clone();
-        cfg.processing = self.shared.live().processing;
+        let live = self.shared.live();
+        (cfg.processing, cfg.dtx) = (live.processing, live.dtx);
         if cfg.stun_servers.is_empty() {
             cfg.stun_servers = self.shared.info.stun_servers.clone();
         }
@@ -310,6 +312,17 @@ impl WebPhone {
         if let Ok(medias) = self.job_with_reply(|d: &mut Driver, _| d.medias.values().cloned().collect::<Vec<_>>()).await {
             for m in medias {
                 m.set_processing(settings);
+            }
+        }
+    }
+
+    /// Turns Opus discontinuous transmission (nothing sent in silences; see
+    /// [`PeerConfig::dtx`]) on or off, for the calls in progress at once and for the next ones.
+    pub async fn set_dtx(&self, on: bool) {
+        self.shared.live.lock().unwrap().dtx = on;
+        if let Ok(medias) = self.job_with_reply(|d: &mut Driver, _| d.medias.values().cloned().collect::<Vec<_>>()).await {
+            for m in medias {
+                m.set_dtx(on);
             }
         }
     }
