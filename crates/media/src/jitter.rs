@@ -36,6 +36,8 @@ const WARM_UP: u64 = 16;
 const FRAME_MS: f64 = 20.0;
 /// Packets whose transit times set the target.
 pub const DELAY_WINDOW: usize = 128;
+/// A change in transit time this large (ms) is the sender's clock jumping, not the network.
+const CLOCK_JUMP_MS: f64 = 3000.0;
 /// Frames concealed in a row when the buffer runs dry, before playout pauses (60 ms).
 pub const MAX_CONCEALED: u32 = 3;
 /// Recent loss (a moving average of lost frames per frame) above which the target keeps a
@@ -99,9 +101,9 @@ pub struct JitterBuffer {
     /// The last sequence number played or given up as lost (not the slots concealed while
     /// the buffer was dry: those may have been a sender's pause).
     last_played: Option<u64>,
-    /// The highest packet's sequence number, RTP timestamp and media time (ms): the reference
-    /// that later timestamps are read against (they may wrap).
-    reference: Option<(u64, u32, f64)>,
+    /// The highest packet's RTP timestamp and media time (ms): the reference that later
+    /// timestamps are read against (they may wrap).
+    reference: Option<(u32, f64)>,
     playing: bool,
     first_arrival: Option<Instant>,
     last_transit: Option<f64>,
@@ -175,7 +177,7 @@ impl JitterBuffer {
         self.update_jitter(media_ms, arrival);
         if self.highest.is_none_or(|h| seq > h) {
             self.highest = Some(seq);
-            self.reference = Some((seq, time.timestamp, media_ms));
+            self.reference = Some((time.timestamp, media_ms));
         }
         // While playing, a packet behind the playout point is late. While paused (the buffer
         // ran dry), anything after the last frame played is welcome: the slots concealed
@@ -283,7 +285,7 @@ impl JitterBuffer {
 
     /// When the packet at `time` was sampled (ms), relative to the stream's first packet.
     fn media_ms(&self, time: RtpTime) -> f64 {
-        let Some((_, timestamp, ms)) = self.reference else { return 0.0 };
+        let Some((timestamp, ms)) = self.reference else { return 0.0 };
         // The signed distance to the reference copes with wrap-around and reordering.
         let ticks = time.timestamp.wrapping_sub(timestamp) as i32;
         ms + f64::from(ticks) * 1000.0 / f64::from(time.clock_rate.max(1))
@@ -295,7 +297,13 @@ impl JitterBuffer {
         let transit = arrival_ms - media_ms;
         if let Some(last) = self.last_transit {
             let d = (transit - last).abs();
-            self.stats.jitter_ms += (d - self.stats.jitter_ms) / 16.0;
+            if d > CLOCK_JUMP_MS {
+                // The sender's clock jumped (a new source with the same sequence): what came
+                // before tells nothing about the network now.
+                self.transits.clear();
+            } else {
+                self.stats.jitter_ms += (d - self.stats.jitter_ms) / 16.0;
+            }
         }
         self.last_transit = Some(transit);
         if self.transits.len() == DELAY_WINDOW {
@@ -334,6 +342,18 @@ mod tests {
     /// The time of packet `seq` in a stream without pauses: 20 ms of 48 kHz per packet.
     fn rtp(seq: u16) -> RtpTime {
         RtpTime { timestamp: u32::from(seq) * 960, clock_rate: 48_000 }
+    }
+
+    #[test]
+    fn a_jump_in_the_senders_clock_is_not_taken_for_jitter() {
+        let t = Instant::now();
+        let mut jb = JitterBuffer::new();
+        for seq in 0..200u16 {
+            // Half-way the source restarts its clock 10 minutes on; the sequence runs on.
+            let ts = u32::from(seq) * 960 + if seq >= 100 { 600 * 48_000 } else { 0 };
+            jb.push(seq, RtpTime { timestamp: ts, clock_rate: 48_000 }, pkt(0), t + Duration::from_millis(20 * u64::from(seq)));
+        }
+        assert!(jb.stats().target <= 1 && jb.stats().jitter_ms < 1.0, "{:?}", jb.stats());
     }
 
     #[test]
