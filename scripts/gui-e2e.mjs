@@ -272,6 +272,40 @@ async function main() {
       await waitFor("the ended calls to go", async () => !(await exists(".call")));
     });
 
+    await scenario("sign in to the demo server in the browser (authorization code + PKCE): the scripted browser signs in, caller IDs from the account", async () => {
+      // The wrapper makes scripts/fake-browser the app's `xdg-open`; it logs each step here.
+      const browserLog = process.env.GUI_E2E_BROWSER_LOG;
+      if (!browserLog) throw new Error("GUI_E2E_BROWSER_LOG is not set (run scripts/gui-e2e)");
+      writeFileSync(browserLog, "");
+      const browserSaid = () => readFileSync(browserLog, "utf8");
+      await tab("settings");
+      await waitFor("signed out at the start", async () => (await property("#signout", "hidden")) === true);
+      await choose("#signin-server", "demo");
+      await type("#signin-client-id", ""); // the demo's own public app (the JWT scenario left its confidential one)
+      await clickSettled("#signin-browser");
+      // Ends at once on a refusal (waitFor retries what throws, so the check returns it).
+      const outcome = await waitFor("signed in through the browser", async () => {
+        const message = await text("#signin-message");
+        return (message.startsWith("Signed in") || message.startsWith("Not signed in")) && message;
+      });
+      if (!outcome.startsWith("Signed in")) throw new Error(`${outcome} | the scripted browser: ${browserSaid().trim()}`);
+      const said = browserSaid();
+      const redirect = said.match(/ to (http:\/\/127\.0\.0\.1:\d+\/callback)\?code=/);
+      if (!said.includes("open https://127.0.0.1:") || !redirect || !/callback 200 "Signed in"/.test(said)) throw new Error(`the scripted browser did not sign in: ${said}`);
+      if (!said.includes("code_challenge_method=S256")) throw new Error(`the authorize URL has no PKCE challenge: ${said}`);
+      const message = await text("#signin-message");
+      if (!message.includes("+16505550100") || !message.includes("+16505550101") || message.includes("+16505550191")) throw new Error(`caller IDs: ${message}`);
+      if (await property("#signout", "hidden")) throw new Error("no way to sign out");
+      const offered = await wd("POST", s("/execute/sync"), { script: "return [...document.querySelectorAll('#caller-id option')].map(o => o.value).filter(Boolean);", args: [] });
+      if (!offered.includes("+16505550100") || !offered.includes("+16505550101") || offered.includes("+16505550191")) throw new Error(`the caller-ID picker offers ${JSON.stringify(offered)}`);
+      await screenshot("signed-in-browser");
+      await clickSettled("#signout");
+      await waitFor("signed out", async () => (await text("#signin-message")).startsWith("Signed out"));
+      if (!(await property("#signout", "hidden"))) throw new Error("the sign-out button is still shown");
+      await tab("phone");
+      await waitFor("registered (demo) after the sign-out", async () => (await text("#status-text")).includes("(demo)"));
+    });
+
     await scenario("the SIP log shows the call's messages, filtered, without secrets", async () => {
       await tab("log");
       await waitFor("the INVITE in the log", async () => (await text("#sip-log")).includes("INVITE sip:600@"));

@@ -10,13 +10,17 @@ function say(text) {
   $("message").textContent = text ?? "";
 }
 
+/** True while the sign-in form holds the demo's confidential client (from "Fill in the demo's"). */
+let demoClientFilled = false;
+
 /** Signs in (browser or JWT) with what the sign-in form holds. */
 async function signIn(withJwt) {
   const choice = $("signin-server").value;
   const request = {
     server: choice === "custom" ? $("signin-custom").value.trim() : choice,
     clientId: $("signin-client-id").value.trim(),
-    clientSecret: withJwt ? $("signin-secret").value : null,
+    // A confidential client may use the browser flow too, with its secret.
+    clientSecret: $("signin-secret").value || null,
     jwt: withJwt ? $("signin-jwt").value.trim() : null,
   };
   $("signin-message").textContent = withJwt ? "Signing in…" : "Finish signing in in your browser…";
@@ -27,6 +31,11 @@ async function signIn(withJwt) {
     $("signout").hidden = false;
     $("signin-jwt").value = "";
     $("signin-secret").value = "";
+    if (demoClientFilled) {
+      // Without its secret (just cleared) the demo's confidential client cannot sign in again.
+      $("signin-client-id").value = "";
+      demoClientFilled = false;
+    }
     await loadSettings();
   } catch (err) {
     $("signin-message").textContent = `Not signed in: ${err}`;
@@ -478,6 +487,7 @@ function setUp() {
     $("signin-client-id").value = c.clientId;
     $("signin-secret").value = c.clientSecret;
     $("signin-jwt").value = c.jwt;
+    demoClientFilled = true;
   });
   $("sipinfo-file").addEventListener("change", async () => {
     const file = $("sipinfo-file").files[0];

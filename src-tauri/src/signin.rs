@@ -88,7 +88,10 @@ pub fn open_in_browser(url: &str) -> Result<(), String> {
     let mut command = std::process::Command::new("open");
     #[cfg(not(any(target_os = "windows", target_os = "macos")))]
     let mut command = std::process::Command::new("xdg-open");
-    command.arg(url).spawn().map(drop).map_err(|e| format!("cannot open the browser ({e}); open this address yourself: {url}"))
+    let mut opener = command.arg(url).spawn().map_err(|e| format!("cannot open the browser ({e}); open this address yourself: {url}"))?;
+    // Reaped when it exits (xdg-open and friends return at once), so no zombie is left.
+    std::thread::spawn(move || opener.wait());
+    Ok(())
 }
 
 /// Keeps the client's tokens in the keychain (RingCentral rotates the refresh token at every
