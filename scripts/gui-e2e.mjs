@@ -245,7 +245,7 @@ async function main() {
       await waitFor("the ended call to go", async () => !(await exists(".call")));
     });
 
-    await scenario("sign in to the demo server with a JWT: caller IDs from the account, and a call brought into a conference", async () => {
+    await scenario("sign in to the demo server with a JWT: caller IDs from the account, a call brought into a conference and another number invited", async () => {
       await tab("settings");
       await click("#signin .jwt summary");
       await click("#signin-demo-fill");
@@ -262,6 +262,12 @@ async function main() {
       await waitFor("our call into the conference", async () => (await property(`${callIn("talking")} .who`, "textContent")) === "Conference");
       await waitFor("the call to 102 to be released into the conference", async () => (await elementsCount(callIn("talking"))) === 1);
       await waitFor("colleague 102 heard in the conference", async () => (await meter("output")) > 5);
+      if (!(await property(`${callIn("talking")} [data-action="conference"]`, "hidden"))) throw new Error("the conference leg offers to bring itself in");
+      await click(`${callIn("talking")} [data-action="ask-invite"]`);
+      await type(`${callIn("talking")} .ask input`, "103");
+      await click(`${callIn("talking")} .ask button[type="submit"]`);
+      await waitFor("103 invited, answered and brought in", async () => (await text("#message")) === "103 joined your conference");
+      await waitFor("the call to 103 to be released into the conference", async () => (await elementsCount(callIn("talking"))) === 1);
       await screenshot("conference");
       await click(`${callIn("talking")} [data-action="hangup"]`);
       await waitFor("the conference call to end", async () => (await elementsCount(callIn("talking"))) === 0);

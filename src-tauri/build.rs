@@ -10,6 +10,7 @@ const CONFIG_PATH: &str = "../tauri.conf.json";
 
 /// Every `#[tauri::command]` of the app, as registered in `main.rs`.
 const COMMANDS: &[&str] = &[
+    "conference_invite",
     "app_version",
     "status",
     "dial",

@@ -5,6 +5,8 @@ const { listen } = window.__TAURI__.event;
 const $ = (id) => document.getElementById(id);
 /** Calls shown, by id: { id, who, state, held, muted, recording, since, el }. */
 const calls = new Map();
+/** How our own call into a conference we host is named. */
+const CONFERENCE = "Conference";
 
 function say(text) {
   $("message").textContent = text ?? "";
@@ -116,6 +118,10 @@ function render(call) {
   button("record").setAttribute("aria-pressed", String(call.recording));
   button("record").textContent = call.recording ? "Stop recording" : "Record";
   el.querySelector(".rec").hidden = !call.recording;
+  // Our own leg into a conference we host invites others; it cannot be brought in itself.
+  const hosting = call.who === CONFERENCE;
+  button("ask-invite").hidden = !hosting;
+  button("conference").hidden = hosting;
 }
 
 function addCall(id, who, incoming) {
@@ -172,7 +178,7 @@ function onEvent(e) {
       const c = addCall(e.call, e.name ? `${e.name} (${e.from})` : e.from, true);
       return render(c);
     }
-    case "outgoingCall": addCall(e.call, e.to.startsWith("conf_") ? "Conference" : e.to, false); return;
+    case "outgoingCall": addCall(e.call, e.to.startsWith("conf_") ? CONFERENCE : e.to, false); return;
     case "ringing": if (call && !call.incoming) { call.state = "ringing"; render(call); } return;
     case "answered": if (call) { call.state = "talking"; call.since = Date.now(); render(call); } return;
     case "held": if (call) { call.held = e.held; render(call); } return;
@@ -200,6 +206,7 @@ function onEvent(e) {
     case "sipMessage": return appendLog(e.line);
     case "link": return prefill(e.number);
     case "mediaFailed": return say(`Audio failed: ${e.reason}`);
+    case "notice": return say(e.text);
   }
 }
 
@@ -218,12 +225,20 @@ async function onCallAction(call, action) {
       return;
     }
     case "park": { const where = await run("park", { call: call.id }); if (where) say(`Parked: dial ${where} to pick it up`); return; }
-    case "conference": { const host = await run("conference", { call: call.id }); if (host !== undefined) say("The call joined your conference"); return; }
+    case "conference": {
+      // Set first: the call's leg here ends (bring-in) before the command returns.
+      call.reason = "Moved into your conference";
+      const host = await run("conference", { call: call.id });
+      if (host === undefined) call.reason = undefined;
+      else say("The call joined your conference");
+      return;
+    }
     case "ask-reply": return ask(call, "reply", "Reply with a message", "I'll call you back in 5 minutes");
     case "ask-forward": return ask(call, "forward", "Forward to number", "");
     case "ask-transfer": return ask(call, "transfer", "Transfer to number", "");
     case "ask-consult": return ask(call, "consult", "Talk first to number", "");
     case "ask-flip": return ask(call, "flip", "Flip to your other phone (number)", "");
+    case "ask-invite": return ask(call, "invite", "Number to invite into the conference", "");
     case "close-ask": call.el.querySelector(".ask").hidden = true; return;
     case "complete-transfer": return run("complete_transfer", { call: call.id });
     case "cancel-transfer": return run("cancel_transfer", { call: call.id });
@@ -255,6 +270,7 @@ async function onAsk(call, purpose, value) {
     case "reply": return sendReply(call, { text: value, preset: null });
     case "forward": call.reason = `Forwarded to ${value}`; return run("forward", { call: call.id, target: value });
     case "transfer": return run("transfer", { call: call.id, target: value });
+    case "invite": { const id = await run("conference_invite", { number: value }); if (id !== undefined) say(`Calling ${value}: they join the conference when they answer`); return; }
     case "flip": { const done = await run("flip", { call: call.id, target: value }); if (done !== undefined) say(`Flipped to ${value}`); return; }
     case "consult": {
       const id = await run("warm_transfer", { call: call.id, target: value });

@@ -7,8 +7,8 @@ use crate::settings::{self, Settings};
 use crate::signin;
 use crate::state::{AppState, CommandResult, Status};
 use serde::Serialize;
-use tauri::State;
-use webphone::{Dial, Reply};
+use tauri::{Emitter, Manager, State};
+use webphone::{CallSession, Dial, Reply};
 
 /// The application's name and version, as shown in the UI.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -521,6 +521,44 @@ pub async fn conference(state: State<'_, AppState>, keychain: State<'_, Keychain
     signin::save_tokens_of(&client, keychain.inner());
     result?;
     Ok(host.or_else(|| state.conference_call()).unwrap_or(call))
+}
+
+/// How long an invited number may ring before the invitation is given up.
+const INVITE_RING_LIMIT: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Invites `number` into the conference we host: dials it and, once it answers, brings the
+/// call in. Returns the new call's id at once; how the invitation ends is told as a notice.
+#[tauri::command]
+pub async fn conference_invite(app: tauri::AppHandle, state: State<'_, AppState>, number: String) -> CommandResult<u64> {
+    let client = state.rest()?;
+    let conference = state.conference().ok_or("host a conference first: press Conference on a call")?;
+    let callee = number::normalise(&number).ok_or_else(|| format!("\"{}\" is not a number that can be dialled", number.trim()))?;
+    let call = state.phone().await?.call(Dial { callee: callee.clone(), ..Dial::default() }).await.map_err(says)?;
+    let id = call.id().0;
+    state.add_call(call.clone());
+    tauri::async_runtime::spawn(async move {
+        let text = match bring_in_when_answered(&client, &conference, &call).await {
+            Ok(()) => format!("{callee} joined your conference"),
+            Err(why) => format!("{callee} did not join the conference: {why}"),
+        };
+        signin::save_tokens_of(&client, app.state::<Keychain>().inner());
+        let _ = app.emit("phone-event", crate::events::UiEvent::Notice { text });
+    });
+    Ok(id)
+}
+
+/// Waits for `call` to be answered, then brings it into `conference`; a call that is not
+/// answered in time is hung up.
+async fn bring_in_when_answered(client: &rc_rest::RcClient, conference: &str, call: &CallSession) -> Result<(), String> {
+    if let Err(e) = call.wait_answered(INVITE_RING_LIMIT).await {
+        let _ = call.hangup().await;
+        return Err(format!("not answered ({e})"));
+    }
+    let facts = call.info().await.map_err(says)?;
+    let (Some(session_id), Some(party_id)) = (facts.session_id, facts.party_id) else {
+        return Err("the call carries no RingCentral session".into());
+    };
+    client.bring_in(conference, &session_id, &party_id).await.map(drop).map_err(|e| signin::explain(&e))
 }
 
 #[cfg(test)]

@@ -136,6 +136,11 @@ pub enum UiEvent {
         /// Which side, from which device to which (`null`: none works now), and why.
         change: webphone::audio::DeviceChange,
     },
+    /// Something the user should read (e.g. how an invitation to the conference went).
+    Notice {
+        /// The text.
+        text: String,
+    },
     /// The call's media failed.
     MediaFailed {
         /// Call id.

@@ -121,6 +121,7 @@ fn main() {
             commands::demo_credentials,
             commands::sign_out,
             commands::conference,
+            commands::conference_invite,
             commands::history,
             commands::use_account,
             commands::use_demo,
