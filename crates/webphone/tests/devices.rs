@@ -8,7 +8,7 @@
 
 mod common;
 
-use common::{wait_event, EXT_101, WAIT};
+use common::{EXT_101, WAIT};
 use std::path::PathBuf;
 use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -300,14 +300,36 @@ fn dial(callee: &str) -> Dial {
     Dial { callee: callee.into(), ..Dial::default() }
 }
 
-/// Waits for call `id`'s next change of microphone (`input`) or speaker that `to` accepts.
+/// How long a move may take at worst: a first open of the new device that times out, the
+/// retry a second later and a second open (cpal_io gives each open 5 s), with slack.
+const MOVE_WAIT: Duration = Duration::from_secs(20);
+
+/// Call `id`'s changes of microphone (`input`) or speaker from now on, up to and including
+/// the first that goes to `to` (a move may pass through "no device" when the first open of
+/// the new one fails). Fails after [`MOVE_WAIT`], naming the changes seen.
+async fn moves_until(events: &mut tokio::sync::broadcast::Receiver<PhoneEvent>, id: webphone::CallId, input: bool, to: Option<&str>) -> Vec<DeviceChange> {
+    let what = if input { "microphone" } else { "speaker" };
+    let deadline = tokio::time::Instant::now() + MOVE_WAIT;
+    let mut seen = Vec::new();
+    loop {
+        let event = tokio::time::timeout_at(deadline, events.recv()).await.unwrap_or_else(|_| panic!("the {what} did not move to {to:?} within {MOVE_WAIT:?}; changes seen: {seen:?}"));
+        match event {
+            Ok(PhoneEvent::AudioDeviceChanged(i, change)) if i == id && change.input == input => {
+                let done = change.to.as_deref() == to;
+                seen.push(change);
+                if done {
+                    return seen;
+                }
+            }
+            Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+            Err(e) => panic!("events ended waiting for the {what} to move: {e}"),
+        }
+    }
+}
+
+/// The move that ends at `to` (see [`moves_until`]).
 async fn device_changed(events: &mut tokio::sync::broadcast::Receiver<PhoneEvent>, id: webphone::CallId, input: bool, to: Option<&str>) -> DeviceChange {
-    let what = format!("the {} to move to {to:?}", if input { "microphone" } else { "speaker" });
-    wait_event(events, &what, |e| match e {
-        PhoneEvent::AudioDeviceChanged(i, c) if *i == id && c.input == input && c.to.as_deref() == to => Some(c.clone()),
-        _ => None,
-    })
-    .await
+    moves_until(events, id, input, to).await.pop().expect("at least the move to `to`")
 }
 
 fn lost(change: &DeviceChange) -> bool {
@@ -352,15 +374,15 @@ fn a_call_changes_devices_and_survives_losing_them() {
 
         // The speaker in use goes away: the default takes over and the phone says so.
         pulse.unload("sink_name=spk_b");
-        let change = device_changed(&mut events, call.id(), false, Some("SpeakerA")).await;
-        assert!(lost(&change) && change.from.as_deref() == Some("SpeakerB"), "{change:?}");
+        let moves = moves_until(&mut events, call.id(), false, Some("SpeakerA")).await;
+        assert!(lost(&moves[0]) && moves[0].from.as_deref() == Some("SpeakerB"), "{moves:?}");
         hear_async("Monitor of SpeakerA", 500).await;
 
         // So does the microphone in use.
         drop(feed_b);
         pulse.unload("source_name=mic_b");
-        let change = device_changed(&mut events, call.id(), true, Some("MicA")).await;
-        assert!(lost(&change) && change.from.as_deref() == Some("MicB"), "{change:?}");
+        let moves = moves_until(&mut events, call.id(), true, Some("MicA")).await;
+        assert!(lost(&moves[0]) && moves[0].from.as_deref() == Some("MicB"), "{moves:?}");
         hear_async("Monitor of SpeakerA", 1000).await;
 
         // Without its chosen speaker the call follows the system default...
@@ -379,8 +401,8 @@ fn a_call_changes_devices_and_survives_losing_them() {
         // No speaker at all: the phone says so and the call goes on; a speaker that comes back
         // plays it again.
         pulse.pactl(&["unload-module", "module-null-sink"]);
-        let change = device_changed(&mut events, call.id(), false, None).await;
-        assert!(lost(&change), "{change:?}");
+        let moves = moves_until(&mut events, call.id(), false, None).await;
+        assert!(lost(&moves[0]), "{moves:?}");
         assert_eq!(call.status().state, CallState::Answered);
         pulse.load(&speaker("spk_a", "SpeakerA"));
         let change = device_changed(&mut events, call.id(), false, Some("SpeakerA")).await;
