@@ -221,6 +221,12 @@ pub fn mix(a: &[i16], b: &[i16]) -> Vec<i16> {
     a.iter().zip(b).map(|(&x, &y)| x.saturating_add(y)).collect()
 }
 
+/// What a microphone records: the near end plus the echo an [`EchoPath`] gives, rounded and
+/// clipped to 16 bits.
+pub fn with_echo(near: &[i16], echo: &[f32]) -> Vec<i16> {
+    near.iter().zip(echo).map(|(&n, &e)| (f32::from(n) + e).round().clamp(-32768.0, 32767.0) as i16).collect()
+}
+
 /// A loudspeaker heard by the microphone: the played signal comes back after `delay_ms`,
 /// `attenuation_db` quieter, followed by a reverberant tail of sparse reflections over the
 /// next `tail_ms`, decaying by 60 dB over `tail_ms` (−20 dB or more below the direct sound).

@@ -6,7 +6,7 @@
 //! Everything is synthetic and seeded (media::voicesim), so a run repeats.
 
 use media::processing::{ProcessingSettings, VoiceProcessor, CHUNK};
-use media::voicesim::{self, dbfs, erle_db, gating, mix, pink_noise, preservation, speech, white_noise, EchoPath, Voice};
+use media::voicesim::{self, dbfs, erle_db, gating, mix, pink_noise, preservation, speech, white_noise, with_echo, EchoPath, Voice};
 
 const RATE: u32 = 48_000;
 /// The engine's frame: 20 ms.
@@ -42,11 +42,6 @@ fn call() -> (Vec<i16>, Vec<i16>) {
     (far, near)
 }
 
-/// What the microphone records: the near end plus the echo.
-fn microphone(near: &[i16], echo: &[f32]) -> Vec<i16> {
-    near.iter().zip(echo).map(|(&n, &e)| (f32::from(n) + e).round().clamp(-32768.0, 32767.0) as i16).collect()
-}
-
 struct EchoFigures {
     converged_erle: f64,
     after_double_talk_erle: f64,
@@ -61,7 +56,7 @@ struct EchoFigures {
 fn echo_call(settings: ProcessingSettings, delay_ms: f64, attenuation_db: f64) -> EchoFigures {
     let (far, near) = call();
     let echo = EchoPath::new(RATE, delay_ms, attenuation_db, 50.0, 7).play(&far);
-    let mic = microphone(&near, &echo);
+    let mic = with_echo(&near, &echo);
     let out = run(&mut VoiceProcessor::new(settings), &far, &mic);
     // The reference for the near end: the same processing with no far end and no echo, so
     // the linear part of the path (high-pass filter, band splitting) is in both.
@@ -131,7 +126,7 @@ fn the_whole_chain_cancels_the_echo_too() {
 fn with_echo_cancellation_off_the_echo_stays() {
     let (far, near) = call();
     let echo = EchoPath::new(RATE, 80.0, 12.0, 50.0, 7).play(&far);
-    let mic = microphone(&near, &echo);
+    let mic = with_echo(&near, &echo);
 
     let off = run(&mut VoiceProcessor::new(ProcessingSettings::OFF), &far, &mic);
     assert_eq!(off, mic, "everything off: untouched");
@@ -153,7 +148,7 @@ fn with_echo_cancellation_off_the_echo_stays() {
 fn stages_switch_during_a_call() {
     let far = speech(11, Voice::LOW, 20.0, RATE);
     let echo = EchoPath::new(RATE, 80.0, 12.0, 50.0, 7).play(&far);
-    let mic = microphone(&vec![0; far.len()], &echo);
+    let mic = with_echo(&vec![0; far.len()], &echo);
     let mut p = VoiceProcessor::new(ProcessingSettings::default());
     let mut out = mic.clone();
     for (i, (f, m)) in far.chunks_exact(FRAME).zip(out.chunks_exact_mut(FRAME)).enumerate() {

@@ -309,10 +309,8 @@ impl WebPhone {
     /// the calls in progress at once and for the next ones.
     pub async fn set_processing(&self, settings: media::processing::ProcessingSettings) {
         self.shared.live.lock().unwrap().processing = settings;
-        if let Ok(medias) = self.job_with_reply(|d: &mut Driver, _| d.medias.values().cloned().collect::<Vec<_>>()).await {
-            for m in medias {
-                m.set_processing(settings);
-            }
+        for m in self.call_medias().await {
+            m.set_processing(settings);
         }
     }
 
@@ -320,11 +318,14 @@ impl WebPhone {
     /// [`PeerConfig::dtx`]) on or off, for the calls in progress at once and for the next ones.
     pub async fn set_dtx(&self, on: bool) {
         self.shared.live.lock().unwrap().dtx = on;
-        if let Ok(medias) = self.job_with_reply(|d: &mut Driver, _| d.medias.values().cloned().collect::<Vec<_>>()).await {
-            for m in medias {
-                m.set_dtx(on);
-            }
+        for m in self.call_medias().await {
+            m.set_dtx(on);
         }
+    }
+
+    /// The media of the calls in progress (none once the driver has stopped).
+    async fn call_medias(&self) -> Vec<Arc<CallMedia>> {
+        self.job_with_reply(|d: &mut Driver, _| d.medias.values().cloned().collect()).await.unwrap_or_default()
     }
 
     /// Turns auto-answer on or off for calls that come in from now on.
