@@ -501,10 +501,7 @@ pub async fn sign_out(app: tauri::AppHandle, state: State<'_, AppState>, keychai
 #[tauri::command]
 pub async fn conference(state: State<'_, AppState>, keychain: State<'_, Keychain>, call: u64) -> CommandResult<u64> {
     let client = state.rest()?;
-    let facts = state.call(call)?.info().await.map_err(says)?;
-    let (Some(session_id), Some(party_id)) = (facts.session_id, facts.party_id) else {
-        return Err("this call carries no RingCentral session (it cannot join a conference)".into());
-    };
+    let (session_id, party_id) = telephony_ids(&state.call(call)?).await?;
     let (conference, host) = match state.conference() {
         Some(session) => (session, None),
         None => {
@@ -521,6 +518,16 @@ pub async fn conference(state: State<'_, AppState>, keychain: State<'_, Keychain
     signin::save_tokens_of(&client, keychain.inner());
     result?;
     Ok(host.or_else(|| state.conference_call()).unwrap_or(call))
+}
+
+/// The RingCentral telephony session and party of `call` (from its `p-rc-api-ids`), which
+/// bring-in names it by.
+async fn telephony_ids(call: &CallSession) -> CommandResult<(String, String)> {
+    let facts = call.info().await.map_err(says)?;
+    match (facts.session_id, facts.party_id) {
+        (Some(session), Some(party)) => Ok((session, party)),
+        _ => Err("this call carries no RingCentral session (it cannot join a conference)".into()),
+    }
 }
 
 /// How long an invited number may ring before the invitation is given up.
@@ -554,10 +561,7 @@ async fn bring_in_when_answered(client: &rc_rest::RcClient, conference: &str, ca
         let _ = call.hangup().await;
         return Err(format!("not answered ({e})"));
     }
-    let facts = call.info().await.map_err(says)?;
-    let (Some(session_id), Some(party_id)) = (facts.session_id, facts.party_id) else {
-        return Err("the call carries no RingCentral session".into());
-    };
+    let (session_id, party_id) = telephony_ids(call).await?;
     client.bring_in(conference, &session_id, &party_id).await.map(drop).map_err(|e| signin::explain(&e))
 }
 
