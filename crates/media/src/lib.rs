@@ -27,6 +27,7 @@ pub mod peer;
 pub mod probe;
 pub mod processing;
 pub mod quality;
+pub mod rc_sdp;
 pub mod rtcp_tap;
 pub mod rtp_out;
 pub mod sdp;

@@ -81,7 +81,7 @@ pub enum SdpStyle {
     Browser,
     /// What RingCentral's media servers write (`s=SmcSip`, `RTP/SAVPF`, `a=fingerprint:sha-1`,
     /// OPUS/16000 before OPUS/48000/2, lower-case G.7xx names, `a=rtcp:{port}`, candidates for
-    /// components 1 and 2): see `crate::sdp::ringcentral_style`. `opus_clock` 16000 offers
+    /// components 1 and 2): see `crate::rc_sdp::media_server`. `opus_clock` 16000 offers
     /// Opus only on the 16 kHz clock (as some of their servers do).
     RingCentral {
         /// RTP clock of the Opus the stack really offers: 48000 or 16000.
@@ -314,7 +314,7 @@ fn audio_codecs(allowed: &[AudioCodec], style: SdpStyle) -> Vec<RTCRtpCodecParam
 /// (`opus/48000/2` at 111, or `opus/16000` at 109 when `opus_clock` is 16000): webrtc-rs 0.21
 /// matches codec preferences by name and fmtp but not by clock rate, so two Opus entries would
 /// both come out as payload type 109. RingCentral's `109 OPUS/16000` line beside 111 is added
-/// to the text by `crate::sdp::ringcentral_style`.
+/// to the text by `crate::rc_sdp::media_server`.
 fn ringcentral_codecs(allowed: &[AudioCodec], opus_clock: u32) -> Vec<RTCRtpCodecParameters> {
     let mut list = Vec::new();
     if allowed.contains(&AudioCodec::Opus) {
@@ -488,7 +488,7 @@ impl AudioPeer {
     /// Our description as the far end sees it: the stack's, or RingCentral-styled.
     fn styled(&self, sdp: String, offer: bool) -> String {
         match (self.style, self.fingerprint_line("sha-1")) {
-            (SdpStyle::RingCentral { .. }, Some(fingerprint)) => crate::sdp::ringcentral_style(&sdp, &fingerprint, offer),
+            (SdpStyle::RingCentral { .. }, Some(fingerprint)) => crate::rc_sdp::media_server(&sdp, &fingerprint, offer),
             _ => sdp,
         }
     }
@@ -497,7 +497,8 @@ impl AudioPeer {
     pub async fn answer(&self, offer: &str) -> Result<String, MediaError> {
         self.learn_fingerprints(offer)?;
         let (offer, renamed) = crate::sdp::opus_for_webrtc(offer);
-        let offer = &offer;
+        let legacy = crate::sdp::lacks_mids(&offer);
+        let offer = &self.with_our_mids(&offer).await;
         let desc = RTCSessionDescription::offer(offer.to_owned()).map_err(|e| MediaError::Sdp(e.to_string()))?;
         self.pc.set_remote_description(desc).await.map_err(|e| MediaError::Sdp(e.to_string()))?;
         let answer = self.pc.create_answer(None).await.map_err(rtc_err)?;
@@ -509,16 +510,30 @@ impl AudioPeer {
             // RFC 3264 6.1; webrtc-rs answers sendrecv to a held offer.
             sdp = crate::sdp::with_direction(&sdp, crate::sdp::answer_direction(offered));
         }
+        if legacy {
+            sdp = crate::sdp::without_mids(&sdp);
+        }
         Ok(self.styled(sdp, false))
     }
 
     /// Takes the remote answer to our offer.
     pub async fn set_answer(&self, answer: &str) -> Result<(), MediaError> {
         self.learn_fingerprints(answer)?;
+        let answer = &self.with_our_mids(answer).await;
         let desc = RTCSessionDescription::answer(answer.to_owned()).map_err(|e| MediaError::Sdp(e.to_string()))?;
         self.pc.set_remote_description(desc).await.map_err(|e| MediaError::Sdp(e.to_string()))?;
         self.learn_payload_types(answer);
         Ok(())
+    }
+
+    /// `remote` with a mid in every media section (webrtc-rs refuses sections without one;
+    /// RingCentral's media servers write none): our own section's mid, or its index.
+    async fn with_our_mids(&self, remote: &str) -> String {
+        if !crate::sdp::lacks_mids(remote) {
+            return remote.to_owned();
+        }
+        let ours = self.pc.local_description().await.map(|d| crate::sdp::mids(&d.sdp)).unwrap_or_default();
+        crate::sdp::with_mids(remote, &ours)
     }
 
     async fn local_sdp(&self) -> Result<String, MediaError> {

@@ -228,99 +228,60 @@ pub fn restore_rtpmaps(answer: &str, renamed: &[(String, String)]) -> String {
     out
 }
 
-/// A description rewritten the way a RingCentral media server writes it (PROTOCOL.md, "What
-/// RingCentral's own messages look like"): `s=SmcSip`; `c=` and the `m=` port from the first
-/// IPv4 host candidate; in offers the `RTP/SAVPF` profile (answers keep the offer's);
-/// `fingerprint_line` (ours, e.g. `a=fingerprint:sha-1 …`) instead of the stack's; `OPUS` in
-/// capitals and the other codec names in lower case; `a=rtcp-fb:… ccm tmmbr` for Opus;
-/// `a=rtcp:{port+1}` beside `a=rtcp-mux`; every host candidate also for component 2; no
-/// `a=end-of-candidates`. Everything else is kept, so the stack that made the description can
-/// still take the answer to it.
-pub fn ringcentral_style(sdp: &str, fingerprint_line: &str, offer: bool) -> String {
-    let lines: Vec<&str> = sdp.lines().map(|l| l.trim_end_matches('\r')).collect();
-    let host = lines.iter().filter_map(|l| candidate_address(l)).find(|(ip, _)| ip.parse::<std::net::Ipv4Addr>().is_ok());
-    let mut out = String::with_capacity(sdp.len() + 256);
-    for line in lines {
-        if let Some(rest) = line.strip_prefix("m=audio ") {
-            let mut fields: Vec<String> = rest.split_whitespace().map(str::to_owned).collect();
-            if offer && fields.iter().any(|f| f == "111") && !fields.iter().any(|f| f == "109") {
-                // RingCentral lists Opus on the 16 kHz clock first (see `opus16_lines`).
-                let at = fields.iter().position(|f| f == "111").expect("checked");
-                fields.insert(at, "109".into());
-            }
-            if let (Some((_, port)), true) = (&host, !fields.is_empty()) {
-                fields[0] = port.to_string();
-            }
-            if offer && fields.len() > 1 {
-                fields[1] = "RTP/SAVPF".into();
-            }
-            push_line(&mut out, &format!("m=audio {}", fields.join(" ")));
-        } else if line.starts_with("s=") {
-            push_line(&mut out, "s=SmcSip");
-        } else if line.starts_with("c=IN IP4 ") {
-            match &host {
-                Some((ip, _)) => push_line(&mut out, &format!("c=IN IP4 {ip}")),
-                None => push_line(&mut out, line),
-            }
-        } else if line.starts_with("a=fingerprint:") {
-            push_line(&mut out, fingerprint_line);
-        } else if let Some(rest) = line.strip_prefix("a=rtpmap:") {
-            if offer && rest.starts_with("111 ") && !sdp.contains("a=rtpmap:109 ") {
-                for extra in ["a=rtpmap:109 OPUS/16000", "a=fmtp:109 useinbandfec=1", "a=rtcp-fb:109 ccm tmmbr"] {
-                    push_line(&mut out, extra);
-                }
-            }
-            push_line(&mut out, &format!("a=rtpmap:{}", ringcentral_codec_name(rest)));
-            if let Some((pt, name)) = rest.split_once(' ') {
-                if name.to_ascii_lowercase().starts_with("opus/") {
-                    push_line(&mut out, &format!("a=rtcp-fb:{pt} ccm tmmbr"));
-                }
-            }
-        } else if line == "a=rtcp-mux" {
-            if let Some((_, port)) = &host {
-                push_line(&mut out, &format!("a=rtcp:{}", port + 1));
-            }
-            push_line(&mut out, line);
-        } else if line == "a=end-of-candidates" {
-            continue;
-        } else if let Some(twin) = component_two(line) {
-            push_line(&mut out, line);
-            push_line(&mut out, &twin);
-        } else {
-            push_line(&mut out, line);
+/// The `a=mid` of each media section, in order (`None` for a section without one).
+pub fn mids(sdp: &str) -> Vec<Option<String>> {
+    let mut out: Vec<Option<String>> = Vec::new();
+    for line in sdp.lines().map(|l| l.trim_end_matches('\r')) {
+        if line.starts_with("m=") {
+            out.push(None);
+        } else if let (Some(mid), Some(last)) = (line.strip_prefix("a=mid:"), out.last_mut()) {
+            *last = Some(mid.trim().to_owned());
         }
     }
     out
 }
 
-/// `OPUS/…` in capitals, other encoding names in lower case, as RingCentral writes them.
-fn ringcentral_codec_name(rtpmap: &str) -> String {
-    let Some((pt, name)) = rtpmap.split_once(' ') else { return rtpmap.to_owned() };
-    let (encoding, rest) = name.split_once('/').unwrap_or((name, ""));
-    let encoding = if encoding.eq_ignore_ascii_case("opus") { "OPUS".to_owned() } else if encoding.eq_ignore_ascii_case("telephone-event") { encoding.to_owned() } else { encoding.to_ascii_lowercase() };
-    if rest.is_empty() {
-        format!("{pt} {encoding}")
-    } else {
-        format!("{pt} {encoding}/{rest}")
-    }
+/// True when some media section has no `a=mid`, as RingCentral's media servers and other
+/// pre-BUNDLE stacks write SDP.
+pub fn lacks_mids(sdp: &str) -> bool {
+    mids(sdp).iter().any(Option::is_none)
 }
 
-/// The address and port of an `a=candidate` line for component 1.
-fn candidate_address(line: &str) -> Option<(String, u16)> {
-    let fields: Vec<&str> = line.strip_prefix("a=candidate:")?.split_whitespace().collect();
-    if fields.len() < 8 || fields[1] != "1" || fields[7] != "host" {
-        return None;
+/// `remote` with an `a=mid` at the end of each media section that has none, so that
+/// webrtc-rs (which refuses such sections) can take it: the mid of our own description's
+/// section at the same index (`ours`), else the section's index, as JSEP does (RFC 8829
+/// 5.8: a missing mid is the m-line index).
+pub fn with_mids(remote: &str, ours: &[Option<String>]) -> String {
+    let mid_for = |index: usize| ours.get(index).cloned().flatten().unwrap_or_else(|| index.to_string());
+    let mut out = String::with_capacity(remote.len() + 16);
+    let (mut section, mut has_mid) = (None::<usize>, true);
+    for line in remote.lines().map(|l| l.trim_end_matches('\r')) {
+        if line.starts_with("m=") {
+            if let (Some(i), false) = (section, has_mid) {
+                push_line(&mut out, &format!("a=mid:{}", mid_for(i)));
+            }
+            section = Some(section.map_or(0, |i| i + 1));
+            has_mid = false;
+        }
+        has_mid |= line.starts_with("a=mid:");
+        push_line(&mut out, line);
     }
-    Some((fields[4].to_owned(), fields[5].parse().ok()?))
+    if let (Some(i), false) = (section, has_mid) {
+        push_line(&mut out, &format!("a=mid:{}", mid_for(i)));
+    }
+    out
 }
 
-/// The component-2 twin (port + 1) of a component-1 host candidate line.
-fn component_two(line: &str) -> Option<String> {
-    let (_, port) = candidate_address(line)?;
-    let mut fields: Vec<String> = line.split_whitespace().map(str::to_owned).collect();
-    fields[1] = "2".into();
-    fields[5] = (port + 1).to_string();
-    Some(fields.join(" "))
+/// `sdp` without `a=mid` and `a=group` lines: our answer to an offer that has no mid (RFC
+/// 5888 9.1 and RFC 8843 7.3: the answerer does not add grouping the offerer did not use).
+pub fn without_mids(sdp: &str) -> String {
+    let mut out = String::with_capacity(sdp.len());
+    for line in sdp.lines().map(|l| l.trim_end_matches('\r')) {
+        if !(line.starts_with("a=mid:") || line.starts_with("a=group:")) {
+            push_line(&mut out, line);
+        }
+    }
+    out
 }
 
 fn push_line(out: &mut String, line: &str) {
@@ -345,29 +306,15 @@ mod tests {
     }
 
     #[test]
-    fn ringcentral_style_has_the_captured_shape() {
-        let stack = "v=0\r\no=- 1 2 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\na=fingerprint:sha-256 AA:BB\r\n\
-m=audio 9 UDP/TLS/RTP/SAVPF 109 111 18 0 101\r\nc=IN IP4 0.0.0.0\r\na=setup:actpass\r\na=mid:0\r\n\
-a=rtpmap:109 opus/16000\r\na=rtpmap:111 opus/48000/2\r\na=rtpmap:18 G729/8000\r\na=rtpmap:0 PCMU/8000\r\n\
-a=rtpmap:101 telephone-event/8000\r\na=rtcp-mux\r\na=sendrecv\r\n\
-a=candidate:1 1 udp 2130706431 192.0.2.7 40000 typ host\r\na=end-of-candidates\r\n";
-        let rc = ringcentral_style(stack, "a=fingerprint:sha-1 01:02", true);
-        for expected in [
-            "s=SmcSip\r\n",
-            "m=audio 40000 RTP/SAVPF 109 111 18 0 101\r\n",
-            "c=IN IP4 192.0.2.7\r\n",
-            "a=fingerprint:sha-1 01:02\r\n",
-            "a=rtpmap:109 OPUS/16000\r\na=rtcp-fb:109 ccm tmmbr\r\n",
-            "a=rtpmap:18 g729/8000\r\n",
-            "a=rtpmap:0 pcmu/8000\r\n",
-            "a=rtcp:40001\r\na=rtcp-mux\r\n",
-            "a=candidate:1 2 udp 2130706431 192.0.2.7 40001 typ host\r\n",
-        ] {
-            assert!(rc.contains(expected), "missing {expected:?} in\n{rc}");
-        }
-        assert!(!rc.contains("end-of-candidates") && !rc.contains("sha-256"));
-        let answer = ringcentral_style(stack, "a=fingerprint:sha-1 01:02", false);
-        assert!(answer.contains("m=audio 40000 UDP/TLS/RTP/SAVPF "), "an answer keeps the offer's profile");
+    fn sections_without_a_mid_get_ours_or_their_index_and_answers_lose_them() {
+        let rc = "v=0\r\nm=audio 5 RTP/SAVPF 0\r\na=rtpmap:0 pcmu/8000\r\nm=audio 7 RTP/SAVPF 0\r\na=mid:x\r\n";
+        assert_eq!(mids(rc), vec![None, Some("x".to_owned())]);
+        assert!(lacks_mids(rc) && !lacks_mids(OFFER));
+        let fixed = with_mids(rc, &[]);
+        assert_eq!(fixed, "v=0\r\nm=audio 5 RTP/SAVPF 0\r\na=rtpmap:0 pcmu/8000\r\na=mid:0\r\nm=audio 7 RTP/SAVPF 0\r\na=mid:x\r\n");
+        assert!(with_mids(rc, &[Some("audio".into())]).contains("a=mid:audio\r\n"));
+        let answer = "v=0\r\na=group:BUNDLE 0\r\nm=audio 9 RTP/SAVPF 0\r\na=mid:0\r\na=sendrecv\r\n";
+        assert_eq!(without_mids(answer), "v=0\r\nm=audio 9 RTP/SAVPF 0\r\na=sendrecv\r\n");
     }
 
     #[test]

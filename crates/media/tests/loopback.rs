@@ -132,7 +132,9 @@ async fn a_browser_style_peer_answers_ringcentral_style_offers_for_each_codec() 
         if opus_clock == 48_000 && dropped.is_empty() {
             assert!(offer.contains("RTP/SAVPF 109 111 18 0 8 9 96 101\r\n"), "RingCentral's payload list:\n{offer}");
         }
+        assert_eq!(media::rc_sdp::shape(&offer).iter().filter(|l| l.starts_with("a=mid") || l.starts_with("a=group")).count(), 0, "{offer}");
         let answer = phone.answer(&offer).await.unwrap_or_else(|e| panic!("the phone answers a RingCentral offer without {dropped:?}: {e}\n{offer}"));
+        assert!(!answer.contains("a=mid:") && !answer.contains("a=group:"), "an answer to an offer without mids has none:\n{answer}");
         let first = media::codecs::Negotiated::from_sdp(&answer, &AudioCodec::ALL).send.expect("a common codec");
         let name = answer.lines().find_map(|l| l.strip_prefix(&format!("a=rtpmap:{} ", first.payload_type))).unwrap().to_ascii_lowercase();
         assert!(name.starts_with(expected), "picked {name}, wanted {expected}\n{answer}");
@@ -209,4 +211,46 @@ async fn with_dtx_a_silence_sends_almost_nothing_and_the_speech_after_it_is_play
     assert_eq!(c.lost, 0, "a pause in sending is not loss");
     a.expect("sent").close().await;
     b.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_ringcentral_style_answer_without_mids_is_taken_and_a_re_offer_keeps_the_call() {
+    let rc = PeerConfig { style: media::SdpStyle::RingCentral { opus_clock: 48_000 }, ..PeerConfig::default() };
+    let (server, mut server_events) = AudioPeer::new(&rc).await.unwrap();
+    let (phone, mut phone_events) = AudioPeer::new(&PeerConfig::default()).await.unwrap();
+    let offer = phone.create_offer().await.unwrap();
+    assert!(offer.contains("a=mid:"), "a browser-style offer names its mids:\n{offer}");
+    let answer = server.answer(&offer).await.unwrap();
+    for absent in ["a=mid", "a=group", "a=msid", "a=ssrc"] {
+        assert!(!answer.contains(absent), "{absent} in the media server's answer:\n{answer}");
+    }
+    phone.set_answer(&answer).await.unwrap_or_else(|e| panic!("the phone takes the media server's answer: {e}\n{answer}"));
+    until_connected(&mut phone_events).await;
+    until_connected(&mut server_events).await;
+
+    // The media server re-offers (a hold, say): still without mids, still answered.
+    let re_offer = media::sdp::with_direction(&server.create_offer().await.unwrap(), "sendonly");
+    assert!(!re_offer.contains("a=mid"), "{re_offer}");
+    let re_answer = phone.answer(&re_offer).await.unwrap();
+    assert!(re_answer.contains("a=recvonly") && !re_answer.contains("a=mid"), "{re_answer}");
+    server.set_answer(&re_answer).await.unwrap();
+
+    let server = std::sync::Arc::new(server);
+    let sender = {
+        let server = server.clone();
+        tokio::spawn(async move {
+            let mut tone = Tone::new(700.0, 48_000, 8000);
+            let mut tick = tokio::time::interval(Duration::from_millis(20));
+            for _ in 0..75 {
+                tick.tick().await;
+                let _ = server.send_pcm(&tone.next_frame(FRAME)).await;
+            }
+        })
+    };
+    let heard = tokio::time::timeout(Duration::from_secs(10), collect_audio(&mut phone_events, 48_000)).await.expect("audio").unwrap();
+    let (f, _) = dominant_frequency(&heard[24_000..], 48_000, 100, 3500, 10);
+    assert_eq!(f, 700, "the media server's tone arrives after its re-offer");
+    sender.abort();
+    phone.close().await;
+    server.close().await;
 }

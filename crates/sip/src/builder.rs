@@ -301,6 +301,9 @@ pub fn malformed_request_reply(input: &[u8], error: &crate::error::ParseError) -
     if matches!(error.kind, crate::error::ParseErrorKind::UnsupportedVersion(_)) {
         r.status = 505;
         r.reason = reason_phrase(505).to_owned();
+    } else if matches!(error.kind, crate::error::ParseErrorKind::TooLarge { .. }) {
+        r.status = 513;
+        r.reason = reason_phrase(513).to_owned();
     } else {
         let why: String = clean(&error.to_string()).chars().take(200).collect();
         r.reason = format!("Bad Request ({why})");

@@ -64,6 +64,13 @@ pub enum ParseErrorKind {
     BadDate,
     /// The value does not have the shape this header needs.
     BadValue(&'static str),
+    /// The message is larger than the receiver takes (RFC 3261 21.5.11: 513).
+    TooLarge {
+        /// Its size in bytes.
+        size: usize,
+        /// The largest size taken.
+        limit: usize,
+    },
 }
 
 impl fmt::Display for ParseErrorKind {
@@ -100,6 +107,7 @@ impl fmt::Display for ParseErrorKind {
             BadViaProtocol => f.write_str("protocol must be SIP/2.0/<transport>"),
             BadDate => f.write_str("not an RFC 1123 date in GMT"),
             BadValue(what) => write!(f, "expected {what}"),
+            TooLarge { size, limit } => write!(f, "message of {size} bytes is larger than {limit}"),
         }
     }
 }

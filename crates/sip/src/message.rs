@@ -328,6 +328,7 @@ pub fn reason_phrase(status: u16) -> &'static str {
         503 => "Service Unavailable",
         504 => "Server Time-out",
         505 => "Version Not Supported",
+        513 => "Message Too Large",
         600 => "Busy Everywhere",
         603 => "Decline",
         604 => "Does Not Exist Anywhere",

@@ -8,10 +8,12 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::WebSocketStream;
 
-/// The largest SIP message (one WebSocket message) accepted from the server. Real messages are
-/// a few kilobytes; anything larger is hostile or broken, and the connection is dropped (and
-/// made again) instead of buffering it.
-pub const MAX_MESSAGE: usize = 256 * 1024;
+/// The largest WebSocket message read from the server. SIP messages over
+/// [`sip::transaction::MAX_MESSAGE`] (256 KiB; real ones are a few kilobytes) are still read
+/// whole up to this size, so that a request can be answered 513 and a response dropped while
+/// the connection and its calls stay up; anything larger than this is hostile, and the
+/// connection is dropped (and made again) instead of buffering it.
+pub const MAX_FRAME: usize = 16 * 1024 * 1024;
 
 /// An open SIP WebSocket.
 pub type SipSocket = WebSocketStream<TlsStream<TcpStream>>;
@@ -111,7 +113,7 @@ pub async fn connect(proxy: &str, tls: Arc<rustls::ClientConfig>) -> Result<SipS
     let ws_err = |reason: String| TransportError::WebSocket { addr: proxy.to_owned(), reason };
     let mut request = format!("wss://{proxy}").into_client_request().map_err(|e| ws_err(e.to_string()))?;
     request.headers_mut().insert("Sec-WebSocket-Protocol", "sip".parse().expect("static header value"));
-    let limits = WebSocketConfig::default().max_message_size(Some(MAX_MESSAGE)).max_frame_size(Some(MAX_MESSAGE));
+    let limits = WebSocketConfig::default().max_message_size(Some(MAX_FRAME)).max_frame_size(Some(MAX_FRAME));
     let (ws, response) = tokio_tungstenite::client_async_with_config(request, tls, Some(limits)).await.map_err(|e| ws_err(e.to_string()))?;
     let accepted = response.headers().get("Sec-WebSocket-Protocol").and_then(|v| v.to_str().ok()).is_some_and(|p| p.eq_ignore_ascii_case("sip"));
     if !accepted {

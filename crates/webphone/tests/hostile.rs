@@ -268,7 +268,7 @@ async fn garbage_truncated_and_non_utf8_frames_are_dropped_or_refused_and_the_ph
     let at = bad_utf8_invite.windows(6).position(|w| w == b"Caller").unwrap();
     bad_utf8_invite[at..at + 2].copy_from_slice(b"\xff\xfe");
     let bad_utf8_response = b"SIP/2.0 200 \xc3\x28 OK\r\nVia: SIP/2.0/WSS 127.0.0.1;branch=z9hG4bK-x\r\nFrom: <sip:a@b>;tag=1\r\nTo: <sip:c@d>;tag=2\r\nCall-ID: x\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n".to_vec();
-    // Under the 256 KiB cap: 20 000 headers, and one header 200 KiB long. Both are fine SIP;
+    // Under the 256 KiB SIP cap: 20 000 headers, and one header 200 KiB long. Both are fine SIP;
     // parsing them must stay linear.
     let options = |n: u32, extra: &str| {
         format!(
@@ -309,15 +309,53 @@ From: <sip:big@127.0.0.1>;tag=b\r\nTo: <sip:{EXT_101}@127.0.0.1>\r\nCall-ID: big
     still_works(&mut a, 1000).await;
 }
 
+/// A MESSAGE of `size` bytes or more (a text body), with top Via branch `branch`.
+fn huge_message(branch: &str, size: usize) -> String {
+    let body = "x".repeat(size);
+    format!(
+        "MESSAGE sip:{EXT_101}@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/WSS 127.0.0.1;branch={branch}\r\nMax-Forwards: 70\r\n\
+From: <sip:huge@127.0.0.1>;tag=h\r\nTo: <sip:{EXT_101}@127.0.0.1>\r\nCall-ID: {branch}\r\nCSeq: 1 MESSAGE\r\n\
+Content-Type: text/plain\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_oversized_frame_drops_the_connection_with_a_clear_reason_and_the_phone_comes_back() {
+async fn an_oversized_message_is_answered_513_and_the_connection_and_a_ringing_call_stay_up() {
     let sim = server().await;
     let mut a = phone(&sim, EXT_101, Input::Tone(1000.0)).await;
     let conn = conn_of(&sim, EXT_101).await;
-    // 1 MiB of SIP-looking text in one frame: over the phone's cap (256 KiB; tungstenite's own
-    // default would take 64 MiB).
-    let big = format!("MESSAGE sip:{EXT_101}@127.0.0.1 SIP/2.0\r\nX-Pad: {}\r\n\r\n", "x".repeat(1 << 20));
-    sim.send_raw(conn, &big);
+    sim.call_extension(rc_sim::core::BotKind::Echo, EXT_101).await.unwrap();
+    let (ringing, _) = inbound_call(&mut a).await;
+    let mut wire = Wire::new(&sim, conn);
+
+    // 271 870 bytes closed the WebSocket once (over the 256 KiB SIP cap): now a 513.
+    let big = huge_message("z9hG4bK-huge-1", 271_870);
+    let replies = wire.request(big.as_bytes(), "z9hG4bK-huge-1").await;
+    assert_eq!(statuses(&replies), vec![513], "{:?}", replies.iter().map(|r| r.lines().next()).collect::<Vec<_>>());
+    assert!(replies[0].starts_with("SIP/2.0 513 Message Too Large\r\n") && header(&replies[0], "Call-ID").as_deref() == Some("z9hG4bK-huge-1"));
+    // A response that large (to nothing we sent, and over the cap): dropped, not answered.
+    let response = big.replacen(&format!("MESSAGE sip:{EXT_101}@127.0.0.1 SIP/2.0"), "SIP/2.0 200 OK", 1);
+    assert!(wire.exchange(response.as_bytes()).await.is_empty());
+    assert_no_trouble(&drain(&mut a.events));
+    assert_eq!(conn_of(&sim, EXT_101).await, conn, "the same connection");
+
+    // The call that was ringing all along is answered and has its audio.
+    ringing.answer().await.expect("the ringing call is still there");
+    media_up(&mut a, ringing.id()).await;
+    expect_tone(&mut a.heard, 1000).await;
+    ringing.hangup().await.unwrap();
+    still_works(&mut a, 1000).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_frame_over_the_websocket_cap_drops_the_connection_with_a_clear_reason_and_the_phone_comes_back() {
+    let sim = server().await;
+    let mut a = phone(&sim, EXT_101, Input::Tone(1000.0)).await;
+    let conn = conn_of(&sim, EXT_101).await;
+    // 17 MiB of SIP-looking text in one frame: over the phone's WebSocket cap (16 MiB;
+    // tungstenite's own default would take 64 MiB).
+    sim.send_raw(conn, &huge_message("z9hG4bK-huge-2", 17 << 20));
     let why = wait_event(&mut a.events, "Disconnected", |e| match e {
         PhoneEvent::Disconnected(why) => Some(why.clone()),
         _ => None,

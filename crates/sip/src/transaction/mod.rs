@@ -108,19 +108,37 @@ pub enum TransactionError {
     AlreadyAnswered,
 }
 
+/// The largest message [`TransactionLayer`] reads by default: real SIP messages are a few
+/// kilobytes; a request larger than this is answered 513 and a response dropped.
+pub const MAX_MESSAGE: usize = 256 * 1024;
+
 /// All client and server transactions of one user agent.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct TransactionLayer {
     timers: Timers,
     clients: HashMap<TransactionKey, ClientTransaction>,
     servers: HashMap<TransactionKey, ServerTransaction>,
     out: VecDeque<Output>,
+    max_message: usize,
+}
+
+impl Default for TransactionLayer {
+    fn default() -> Self {
+        Self { timers: Timers::default(), clients: HashMap::new(), servers: HashMap::new(), out: VecDeque::new(), max_message: MAX_MESSAGE }
+    }
 }
 
 impl TransactionLayer {
     /// A layer using `timers`.
     pub fn new(timers: Timers) -> Self {
         Self { timers, ..Default::default() }
+    }
+
+    /// The same layer reading messages of up to `bytes` (larger requests are answered 513,
+    /// larger responses dropped).
+    pub fn with_max_message(mut self, bytes: usize) -> Self {
+        self.max_message = bytes;
+        self
     }
 
     /// Starts a client transaction for `request` and queues its first send.
@@ -162,6 +180,13 @@ impl TransactionLayer {
     /// Feeds input: a received message or the passing of time.
     pub fn handle_input(&mut self, input: Input<'_>, now: Instant) {
         match input {
+            Input::Received(bytes) if bytes.len() > self.max_message => {
+                let error = ParseError::new(crate::error::ParseErrorKind::TooLarge { size: bytes.len(), limit: self.max_message }, 0);
+                if let Some(reply) = crate::builder::malformed_request_reply(bytes, &error) {
+                    self.out.push_back(Output::Send(reply.into()));
+                }
+                self.out.push_back(Output::Event(Event::Malformed(error)));
+            }
             Input::Received(bytes) => match Message::parse(bytes) {
                 Ok(Message::Request(r)) => self.on_request(r, now),
                 Ok(Message::Response(r)) => self.on_response(r, now),

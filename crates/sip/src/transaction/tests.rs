@@ -283,3 +283,34 @@ fn ack_reusing_the_invite_branch_reaches_the_tu_while_accepted() {
     w.receive(ack);
     assert!(has(&w.drain(), |e| matches!(e, Event::Ack(_))), "the seed SDK ACKs a 2xx with the INVITE's branch");
 }
+
+#[test]
+fn a_request_over_the_size_limit_is_answered_513_and_a_large_response_is_dropped() {
+    let mut w = World::new(Timers::RELIABLE);
+    w.layer = TransactionLayer::new(Timers::RELIABLE).with_max_message(4096);
+    let mut big = w.request(Method::Message);
+    big.body = vec![b'x'; 5000];
+    big.headers.set("Content-Length", "5000");
+    w.receive(big.clone());
+    let out = w.drain();
+    let replies = sends(&out);
+    assert_eq!(replies.len(), 1, "{out:?}");
+    let Message::Response(r) = replies[0] else { panic!("a response") };
+    assert_eq!((r.status, r.reason.as_str()), (513, "Message Too Large"));
+    assert_eq!(r.headers.get("Call-ID"), big.headers.get("Call-ID"));
+    assert!(has(&out, |e| matches!(e, Event::Malformed(ParseError { kind: crate::error::ParseErrorKind::TooLarge { size, limit: 4096 }, .. }) if *size > 5000)));
+
+    // The same size as a response: dropped, reported, never answered.
+    let options = w.request(Method::Options);
+    let mut response = builder::response(&options, 200, Some("t"));
+    response.body = vec![b'y'; 5000];
+    response.headers.set("Content-Length", "5000");
+    w.receive(response);
+    let out = w.drain();
+    assert!(sends(&out).is_empty() && has(&out, |e| matches!(e, Event::Malformed(_))), "{out:?}");
+
+    // A request under the limit is still taken.
+    let small = w.request(Method::Options);
+    w.receive(small);
+    assert!(has(&w.drain(), |e| matches!(e, Event::Request { .. })));
+}
