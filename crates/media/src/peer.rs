@@ -489,7 +489,7 @@ impl AudioPeer {
     fn styled(&self, sdp: String, offer: bool) -> String {
         match (self.style, self.fingerprint_line("sha-1")) {
             (SdpStyle::RingCentral { .. }, Some(fingerprint)) => crate::rc_sdp::media_server(&sdp, &fingerprint, offer),
-            _ => sdp,
+            _ => crate::sdp::with_default_candidate(&sdp),
         }
     }
 
@@ -512,6 +512,9 @@ impl AudioPeer {
         }
         if legacy {
             sdp = crate::sdp::without_mids(&sdp);
+        }
+        if let Some(profile) = crate::sdp::audio_profile(offer) {
+            sdp = crate::sdp::with_audio_profile(&sdp, profile);
         }
         Ok(self.styled(sdp, false))
     }

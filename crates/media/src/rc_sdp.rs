@@ -12,7 +12,6 @@
 //! takes answers without a mid because [`crate::AudioPeer`] gives them one on the way in
 //! ([`crate::sdp::with_mids`]).
 
-use std::fmt::Write as _;
 
 /// What [`media_server`] needs from the stack's own description.
 #[derive(Debug, Default)]

@@ -250,13 +250,21 @@ pub fn lacks_mids(sdp: &str) -> bool {
 /// `remote` with an `a=mid` at the end of each media section that has none, so that
 /// webrtc-rs (which refuses such sections) can take it: the mid of our own description's
 /// section at the same index (`ours`), else the section's index, as JSEP does (RFC 8829
-/// 5.8: a missing mid is the m-line index).
+/// 5.8: a missing mid is the m-line index). Without a group line one is added naming every
+/// mid: webrtc-rs answers port 0 (a rejected section) for each mid outside the offer's
+/// BUNDLE group, even when there is no group at all. Our answer loses both again
+/// ([`without_mids`]).
 pub fn with_mids(remote: &str, ours: &[Option<String>]) -> String {
     let mid_for = |index: usize| ours.get(index).cloned().flatten().unwrap_or_else(|| index.to_string());
     let mut out = String::with_capacity(remote.len() + 16);
     let (mut section, mut has_mid) = (None::<usize>, true);
+    let needs_group = !remote.lines().any(|l| l.starts_with("a=group:"));
     for line in remote.lines().map(|l| l.trim_end_matches('\r')) {
         if line.starts_with("m=") {
+            if section.is_none() && needs_group {
+                let all: Vec<String> = mids(remote).into_iter().enumerate().map(|(i, m)| m.unwrap_or_else(|| mid_for(i))).collect();
+                push_line(&mut out, &format!("a=group:BUNDLE {}", all.join(" ")));
+            }
             if let (Some(i), false) = (section, has_mid) {
                 push_line(&mut out, &format!("a=mid:{}", mid_for(i)));
             }
@@ -268,6 +276,59 @@ pub fn with_mids(remote: &str, ours: &[Option<String>]) -> String {
     }
     if let (Some(i), false) = (section, has_mid) {
         push_line(&mut out, &format!("a=mid:{}", mid_for(i)));
+    }
+    out
+}
+
+/// The transport profile of the first audio section (`RTP/SAVPF`, `UDP/TLS/RTP/SAVPF`…).
+pub fn audio_profile(sdp: &str) -> Option<&str> {
+    sdp.lines().find_map(|l| l.trim_end_matches('\r').strip_prefix("m=audio "))?.split_whitespace().nth(1)
+}
+
+/// `sdp` with `profile` in its audio sections. An answer uses the offer's profile (RFC 3264
+/// 6); webrtc-rs writes `UDP/TLS/RTP/SAVPF` whatever was offered, and RingCentral offers
+/// `RTP/SAVPF`.
+pub fn with_audio_profile(sdp: &str, profile: &str) -> String {
+    let mut out = String::with_capacity(sdp.len() + 8);
+    for line in sdp.lines().map(|l| l.trim_end_matches('\r')) {
+        match line.strip_prefix("m=audio ") {
+            Some(rest) => {
+                let mut fields: Vec<&str> = rest.split_whitespace().collect();
+                if fields.len() > 1 {
+                    fields[1] = profile;
+                }
+                push_line(&mut out, &format!("m=audio {}", fields.join(" ")));
+            }
+            None => push_line(&mut out, line),
+        }
+    }
+    out
+}
+
+/// `sdp` with its first IPv4 host candidate as the default destination in `m=` and `c=`
+/// (RFC 8839 4.2.1.1), as browsers write a gathered description; webrtc-rs leaves `9` and
+/// `0.0.0.0`, which a media server that looks at them before ICE takes as "no address".
+pub fn with_default_candidate(sdp: &str) -> String {
+    let host = sdp.lines().filter_map(|l| l.trim_end_matches('\r').strip_prefix("a=candidate:")).find_map(|c| {
+        let f: Vec<&str> = c.split_whitespace().collect();
+        (f.len() >= 8 && f[1] == "1" && f[7] == "host" && f[4].parse::<std::net::Ipv4Addr>().is_ok()).then(|| (f[4], f[5]))
+    });
+    let Some((ip, port)) = host else { return sdp.to_owned() };
+    let mut out = String::with_capacity(sdp.len() + 16);
+    let mut in_media = false;
+    for line in sdp.lines().map(|l| l.trim_end_matches('\r')) {
+        if let Some(rest) = line.strip_prefix("m=audio ") {
+            in_media = true;
+            let mut fields: Vec<&str> = rest.split_whitespace().collect();
+            if fields.first().is_some_and(|p| *p != "0") {
+                fields[0] = port;
+            }
+            push_line(&mut out, &format!("m=audio {}", fields.join(" ")));
+        } else if in_media && line.starts_with("c=IN IP4 ") {
+            push_line(&mut out, &format!("c=IN IP4 {ip}"));
+        } else {
+            push_line(&mut out, line);
+        }
     }
     out
 }
@@ -311,7 +372,13 @@ mod tests {
         assert_eq!(mids(rc), vec![None, Some("x".to_owned())]);
         assert!(lacks_mids(rc) && !lacks_mids(OFFER));
         let fixed = with_mids(rc, &[]);
-        assert_eq!(fixed, "v=0\r\nm=audio 5 RTP/SAVPF 0\r\na=rtpmap:0 pcmu/8000\r\na=mid:0\r\nm=audio 7 RTP/SAVPF 0\r\na=mid:x\r\n");
+        assert_eq!(fixed, "v=0\r\na=group:BUNDLE 0 x\r\nm=audio 5 RTP/SAVPF 0\r\na=rtpmap:0 pcmu/8000\r\na=mid:0\r\nm=audio 7 RTP/SAVPF 0\r\na=mid:x\r\n");
+        assert!(!with_mids(&format!("a=group:LS 0\r\n{rc}"), &[]).contains("BUNDLE"), "a group the far end wrote is kept as it is");
+        assert_eq!(with_audio_profile(&fixed, "RTP/SAVPF").matches("m=audio").count(), 2);
+        assert_eq!(audio_profile("m=audio 9 UDP/TLS/RTP/SAVPF 111\r\n"), Some("UDP/TLS/RTP/SAVPF"));
+        let gathered = "c=IN IP4 0.0.0.0\r\nm=audio 9 RTP/SAVPF 0\r\nc=IN IP4 0.0.0.0\r\na=candidate:1 1 udp 1 ::1 5000 typ host\r\na=candidate:2 1 udp 1 192.0.2.7 4000 typ host\r\n";
+        assert_eq!(with_default_candidate(gathered), "c=IN IP4 0.0.0.0\r\nm=audio 4000 RTP/SAVPF 0\r\nc=IN IP4 192.0.2.7\r\na=candidate:1 1 udp 1 ::1 5000 typ host\r\na=candidate:2 1 udp 1 192.0.2.7 4000 typ host\r\n");
+        assert!(with_audio_profile("m=audio 9 UDP/TLS/RTP/SAVPF 111\r\n", "RTP/SAVPF").starts_with("m=audio 9 RTP/SAVPF 111\r\n"));
         assert!(with_mids(rc, &[Some("audio".into())]).contains("a=mid:audio\r\n"));
         let answer = "v=0\r\na=group:BUNDLE 0\r\nm=audio 9 RTP/SAVPF 0\r\na=mid:0\r\na=sendrecv\r\n";
         assert_eq!(without_mids(answer), "v=0\r\nm=audio 9 RTP/SAVPF 0\r\na=sendrecv\r\n");

@@ -74,6 +74,7 @@
 
 pub mod auth;
 pub mod builder;
+pub mod capture;
 pub mod dialog;
 pub mod error;
 #[doc(hidden)]

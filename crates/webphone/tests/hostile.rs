@@ -331,7 +331,7 @@ async fn an_oversized_message_is_answered_513_and_the_connection_and_a_ringing_c
 
     // 271 870 bytes closed the WebSocket once (over the 256 KiB SIP cap): now a 513.
     let big = huge_message("z9hG4bK-huge-1", 271_870);
-    let replies = wire.request(big.as_bytes(), "z9hG4bK-huge-1").await;
+    let replies: Vec<String> = wire.request(big.as_bytes(), "z9hG4bK-huge-1").await.into_iter().filter(|r| header(r, "Call-ID").as_deref() == Some("z9hG4bK-huge-1")).collect();
     assert_eq!(statuses(&replies), vec![513], "{:?}", replies.iter().map(|r| r.lines().next()).collect::<Vec<_>>());
     assert!(replies[0].starts_with("SIP/2.0 513 Message Too Large\r\n") && header(&replies[0], "Call-ID").as_deref() == Some("z9hG4bK-huge-1"));
     // A response that large (to nothing we sent, and over the cap): dropped, not answered.
