@@ -182,6 +182,7 @@ function onEvent(e) {
     case "ringing": if (call && !call.incoming) { call.state = "ringing"; render(call); } return;
     case "answered": if (call) { call.state = "talking"; call.since = Date.now(); render(call); } return;
     case "held": if (call) { call.held = e.held; render(call); } return;
+    case "recording": if (call) { call.recording = e.on; render(call); say(e.on ? "Recording" : "Recording stopped"); } return;
     case "failed": if (call) { call.reason = `${e.status} ${e.reason}`; } return;
     case "ended":
       if (call) {

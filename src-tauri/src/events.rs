@@ -81,6 +81,14 @@ pub enum UiEvent {
         /// On hold.
         held: bool,
     },
+    /// The server started (true) or stopped (false) recording a call on its own (parking a
+    /// recorded call stops its recording).
+    Recording {
+        /// Call id.
+        call: u64,
+        /// Being recorded.
+        on: bool,
+    },
     /// A call failed before it was answered.
     Failed {
         /// Call id.
@@ -180,6 +188,7 @@ fn from_call(call: u64, event: &CallEvent) -> Option<UiEvent> {
         CallEvent::Ringing => UiEvent::Ringing { call },
         CallEvent::Answered { .. } => UiEvent::Answered { call },
         CallEvent::Held(held) => UiEvent::Held { call, held: *held },
+        CallEvent::RecordingChanged(on) => UiEvent::Recording { call, on: *on },
         CallEvent::Failed { status, reason } => UiEvent::Failed { call, status: *status, reason: reason.clone() },
         CallEvent::Disposed(r) => UiEvent::Ended { call, reason: ended_reason(r).into() },
         CallEvent::Reoffer(_) | CallEvent::RemoteAnswer(_) => return None,

@@ -121,6 +121,28 @@ impl Response {
     }
 }
 
+/// A change the server reports on its own, not as the answer to a request of ours:
+/// `{"status":{"command":"stopcallrecord","reqid":0,"result":{…}}}` (e.g. the recording
+/// stopped because the call was parked; ringcentral-web-phone #339).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Status {
+    /// The command whose state changed.
+    pub command: String,
+    /// Request number (0: no request of ours).
+    #[serde(default)]
+    pub reqid: Value,
+    /// The outcome, when given.
+    #[serde(default)]
+    pub result: Option<CommandResult>,
+}
+
+impl Status {
+    /// The body for the server to send.
+    pub fn to_body(&self) -> String {
+        serde_json::json!({ "status": self }).to_string()
+    }
+}
+
 /// What an INFO body holds.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Body {
@@ -128,6 +150,8 @@ pub enum Body {
     Request(Request),
     /// A server's response.
     Response(Response),
+    /// A server's unsolicited status.
+    Status(Status),
 }
 
 /// Why an INFO body could not be read.
@@ -136,8 +160,8 @@ pub enum ControlError {
     /// The body is not JSON.
     #[error("call-control body is not JSON: {0}")]
     Json(String),
-    /// The JSON has neither `request` nor `response`.
-    #[error("call-control body has neither \"request\" nor \"response\"")]
+    /// The JSON has none of `request`, `response` and `status`.
+    #[error("call-control body has none of \"request\", \"response\" and \"status\"")]
     Shape,
 }
 
@@ -150,6 +174,9 @@ pub fn parse(body: &[u8]) -> Result<Body, ControlError> {
     }
     if let Some(r) = json.get("request") {
         return Ok(Body::Request(serde_json::from_value(r.clone()).map_err(bad)?));
+    }
+    if let Some(s) = json.get("status") {
+        return Ok(Body::Status(serde_json::from_value(s.clone()).map_err(bad)?));
     }
     Err(ControlError::Shape)
 }
@@ -170,6 +197,16 @@ mod tests {
         assert!(resp.answers(2, "callpark") && !resp.answers(1, "callpark"));
         assert_eq!(resp.result.park_extension(), Some("813"));
         assert_eq!(parse(resp.to_body().as_bytes()).unwrap(), Body::Response(resp));
+    }
+
+    #[test]
+    fn an_unsolicited_status_is_read() {
+        // The shape of the INFO in ringcentral-web-phone #339 (pretty-printed, spaces before colons).
+        let text = "{\n  \"status\" : {\n    \"command\" : \"stopcallrecord\",\n    \"reqid\" : 0,\n    \"result\" : {\n      \"code\" : 0,\n      \"description\" : \"Succeeded\"\n    }\n  }\n}";
+        let Body::Status(status) = parse(text.as_bytes()).unwrap() else { panic!("a status") };
+        assert_eq!((status.command.as_str(), status.reqid.as_u64()), ("stopcallrecord", Some(0)));
+        assert!(status.result.as_ref().is_some_and(CommandResult::succeeded));
+        assert_eq!(parse(status.to_body().as_bytes()).unwrap(), Body::Status(status));
     }
 
     #[test]

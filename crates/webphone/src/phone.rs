@@ -881,6 +881,7 @@ impl Driver {
                 }
                 self.update_status(id, |s| s.held = *held);
             }
+            CallEvent::RecordingChanged(_) => {}
             CallEvent::Failed { status, reason } => {
                 let failed = Some((*status, reason.clone()));
                 self.update_status(id, |s| s.failed = failed);

@@ -212,38 +212,65 @@ impl PhoneCore {
         call.control_waiting.push((reqid, command.name().to_owned(), ticket));
         let dialog = call.dialog.as_mut().ok_or(CallError::NoSuchCall)?;
         let info = dialog.info(control::CONTENT_TYPE, command.to_body(reqid).as_bytes(), &self.local, &mut self.rng);
-        self.send_request(info, Pending::Info { call: id }, now)?;
+        self.send_request(info, Pending::Info { call: id, ticket }, now)?;
         Ok(ticket)
     }
 
-    pub(super) fn on_info_response(&mut self, id: CallId, resp: &Response) {
-        if resp.status < 300 {
-            return;
-        }
-        // The server refused the INFO: fail the oldest control request of the call.
-        let Some(call) = self.calls.get_mut(&id) else { return };
-        if !call.control_waiting.is_empty() {
-            let (_, _, ticket) = call.control_waiting.remove(0);
-            self.done(ticket, Err(CallError::rejected(resp)));
+    /// The server's answer to the INFO of control request `ticket`: a refusal fails that
+    /// request (and no other).
+    pub(super) fn on_info_response(&mut self, id: CallId, ticket: Ticket, resp: &Response) {
+        if resp.status >= 300 {
+            self.fail_control(id, ticket, CallError::rejected(resp));
         }
     }
 
-    /// An INFO from the server: the answer to one of our control requests.
+    /// Control request `ticket` of call `id` failed (refused, or its INFO timed out).
+    pub(super) fn fail_control(&mut self, id: CallId, ticket: Ticket, error: CallError) {
+        let Some(call) = self.calls.get_mut(&id) else { return };
+        if let Some(pos) = call.control_waiting.iter().position(|(_, _, t)| *t == ticket) {
+            call.control_waiting.remove(pos);
+            self.done(ticket, Err(error));
+        }
+    }
+
+    /// An INFO from the server: the answer to one of our control requests (matched by reqid
+    /// and command), or a status the server reports on its own (answered 200 and told as an
+    /// event; the requests waiting are left as they are).
     pub(super) fn on_info(&mut self, id: CallId, req: &Request, now: Instant) {
         let json = req.headers.content_type().ok().flatten().is_some_and(|c| c.is("application/json"));
         let body = control::parse(&req.body);
         // A call-control body we cannot read is refused; any other INFO is taken.
         self.respond(req, if json && body.is_err() { 400 } else { 200 }, now);
-        let Ok(control::Body::Response(resp)) = body else { return };
+        match body {
+            Ok(control::Body::Response(resp)) => self.on_control_response(id, resp),
+            Ok(control::Body::Status(status)) => self.on_control_status(id, &status),
+            _ => {}
+        }
+    }
+
+    fn on_control_response(&mut self, id: CallId, resp: control::Response) {
         let Some(call) = self.calls.get_mut(&id) else { return };
         let Some(pos) = call.control_waiting.iter().position(|(reqid, command, _)| resp.answers(*reqid, command)) else { return };
         let (_, _, ticket) = call.control_waiting.remove(pos);
         self.done(ticket, Ok(Outcome::Control(resp.result)));
     }
 
+    fn on_control_status(&mut self, id: CallId, status: &control::Status) {
+        let succeeded = status.result.as_ref().is_none_or(control::CommandResult::succeeded);
+        let recording = match status.command.as_str() {
+            "startcallrecord" => true,
+            "stopcallrecord" => false,
+            _ => return,
+        };
+        if succeeded {
+            self.call_event(id, CallEvent::RecordingChanged(recording));
+        }
+    }
+
+    /// A transfer of call `id` failed: its ticket fails with `error`.
     pub(super) fn fail_call_ticket(&mut self, id: CallId, error: CallError) {
         let Some(call) = self.calls.get_mut(&id) else { return };
-        let ticket = call.transfer_ticket.take().or_else(|| (!call.control_waiting.is_empty()).then(|| call.control_waiting.remove(0).2));
+        let ticket = call.transfer_ticket.take();
         call.transfer_deadline = None;
         if let Some(t) = ticket {
             self.done(t, Err(error));

@@ -36,6 +36,9 @@ impl PhoneCore {
             }
             (Method::Message, call) => self.on_message(call, &req, now),
             (Method::Info, Some(id)) => self.on_info(id, &req, now),
+            // An UPDATE with a new offer (RingCentral sends one after a warm transfer,
+            // ringcentral-web-phone PR #407) is answered like a re-INVITE, with our answer.
+            (Method::Update, Some(id)) if carries_sdp(&req) => self.on_reinvite(id, req, now),
             (Method::Notify | Method::Update, _) => self.respond(&req, 200, now),
             (Method::Options, _) => {
                 let tag = builder::new_tag(&mut self.rng);
@@ -281,4 +284,9 @@ impl PhoneCore {
             self.done(ticket, Err(CallError::Timeout("the caller did not answer the reply")));
         }
     }
+}
+
+/// True when `req` has a body that is SDP (its Content-Type says so, or it has none).
+fn carries_sdp(req: &Request) -> bool {
+    !req.body.is_empty() && req.headers.content_type().ok().flatten().is_none_or(|c| c.is("application/sdp"))
 }

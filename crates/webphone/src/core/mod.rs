@@ -142,6 +142,9 @@ pub enum CallEvent {
     RemoteAnswer(String),
     /// We put the call on hold (true) or took it off (false).
     Held(bool),
+    /// The server started (true) or stopped (false) recording the call on its own, not in
+    /// answer to a request of ours (e.g. parking stops a recording; ringcentral-web-phone #339).
+    RecordingChanged(bool),
     /// The call failed before it was answered, with the status line.
     Failed {
         /// SIP status.
@@ -178,7 +181,7 @@ enum Pending {
     Reinvite { call: CallId, ticket: Ticket, hold: Option<bool> },
     Bye(CallId),
     Refer { call: CallId },
-    Info { call: CallId },
+    Info { call: CallId, ticket: Ticket },
     Message { ticket: Option<Ticket> },
     Cancel,
     /// An in-dialog OPTIONS after a reconnect: does the server still know the call?
@@ -420,7 +423,7 @@ impl PhoneCore {
             Pending::Reinvite { call, ticket, hold } => self.on_reinvite_response(call, ticket, hold, &response, now),
             Pending::Bye(id) => self.finish_hangup(id, now),
             Pending::Refer { call } => self.on_refer_response(call, &response, now),
-            Pending::Info { call } => self.on_info_response(call, &response),
+            Pending::Info { call, ticket } => self.on_info_response(call, ticket, &response),
             Pending::Message { ticket } => {
                 if let Some(t) = ticket.filter(|_| response.status >= 200) {
                     let result = if response.is_success() { Ok(Outcome::Ok) } else { Err(CallError::rejected(&response)) };
@@ -456,7 +459,8 @@ impl PhoneCore {
             Pending::Probe(id) => self.dispose(id, DisposeReason::ConnectionLost),
             Pending::Reinvite { ticket, .. } => self.done(ticket, Err(error)),
             Pending::Bye(id) => self.dispose(id, DisposeReason::Local),
-            Pending::Refer { call } | Pending::Info { call } => self.fail_call_ticket(call, error),
+            Pending::Refer { call } => self.fail_call_ticket(call, error),
+            Pending::Info { call, ticket } => self.fail_control(call, ticket, error),
             Pending::Message { ticket: Some(t) } => self.done(t, Err(error)),
             Pending::Message { ticket: None } | Pending::Cancel | Pending::OwedBye => {}
         }

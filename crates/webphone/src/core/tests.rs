@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::core::outbound::Dial;
+use rc_dialect::control;
 use sip::WithBody;
 use std::time::Duration;
 
@@ -357,4 +358,97 @@ fn a_503_to_register_is_retried_after_the_back_off_or_the_servers_retry_after() 
     c.handle_frame(answer(request(&msgs[0]), 503, "Retry-After: 120").as_bytes(), retry_at);
     let _ = sent(&mut c);
     assert_eq!(c.poll_timeout(), Some(retry_at + Duration::from_secs(120)), "the server's Retry-After wins");
+}
+
+/// A core with the inbound call of [`INVITE`] answered; returns it, the call and our To tag.
+fn answered_inbound(now: Instant) -> (PhoneCore, CallId, String) {
+    let mut c = core();
+    c.handle_frame(INVITE.as_bytes(), now);
+    let (_, events) = sent(&mut c);
+    let id = events.iter().find_map(|e| if let Event::InboundCall(i) = e { Some(i.id) } else { None }).unwrap();
+    c.answer(id, "v=0\r\n", now).unwrap();
+    let (msgs, _) = sent(&mut c);
+    let sip::Message::Response(ok) = &msgs[0] else { panic!("200 OK") };
+    let tag = ok.headers.to().unwrap().tag().unwrap().to_owned();
+    (c, id, tag)
+}
+
+/// An in-dialog request of the server on [`INVITE`]'s call (`method`, CSeq `seq`) with `body`.
+fn in_dialog(method: &str, seq: u32, our_tag: &str, content_type: &str, body: &str) -> String {
+    let head = INVITE.split("p-rc-api-ids").next().unwrap();
+    let head = head
+        .replacen("INVITE sip:", &format!("{method} sip:"), 1)
+        .replace("CSeq: 123456789 INVITE", &format!("CSeq: {seq} {method}"))
+        .replace("To: <sip:16505550101*115@104.1.2.3>", &format!("To: <sip:16505550101*115@104.1.2.3>;tag={our_tag}"))
+        .replace("branch=z9hG4bK-1", &format!("branch=z9hG4bK-{method}-{seq}"));
+    format!("{head}Content-Type: {content_type}\r\nContent-Length: {}\r\n\r\n{body}", body.len())
+}
+
+fn statuses_of(msgs: &[sip::Message]) -> Vec<u16> {
+    msgs.iter().filter_map(|m| if let sip::Message::Response(r) = m { Some(r.status) } else { None }).collect()
+}
+
+#[test]
+fn a_status_info_during_a_pending_park_is_taken_and_the_park_still_completes() {
+    let now = Instant::now();
+    let (mut c, id, tag) = answered_inbound(now);
+    let park = c.control(id, &control::Command::Park, now).unwrap();
+    let (msgs, _) = sent(&mut c);
+    let park_info = request(&msgs[0]).clone();
+    let reqid = |body: &[u8]| serde_json::from_slice::<serde_json::Value>(body).unwrap()["request"]["reqid"].as_u64().unwrap();
+    let n = reqid(&park_info.body);
+    c.handle_frame(answer(&park_info, 200, "").as_bytes(), now);
+
+    // ringcentral-web-phone #339: the recording stops because the call is parked, and the
+    // server says so before it answers the park.
+    let status = "{\n  \"status\" : {\n    \"command\" : \"stopcallrecord\",\n    \"reqid\" : 0,\n    \"result\" : {\n      \"code\" : 0,\n      \"description\" : \"Succeeded\"\n    }\n  }\n}";
+    c.handle_frame(in_dialog("INFO", 123456790, &tag, "application/json;charset=utf-8", status).as_bytes(), now);
+    let (msgs, events) = sent(&mut c);
+    assert_eq!(statuses_of(&msgs), vec![200], "the status INFO is taken");
+    assert!(events.contains(&Event::Call(id, CallEvent::RecordingChanged(false))), "{events:?}");
+    assert!(!events.iter().any(|e| matches!(e, Event::Done(t, _) if *t == park)), "the park still waits: {events:?}");
+
+    let result = format!("{{\"response\":{{\"reqid\":{n},\"command\":\"callpark\",\"result\":{{\"code\":0,\"description\":\"Succeeded\",\"park extension\":\"813\"}}}}}}");
+    c.handle_frame(in_dialog("INFO", 123456791, &tag, "application/json;charset=utf-8", &result).as_bytes(), now);
+    let (_, events) = sent(&mut c);
+    let done = events.iter().find_map(|e| if let Event::Done(t, Ok(Outcome::Control(r))) = e { (*t == park).then(|| r.clone()) } else { None });
+    assert_eq!(done.expect("the park completes").park_extension(), Some("813"));
+}
+
+#[test]
+fn a_refused_control_info_fails_its_own_request_only() {
+    let now = Instant::now();
+    let (mut c, id, _) = answered_inbound(now);
+    let record = c.control(id, &control::Command::StartRecording, now).unwrap();
+    let park = c.control(id, &control::Command::Park, now).unwrap();
+    let (msgs, _) = sent(&mut c);
+    let park_info = request(&msgs[1]).clone();
+    c.handle_frame(answer(&park_info, 403, "").as_bytes(), now);
+    let (_, events) = sent(&mut c);
+    assert!(events.iter().any(|e| matches!(e, Event::Done(t, Err(_)) if *t == park)), "{events:?}");
+    assert!(!events.iter().any(|e| matches!(e, Event::Done(t, _) if *t == record)), "the recording request still waits: {events:?}");
+}
+
+#[test]
+fn an_update_with_an_offer_is_answered_with_sdp_and_one_without_is_just_taken() {
+    let now = Instant::now();
+    let (mut c, id, tag) = answered_inbound(now);
+    // ringcentral-web-phone PR #407: after a warm transfer the server sends an UPDATE with an offer.
+    let offer = "v=0\r\nm=audio 7 RTP/SAVPF 0\r\na=rtpmap:0 pcmu/8000\r\na=fingerprint:sha-1 03:04\r\n";
+    c.handle_frame(in_dialog("UPDATE", 123456790, &tag, "application/sdp", offer).as_bytes(), now);
+    let (msgs, events) = sent(&mut c);
+    assert!(msgs.is_empty(), "answered once the media has its answer: {msgs:?}");
+    assert!(events.contains(&Event::Call(id, CallEvent::Reoffer(Some(offer.into())))), "{events:?}");
+    c.answer_reoffer(id, Ok("v=0 new answer\r\n"), now).unwrap();
+    let (msgs, _) = sent(&mut c);
+    let [sip::Message::Response(ok)] = &msgs[..] else { panic!("one response: {msgs:?}") };
+    assert_eq!((ok.status, ok.headers.cseq().unwrap().method), (200, sip::Method::Update));
+    assert_eq!(ok.body, b"v=0 new answer\r\n");
+    assert!(ok.headers.get(sip::HeaderName::Contact).is_some(), "a 2xx to UPDATE names our Contact (RFC 3311 5.2)");
+
+    let plain = in_dialog("UPDATE", 123456791, &tag, "application/sdp", "");
+    c.handle_frame(plain.as_bytes(), now);
+    let (msgs, events) = sent(&mut c);
+    assert_eq!(statuses_of(&msgs), vec![200]);
+    assert!(!events.iter().any(|e| matches!(e, Event::Call(_, CallEvent::Reoffer(_)))));
 }
