@@ -102,6 +102,7 @@ enum Command {
     Recordings(oneshot::Sender<Vec<crate::core::RecordingInfo>>),
     Rest(crate::http::Request, oneshot::Sender<crate::http::Response>),
     HangUp(u64, oneshot::Sender<bool>),
+    MoveMedia(String, oneshot::Sender<bool>),
     Shutdown,
 }
 
@@ -209,6 +210,14 @@ impl Handle {
     /// answered clients, its bot stopped; false when there is no such call.
     pub async fn hang_up(&self, id: u64) -> bool {
         self.ask(|tx| Command::HangUp(id, tx)).await.unwrap_or(false)
+    }
+
+    /// Moves the answered call of extension `number` to another media server (a re-INVITE
+    /// with new ICE credentials, certificate and address, as a RingCentral takeover does).
+    /// False when that extension has no answered call.
+    pub async fn move_media(&self, number: &str) -> bool {
+        let number = number.to_owned();
+        self.ask(|tx| Command::MoveMedia(number, tx)).await.unwrap_or(false)
     }
 
     /// Switches faults on or off.
@@ -538,6 +547,7 @@ fn handle_command(core: &mut Core, writers: &mut HashMap<ConnId, mpsc::Unbounded
         Command::Recordings(reply) => drop(reply.send(core.recordings().to_vec())),
         Command::Rest(req, reply) => drop(reply.send(crate::rest::handle(rest, core, &req, now))),
         Command::HangUp(id, reply) => drop(reply.send(core.hang_up(id, now))),
+        Command::MoveMedia(number, reply) => drop(reply.send(core.move_media(&number, now))),
         Command::Shutdown => {
             for (_, w) in writers.drain() {
                 let _ = w.send(WsMessage::Close(None));

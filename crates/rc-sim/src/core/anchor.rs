@@ -34,7 +34,7 @@ impl Core {
         &self.recordings
     }
 
-    fn new_port(&mut self) -> PortId {
+    pub(super) fn new_port(&mut self) -> PortId {
         self.next_port += 1;
         self.next_port
     }
@@ -76,6 +76,9 @@ impl Core {
     fn on_port_sdp(&mut self, port: PortId, result: Result<String, String>, now: Instant) {
         if let Some((id, device)) = self.pending_rings.remove(&port) {
             return self.ring_with_port(id, &device, port, result, now);
+        }
+        if let Some((id, side)) = self.calls.find_reoffer_port(port) {
+            return self.send_reoffer(id, side, port, result, now);
         }
         let Some((id, side)) = self.calls.find_port(port) else {
             return self.hub(HubCommand::Close(port));

@@ -64,6 +64,11 @@ pub struct Leg {
     /// The Call Control session id told with it (the call's when the leg was made; a leg
     /// moved to another call by a transfer keeps it).
     pub api_session: String,
+    /// This leg's client started recording the call (startcallrecord) and has not stopped.
+    pub recording: bool,
+    /// A re-offer rc-sim made on this leg (a move to another media server, or an UPDATE
+    /// after a transfer), waiting for the client's answer.
+    pub reoffer: Option<super::reoffer::Reoffer>,
 }
 
 impl Leg {
@@ -237,6 +242,25 @@ impl Calls {
                 return Some((c.id, Side::Caller));
             }
             c.callees.iter().position(|l| l.port == Some(port)).map(|i| (c.id, Side::Callee(i)))
+        })
+    }
+
+    /// The call and side whose leg waits for a re-offer from hub port `port`.
+    pub fn find_reoffer_port(&self, port: PortId) -> Option<(u64, Side)> {
+        self.calls.values().find_map(|c| {
+            let waits = |l: &Leg| l.reoffer.as_ref().is_some_and(|r| r.port == port);
+            if waits(&c.caller) {
+                return Some((c.id, Side::Caller));
+            }
+            c.callees.iter().position(waits).map(|i| (c.id, Side::Callee(i)))
+        })
+    }
+
+    /// The answered call and side of a client leg whose party is extension `number`.
+    pub fn answered_leg_of(&self, number: &str) -> Option<(u64, Side)> {
+        self.calls.values().filter(|c| c.is_answered()).find_map(|c| {
+            let sides = std::iter::once(Side::Caller).chain(c.answered.map(Side::Callee));
+            sides.into_iter().find(|s| c.leg(*s).number.trim_start_matches('+') == number.trim_start_matches('+') && c.leg(*s).dialog.is_some()).map(|s| (c.id, s))
         })
     }
 

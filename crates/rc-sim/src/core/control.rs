@@ -155,6 +155,7 @@ impl Core {
         self.respond(conn, req, 200, None, now);
         let Ok(control::Body::Request(request)) = control::parse(&req.body) else { return };
         let target = request.target.clone().unwrap_or_default();
+        let was_recording = self.calls.get(id).is_some_and(|c| c.leg(side).recording);
         let result = match request.command.as_str() {
             "callpark" => match self.park(id, side) {
                 Some(orbit) => CommandResult::new(0, "Succeeded").with("park extension", orbit),
@@ -170,7 +171,12 @@ impl Core {
                 }
             }
             "startcallrecord" | "stopcallrecord" => match self.record(id, side, request.command == "startcallrecord") {
-                true => CommandResult::new(0, "Succeeded"),
+                true => {
+                    if let Some(call) = self.calls.get_mut(id) {
+                        call.leg_mut(side).recording = request.command == "startcallrecord";
+                    }
+                    CommandResult::new(0, "Succeeded")
+                }
                 false => CommandResult::new(1, "Recording is not available for this call"),
             },
             other => CommandResult::new(1, &format!("rc-sim does not support {other} yet")),
@@ -179,6 +185,11 @@ impl Core {
         let command = request.command.clone();
         let body = control::Response { reqid: request.reqid, command: command.clone(), result }.to_body();
         if command == "callpark" && ok {
+            if was_recording {
+                // Parking ends the recording, and RingCentral says so first, on its own
+                // (ringcentral-web-phone #339).
+                self.send_info_to_released(req, recording_stopped_status().as_bytes(), now);
+            }
             self.send_info_to_released(req, body.as_bytes(), now);
             return;
         }
@@ -210,5 +221,39 @@ impl Core {
         let mut info = dialog.new_request(Method::Info, &local, &mut self.rng);
         info.set_body(control::CONTENT_TYPE, body);
         self.send_request(conn, info, now);
+    }
+}
+
+/// The status INFO body RingCentral sends when a recording stops without being asked to, in
+/// its captured form (fixture 18: pretty-printed with three spaces, ` : ` between names and
+/// values; its description is cut off in the capture, so only its first words are used).
+fn recording_stopped_status() -> String {
+    let status = control::Status { command: "stopcallrecord".into(), reqid: 0.into(), result: Some(CommandResult::new(0, "Recording stopped")) };
+    let value = serde_json::json!({ "status": status });
+    ringcentral_pretty(&value, 0)
+}
+
+/// JSON written the way RingCentral's status INFOs are: three-space indents, `" : "`.
+fn ringcentral_pretty(value: &serde_json::Value, depth: usize) -> String {
+    use serde_json::Value;
+    let indent = |d: usize| "   ".repeat(d);
+    match value {
+        Value::Object(map) if !map.is_empty() => {
+            let fields: Vec<String> = map.iter().map(|(k, v)| format!("{}{} : {}", indent(depth + 1), Value::String(k.clone()), ringcentral_pretty(v, depth + 1))).collect();
+            format!("{{\n{}\n{}}}", fields.join(",\n"), indent(depth))
+        }
+        other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_recording_status_has_the_captured_layout() {
+        let body = super::recording_stopped_status();
+        assert!(body.starts_with("{\n   \"status\" : {\n      \"command\" : \"stopcallrecord\",\n"), "{body}");
+        assert!(body.contains("\n      \"result\" : {\n         \"code\" : 0,\n         \"description\" : \"Recording stopped\"\n      }"), "{body}");
+        let Ok(rc_dialect::control::Body::Status(s)) = rc_dialect::control::parse(body.as_bytes()) else { panic!("{body}") };
+        assert_eq!(s.command, "stopcallrecord");
     }
 }

@@ -11,6 +11,7 @@ mod calls;
 mod conference;
 mod control;
 mod registrar;
+mod reoffer;
 mod routing;
 mod transfer;
 
@@ -161,6 +162,11 @@ pub struct Faults {
     /// this many seconds while set (the OAuth endpoints are not limited).
     #[serde(default)]
     pub rest_rate_limit: Option<u32>,
+    /// After a warm transfer, send each remaining client an UPDATE with a new offer, as
+    /// RingCentral did in ringcentral-web-phone PR #407 (not seen everywhere, hence off by
+    /// default); a client that answers it without SDP loses the call.
+    #[serde(default)]
+    pub update_after_warm_transfer: bool,
     /// The REST API answers every API call (`/restapi/v1.0/…`) with 503.
     #[serde(default, rename = "rest5xx")]
     pub rest_5xx: bool,

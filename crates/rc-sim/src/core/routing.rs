@@ -198,6 +198,8 @@ impl Core {
             ext: Some(caller_ext),
             auth_id: None,
             pending_reinvite: None,
+            recording: false,
+            reoffer: None,
             port: None,
             port_sdp: None,
             party_id: format!("p-{session_hex}-1"),
@@ -293,6 +295,8 @@ impl Core {
             ext: Some(device.ext),
             auth_id: Some(device.auth_id.clone()),
             pending_reinvite: None,
+            recording: false,
+            reoffer: None,
             port: port.map(|(p, _)| p),
             port_sdp: None,
             party_id: party,
@@ -306,7 +310,7 @@ impl Core {
     pub(super) fn on_response(&mut self, _conn: ConnId, key: TransactionKey, resp: Response, now: Instant) {
         let Ok(call_id) = resp.headers.call_id() else { return };
         let Some((id, side)) = self.calls.find(call_id) else { return };
-        if key.method != Method::Invite {
+        if self.on_reoffer_response(id, side, &key, &resp, now) || key.method != Method::Invite {
             return;
         }
         let is_initial = match side {

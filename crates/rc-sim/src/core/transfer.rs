@@ -59,7 +59,13 @@ impl Core {
         c_leg.state = LegState::Answered;
         call.callees.push(c_leg);
         call.answered = Some(0);
+        let new_id = call.id;
         self.calls.insert(call);
+        if self.faults.update_after_warm_transfer {
+            for side in [Side::Caller, Side::Callee(0)] {
+                self.reoffer_leg(new_id, side, Method::Update);
+            }
+        }
         if let (Some(a), Some(c)) = (a_port, c_port) {
             for p in [a, c] {
                 self.hub(crate::hub::HubCommand::Music(p, false));
