@@ -536,28 +536,44 @@ fn data_dir() -> std::path::PathBuf {
         .unwrap_or_else(|| std::env::temp_dir().join("rc-softphone"))
 }
 
-/// Which calls ring, to choose the tone: the ringtone while any call rings in, else the
-/// ringback while one of ours rings at the far end.
+/// Which calls ring, to choose the tone: the ringtone while any call rings in and no answered
+/// call is off hold (during a call the engine plays a short call-waiting beep in it instead), else
+/// the ringback while one of ours rings at the far end.
 #[derive(Debug, Default)]
 struct Ringing {
     inbound: HashSet<u64>,
     outbound: HashSet<u64>,
+    answered: HashSet<u64>,
+    held: HashSet<u64>,
 }
 
 impl Ringing {
-    /// Takes an event; true when the set of ringing calls changed.
+    /// Takes an event; true when the set of ringing or answered calls changed.
     fn update(&mut self, event: &PhoneEvent) -> bool {
         use webphone::CallEvent as E;
         match event {
-            PhoneEvent::InboundCall(s, _) => self.inbound.insert(s.id().0),
+            PhoneEvent::InboundCall(s, _) => self.ring_in(s.id().0),
             PhoneEvent::Call(id, E::Ringing) if !self.inbound.contains(&id.0) => self.outbound.insert(id.0),
-            PhoneEvent::Call(id, E::Answered { .. } | E::Failed { .. } | E::Disposed(_)) => self.inbound.remove(&id.0) | self.outbound.remove(&id.0),
+            PhoneEvent::Call(id, E::Answered { .. }) => self.answered.insert(id.0) | self.stopped_ringing(id.0),
+            PhoneEvent::Call(id, E::Held(true)) => self.held.insert(id.0),
+            PhoneEvent::Call(id, E::Held(false)) => self.held.remove(&id.0),
+            PhoneEvent::Call(id, E::Failed { .. } | E::Disposed(_)) => self.answered.remove(&id.0) | self.held.remove(&id.0) | self.stopped_ringing(id.0),
             _ => false,
         }
     }
 
+    /// Inbound call `id` rings.
+    fn ring_in(&mut self, id: u64) -> bool {
+        self.inbound.insert(id)
+    }
+
+    fn stopped_ringing(&mut self, id: u64) -> bool {
+        self.inbound.remove(&id) | self.outbound.remove(&id)
+    }
+
     fn tone(&self) -> Option<Tone> {
-        if !self.inbound.is_empty() {
+        let talking = self.answered.iter().any(|id| !self.held.contains(id));
+        if !self.inbound.is_empty() && !talking {
             Some(Tone::Ring)
         } else if !self.outbound.is_empty() {
             Some(Tone::Ringback)
@@ -653,6 +669,24 @@ mod tests {
         assert_eq!(status_line(&status("disconnected", Some("the server closed the connection"))), "Disconnected: the server closed the connection");
         assert_eq!(status_line(&status("failed", Some("403 Forbidden"))), "Not registered: 403 Forbidden");
         assert_eq!(status_line(&status("reconnecting", Some("attempt 2 in 3 s: refused"))), "Reconnecting… (attempt 2 in 3 s: refused)");
+    }
+
+    #[test]
+    fn a_call_rings_in_with_the_ringtone_only_when_no_call_is_talking() {
+        use webphone::{CallEvent as E, CallId};
+        let event = |id: u64, e: E| PhoneEvent::Call(CallId(id), e);
+        let mut r = Ringing::default();
+        r.ring_in(1);
+        assert_eq!(r.tone(), Some(Tone::Ring));
+        r.update(&event(1, E::Answered { remote_sdp: None }));
+        assert_eq!(r.tone(), None);
+        r.ring_in(2);
+        assert_eq!(r.tone(), None, "call waiting: the engine beeps in the answered call");
+        r.update(&event(1, E::Held(true)));
+        assert_eq!(r.tone(), Some(Tone::Ring), "nobody hears a beep in a held call");
+        r.update(&event(1, E::Held(false)));
+        r.update(&event(1, E::Disposed(webphone::DisposeReason::RemoteHangup)));
+        assert_eq!(r.tone(), Some(Tone::Ring), "the waiting call rings once the other ends");
     }
 
     #[test]

@@ -57,6 +57,48 @@ pub(crate) struct CallMedia {
     processor: Arc<Mutex<VoiceProcessor>>,
     flags: Arc<Flags>,
     tasks: Mutex<Vec<JoinHandle<()>>>,
+    /// The call-waiting tone being mixed into what the speaker plays, if one is due.
+    waiting_tone: Mutex<Option<CallWaitingTone>>,
+}
+
+/// The call-waiting tone: two 200 ms beeps of 440 Hz with 200 ms between them (the North
+/// American call-waiting frequency), quiet beside speech.
+struct CallWaitingTone {
+    tone: media::tone::Tone,
+    frame: usize,
+}
+
+impl CallWaitingTone {
+    /// Frames of 20 ms: 10 on, 10 off, 10 on.
+    const FRAMES: usize = 30;
+
+    fn new() -> Self {
+        CallWaitingTone { tone: media::tone::Tone::new(440.0, 48_000, 3000), frame: 0 }
+    }
+
+    /// The next 20 ms of the tone (silence in its gap); `None` once it is over.
+    fn next_frame(&mut self) -> Option<Vec<i16>> {
+        if self.frame >= Self::FRAMES {
+            return None;
+        }
+        let on = !(10..20).contains(&self.frame);
+        self.frame += 1;
+        let beep = self.tone.next_frame(FRAME);
+        Some(if on { beep } else { vec![0; FRAME] })
+    }
+}
+
+/// `a` and `b` added sample by sample (either may be missing), saturating.
+fn mix(a: Option<Vec<i16>>, b: Option<Vec<i16>>) -> Option<Vec<i16>> {
+    match (a, b) {
+        (Some(mut a), Some(b)) => {
+            for (x, y) in a.iter_mut().zip(b) {
+                *x = x.saturating_add(y);
+            }
+            Some(a)
+        }
+        (a, b) => a.or(b),
+    }
 }
 
 fn media_err(e: impl std::fmt::Display) -> CallError {
@@ -90,6 +132,7 @@ impl CallMedia {
             processor: Arc::new(Mutex::new(VoiceProcessor::new(cfg.processing))),
             flags: Arc::new(Flags::default()),
             tasks: Mutex::new(Vec::new()),
+            waiting_tone: Mutex::new(None),
         });
         media.spawn_receive(events);
         clock.add(&media);
@@ -217,6 +260,11 @@ impl CallMedia {
         let _ = self.peer().set_dtx(on);
     }
 
+    /// Mixes the call-waiting tone into what this call's speaker plays, from the next frame.
+    pub fn play_call_waiting_tone(&self) {
+        *self.waiting_tone.lock().unwrap() = Some(CallWaitingTone::new());
+    }
+
     /// On hold nothing is sent or played.
     pub fn set_held(&self, held: bool) {
         self.flags.held.store(held, Ordering::Relaxed);
@@ -333,13 +381,23 @@ async fn tick_calls(clock: MediaClock) {
 }
 
 impl CallMedia {
+    fn next_waiting_tone_frame(&self) -> Option<Vec<i16>> {
+        let mut tone = self.waiting_tone.lock().unwrap();
+        let frame = tone.as_mut()?.next_frame();
+        if frame.is_none() {
+            *tone = None;
+        }
+        frame
+    }
+
     /// One 20 ms tick of this call: a microphone frame out, a received frame to the speaker.
     async fn tick(&self) {
         let f = &self.flags;
         let peer = self.peer();
         // The speaker first: what it plays is the echo canceller's reference for the
         // microphone frames that follow (the room's delay is found by the canceller).
-        if let Some(pcm) = peer.pull_audio() {
+        let tone = self.next_waiting_tone_frame();
+        if let Some(pcm) = mix(peer.pull_audio(), tone) {
             if !f.held.load(Ordering::Relaxed) {
                 self.processor.lock().unwrap().process_render(&pcm);
                 self.output.lock().unwrap().write(&pcm);
@@ -359,5 +417,23 @@ impl CallMedia {
         }
         // Before ICE is up the track is not bound yet: such frames are simply not sent.
         let _ = peer.send_pcm(&frame).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_call_waiting_tone_is_two_beeps_then_nothing() {
+        let mut tone = CallWaitingTone::new();
+        let frames: Vec<Vec<i16>> = std::iter::from_fn(|| tone.next_frame()).collect();
+        assert_eq!(frames.len(), 30);
+        let loud: Vec<bool> = frames.iter().map(|f| media::tone::rms(f) > 1000.0).collect();
+        assert!(loud[..10].iter().all(|l| *l) && !loud[10..20].iter().any(|l| *l) && loud[20..].iter().all(|l| *l));
+        let beep: Vec<i16> = frames[..10].concat();
+        assert_eq!(media::tone::dominant_frequency(&beep, 48_000, 100, 4000, 10).0, 440);
+        assert_eq!(mix(Some(vec![30_000, -5]), Some(vec![10_000, 5])), Some(vec![i16::MAX, 0]));
+        assert_eq!(mix(None, Some(vec![1])), Some(vec![1]));
     }
 }

@@ -47,6 +47,10 @@ pub struct Options {
     pub register_timeout: Duration,
     /// How often a call's quality is reported ([`PhoneEvent::CallQuality`]).
     pub stats_interval: Duration,
+    /// A second inbound call while one is answered is announced by a short call-waiting
+    /// tone in the answered call's audio (the app then does not ring; ringcentral-embeddable
+    /// #650). On by default.
+    pub call_waiting_tone: bool,
 }
 
 impl Options {
@@ -64,6 +68,7 @@ impl Options {
             link: crate::link::LinkSettings::default(),
             register_timeout: Duration::from_secs(5),
             stats_interval: Duration::from_secs(5),
+            call_waiting_tone: true,
         }
     }
 }
@@ -841,6 +846,7 @@ impl Driver {
                 let session = self.adopt_call(info.id, None, false);
                 self.offers.insert(info.id, info.offer.clone());
                 self.maybe_auto_answer(&session, &info);
+                self.announce_call_waiting(info.id);
                 PhoneEvent::InboundCall(session, info)
             }
             Event::OutboundCall(_) => return,
@@ -976,6 +982,21 @@ impl Driver {
 
     fn sessions(&self) -> Vec<CallSession> {
         self.statuses.iter().map(|(id, tx)| CallSession { id: *id, phone: self.phone.clone(), status: tx.subscribe() }).collect()
+    }
+
+    /// Plays the call-waiting tone in every answered call that is not on hold, when `new`
+    /// arrives beside them.
+    fn announce_call_waiting(&self, new: CallId) {
+        if !self.phone.shared.options.call_waiting_tone {
+            return;
+        }
+        for (id, status) in &self.statuses {
+            let status = status.borrow();
+            let talking = *id != new && status.state == CallState::Answered && !status.held;
+            if let Some(media) = self.medias.get(id).filter(|_| talking) {
+                media.play_call_waiting_tone();
+            }
+        }
     }
 
     fn maybe_auto_answer(&self, session: &CallSession, info: &InboundInfo) {

@@ -165,3 +165,24 @@ async fn resuming_the_first_call_after_the_second_ends_has_audio_both_ways() {
     expect_tone(&mut b.heard, 1000).await;
     b_out.hangup().await.unwrap();
 }
+
+/// ringcentral-embeddable #650: a second inbound call during an answered one is announced by
+/// a short call-waiting beep in that call's audio (the app does not ring over the call).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_call_during_an_answered_one_beeps_in_it_and_then_stops() {
+    let sim = server().await;
+    let mut a = phone(&sim, EXT_101, Input::Silence).await;
+    let mut b = phone(&sim, EXT_102, Input::Silence).await;
+    let c = phone(&sim, EXT_103, Input::Silence).await;
+    let (b_out, a_from_b) = talk(&mut b, &mut a, "101").await;
+    media_up(&mut a, a_from_b.id()).await;
+    expect_silence(&mut a.heard).await;
+
+    let _c_out = c.phone.call(dial("101")).await.unwrap();
+    let (waiting, _) = inbound_call(&mut a).await;
+    expect_tone(&mut a.heard, 440).await;
+    expect_silence(&mut a.heard).await;
+    assert_eq!(waiting.status().state, webphone::CallState::Ringing, "the second call still rings");
+    waiting.decline().await.unwrap();
+    b_out.hangup().await.unwrap();
+}
