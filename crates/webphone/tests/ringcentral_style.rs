@@ -73,3 +73,62 @@ async fn ringcentral_offers_are_answered_for_each_codec() {
         a.phone.dispose().await.unwrap();
     }
 }
+
+/// The SDP bodies rc-sim sent: (is it an offer, the body).
+async fn sdp_sent_by(sim: &rc_sim::Handle) -> Vec<(bool, String)> {
+    let log = sim.log().await;
+    log.into_iter()
+        .filter(|e| e.direction == rc_sim::core::Direction::Out && e.text.contains("\r\nContent-Type: application/sdp"))
+        .filter_map(|e| {
+            let body = e.text.split_once("\r\n\r\n")?.1.to_owned();
+            Some((!e.text.starts_with("SIP/2.0 "), body))
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_offer_and_answer_rc_sim_sends_has_ringcentrals_shape() {
+    let captured = include_str!("fixtures/ringcentral/04-inbound-invite-webrtc.sip");
+    let captured_offer = sip::capture::to_wire(captured).split_once("\r\n\r\n").unwrap().1.to_owned();
+    let sim = server().await;
+    let mut a = phone(&sim, EXT_101, Input::Tone(1000.0)).await;
+    let mut b = phone(&sim, EXT_102, Input::Tone(700.0)).await;
+
+    // Outbound to a bot (the media server answers), inbound from a bot (it offers), and a
+    // call between two phones through rc-sim's media hub (one port answers, one offers),
+    // with a hold and an unhold.
+    let echo = a.phone.call(webphone::Dial { callee: "600".into(), ..Default::default() }).await.unwrap();
+    echo.wait_answered(WAIT).await.unwrap();
+    expect_tone(&mut a.heard, 1000).await;
+    echo.hangup().await.unwrap();
+    sim.call_extension(BotKind::Tone, EXT_101).await.unwrap();
+    let (tone, _) = inbound_call(&mut a).await;
+    tone.answer().await.unwrap();
+    media_up(&mut a, tone.id()).await;
+    tone.hangup().await.unwrap();
+    let out = a.phone.call(webphone::Dial { callee: "102".into(), ..Default::default() }).await.unwrap();
+    let (inc, _) = inbound_call(&mut b).await;
+    inc.answer().await.unwrap();
+    out.wait_answered(WAIT).await.unwrap();
+    out.hold().await.unwrap();
+    out.unhold().await.unwrap();
+    expect_tone(&mut a.heard, 700).await;
+    out.hangup().await.unwrap();
+
+    let sent = sdp_sent_by(&sim).await;
+    let (offers, answers): (Vec<_>, Vec<_>) = sent.iter().partition(|(offer, _)| *offer);
+    assert!(offers.len() >= 2 && answers.len() >= 4, "{} offers, {} answers", offers.len(), answers.len());
+    for (is_offer, sdp) in &sent {
+        for line in sdp.lines() {
+            for absent in ["a=mid", "a=group", "a=msid", "a=ssrc", "a=end-of-candidates", "a=ice-options", "a=extmap"] {
+                assert!(!line.starts_with(absent), "{absent} in an {} rc-sim sent:\n{sdp}", if *is_offer { "offer" } else { "answer" });
+            }
+        }
+        assert!(sdp.contains("\r\ns=SmcSip\r\n") && sdp.contains("a=fingerprint:sha-1 "), "{sdp}");
+        if *is_offer {
+            assert_eq!(media::rc_sdp::shape(sdp), media::rc_sdp::shape(&captured_offer), "an offer of captured shape:\n{sdp}");
+        }
+    }
+    a.phone.dispose().await.unwrap();
+    b.phone.dispose().await.unwrap();
+}
