@@ -172,3 +172,71 @@ async fn ringcentrals_captured_inbound_invite_is_answered_and_audio_and_dtmf_flo
     server.close().await;
     a.phone.dispose().await.unwrap();
 }
+
+/// Waits (at most [`WAIT`]) until `events` reports the media connected.
+async fn connected(events: &mut UnboundedReceiver<MediaEvent>) {
+    let wait = async {
+        while let Some(e) = events.recv().await {
+            if e == MediaEvent::Connected {
+                return;
+            }
+        }
+    };
+    tokio::time::timeout(WAIT, wait).await.expect("the media connects");
+}
+
+/// The SDP body of a captured message, wire-formed.
+fn fixture_sdp(name: &str) -> String {
+    fixture(name).split_once("\r\n\r\n").map(|(_, sdp)| sdp.to_owned()).unwrap_or_default()
+}
+
+/// RingCentral's answer to an outbound call as captured in 2016 (fixture 08, a Sonus media
+/// server): ICE lite, no mid, `setup:passive`, a SHA-256 fingerprint, candidate priority
+/// 65535, `fmtp` parameters with spaces, `a=maxptime`, and no `a=rtcp-mux` line. Our offer,
+/// answered in exactly that shape by a local media server, connects and carries audio.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ringcentrals_captured_answer_to_an_outbound_call_is_taken_and_audio_flows() {
+    let phone_cfg = media::PeerConfig { jitter_buffer: false, ..media::PeerConfig::default() };
+    let (phone, mut phone_events) = AudioPeer::new(&phone_cfg).await.unwrap();
+    let (server, mut server_events) = AudioPeer::new(&media::PeerConfig::default()).await.unwrap();
+    let offer = phone.create_offer().await.unwrap();
+    let real = server.answer(&offer).await.unwrap();
+
+    let captured = fixture_sdp("08-outbound-invite-200-ok-sonus-answer.sip");
+    let (ip, port) = host_candidate(&real);
+    let answer = captured
+        .replace("104.245.56.81", &ip)
+        .replace("24972", &port.to_string())
+        .replace("24973", &(port + 1).to_string())
+        .replace("a=setup:passive", &format!("a=setup:{}", attribute(&real, "setup")))
+        .replace("I/9x9J0W", attribute(&real, "ice-ufrag"))
+        .replace("YUPXW/jf4xejLlGNLotkGl0Ma952lAGnZKHeTLWs", attribute(&real, "ice-pwd"))
+        .replace(
+            "sha-256 1D:79:09:D3:E2:C3:E1:AD:28:BF:B1:87:55:65:79:15:02:ED:68:F6:CB:46:BB:D1:BE:B9:44:5B:AF:17:DD:0E",
+            &server.fingerprint_line("sha-256").unwrap()["a=fingerprint:".len()..],
+        );
+    // Only values changed (the DTLS role too: the local media server is a webrtc-rs answerer,
+    // which takes the active role; ours takes the passive one as it would with RingCentral's).
+    let same_role = answer.replace("a=setup:active", "a=setup:passive");
+    assert_eq!(media::rc_sdp::shape(&same_role), media::rc_sdp::shape(&captured), "{answer}");
+    phone.set_answer(&answer).await.unwrap_or_else(|e| panic!("the captured answer's shape is taken: {e}\n{answer}"));
+
+    connected(&mut phone_events).await;
+    connected(&mut server_events).await;
+    let server = std::sync::Arc::new(server);
+    let sender = {
+        let server = server.clone();
+        tokio::spawn(async move {
+            let mut tone = media::tone::Tone::new(700.0, 48_000, 8000);
+            let mut tick = tokio::time::interval(Duration::from_millis(20));
+            loop {
+                tick.tick().await;
+                let _ = server.send_pcm(&tone.next_frame(media::codec::FRAME)).await;
+            }
+        })
+    };
+    assert_eq!(dominant_heard(&mut phone_events).await, 700, "the phone hears the media server");
+    sender.abort();
+    phone.close().await;
+    server.close().await;
+}
