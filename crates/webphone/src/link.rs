@@ -33,6 +33,10 @@ pub struct LinkSettings {
     /// How often the machine's network addresses are read to notice a network change (which
     /// restarts the ICE of calls in progress and brings a planned reconnect forward).
     pub network_poll: Duration,
+    /// Each step of connecting (TCP, TLS, WebSocket) may take this long; then the attempt
+    /// fails and the next one follows the back-off (a captive portal that accepts TCP and
+    /// never answers TLS must not hold the phone "reconnecting" forever).
+    pub connect_timeout: Duration,
 }
 
 impl Default for LinkSettings {
@@ -45,6 +49,7 @@ impl Default for LinkSettings {
             switch_back: None,
             register_retry_base: Duration::from_secs(5),
             network_poll: Duration::from_secs(2),
+            connect_timeout: Duration::from_secs(10),
         }
     }
 }

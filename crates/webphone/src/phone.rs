@@ -199,7 +199,7 @@ impl WebPhone {
     pub async fn start(info: SipInfo, options: Options) -> Result<WebPhone, CallError> {
         info.validate().map_err(|e| CallError::Protocol(e.to_string()))?;
         let tls = transport::tls_config(options.extra_ca_pem.as_deref()).map_err(|e| CallError::Protocol(e.to_string()))?;
-        let (socket, proxy) = connect_any(&info, tls.clone()).await?;
+        let (socket, proxy) = connect_any(&info, tls.clone(), options.link.connect_timeout).await?;
         let instance_id = options.instance_id.clone().unwrap_or_else(|| info.authorization_id.clone());
         let core_opts = CoreOptions {
             codecs: options.media.codecs.clone(),
@@ -415,10 +415,10 @@ impl WebPhone {
 }
 
 /// Connects to the primary proxy, or to the backup when the primary cannot be reached.
-async fn connect_any(info: &SipInfo, tls: Arc<rustls::ClientConfig>) -> Result<(SipSocket, Proxy), CallError> {
-    match transport::connect(&info.outbound_proxy, tls.clone()).await {
+async fn connect_any(info: &SipInfo, tls: Arc<rustls::ClientConfig>, limit: Duration) -> Result<(SipSocket, Proxy), CallError> {
+    match transport::connect(&info.outbound_proxy, tls.clone(), limit).await {
         Ok(s) => Ok((s, Proxy::Primary)),
-        Err(primary) if !info.outbound_proxy_backup.is_empty() => match transport::connect(&info.outbound_proxy_backup, tls).await {
+        Err(primary) if !info.outbound_proxy_backup.is_empty() => match transport::connect(&info.outbound_proxy_backup, tls, limit).await {
             Ok(s) => Ok((s, Proxy::Backup)),
             Err(backup) => Err(CallError::Protocol(format!("{primary}; backup: {backup}"))),
         },

@@ -51,6 +51,22 @@ pub enum TransportError {
     /// The extra CA certificate could not be read.
     #[error("extra CA certificate: {0}")]
     Ca(String),
+    /// A step of the connection did not finish in time (a server or a captive portal that
+    /// accepts TCP and then says nothing).
+    #[error("{stage} with {addr} did not finish within {} s", .limit.as_secs_f32())]
+    Timeout {
+        /// The proxy.
+        addr: String,
+        /// `TCP connect`, `TLS handshake` or `WebSocket handshake`.
+        stage: &'static str,
+        /// The time it had.
+        limit: std::time::Duration,
+    },
+}
+
+/// Runs `step` of connecting to `addr` for at most `limit`.
+async fn bounded<T>(addr: &str, stage: &'static str, limit: std::time::Duration, step: impl std::future::Future<Output = Result<T, TransportError>>) -> Result<T, TransportError> {
+    tokio::time::timeout(limit, step).await.unwrap_or_else(|_| Err(TransportError::Timeout { addr: addr.to_owned(), stage, limit }))
 }
 
 /// The TLS client settings: the system's trusted roots plus `extra_ca_pem` (for a private
@@ -99,22 +115,27 @@ fn make_tls_config(extra_ca_pem: Option<&str>) -> Result<Arc<rustls::ClientConfi
     Ok(Arc::new(config))
 }
 
-/// Opens `wss://{proxy}` with subprotocol `sip`.
-pub async fn connect(proxy: &str, tls: Arc<rustls::ClientConfig>) -> Result<SipSocket, TransportError> {
+/// Opens `wss://{proxy}` with subprotocol `sip`; each step (TCP, TLS, WebSocket) may take at
+/// most `limit`.
+pub async fn connect(proxy: &str, tls: Arc<rustls::ClientConfig>, limit: std::time::Duration) -> Result<SipSocket, TransportError> {
     let (host, _) = proxy.rsplit_once(':').ok_or_else(|| TransportError::BadAddress(proxy.to_owned()))?;
     let host = host.trim_start_matches('[').trim_end_matches(']').to_owned();
     let name = ServerName::try_from(host).map_err(|_| TransportError::BadAddress(proxy.to_owned()))?;
-    let tcp = TcpStream::connect(proxy).await.map_err(|e| TransportError::Connect { addr: proxy.to_owned(), reason: e.to_string() })?;
+    let tcp = bounded(proxy, "TCP connect", limit, async {
+        TcpStream::connect(proxy).await.map_err(|e| TransportError::Connect { addr: proxy.to_owned(), reason: e.to_string() })
+    })
+    .await?;
     let _ = tcp.set_nodelay(true);
-    let tls = tokio_rustls::TlsConnector::from(tls)
-        .connect(name, tcp)
-        .await
-        .map_err(|e| TransportError::Tls { addr: proxy.to_owned(), reason: e.to_string() })?;
+    let tls = bounded(proxy, "TLS handshake", limit, async {
+        tokio_rustls::TlsConnector::from(tls).connect(name, tcp).await.map_err(|e| TransportError::Tls { addr: proxy.to_owned(), reason: e.to_string() })
+    })
+    .await?;
     let ws_err = |reason: String| TransportError::WebSocket { addr: proxy.to_owned(), reason };
     let mut request = format!("wss://{proxy}").into_client_request().map_err(|e| ws_err(e.to_string()))?;
     request.headers_mut().insert("Sec-WebSocket-Protocol", "sip".parse().expect("static header value"));
     let limits = WebSocketConfig::default().max_message_size(Some(MAX_FRAME)).max_frame_size(Some(MAX_FRAME));
-    let (ws, response) = tokio_tungstenite::client_async_with_config(request, tls, Some(limits)).await.map_err(|e| ws_err(e.to_string()))?;
+    let handshake = async { tokio_tungstenite::client_async_with_config(request, tls, Some(limits)).await.map_err(|e| ws_err(e.to_string())) };
+    let (ws, response) = bounded(proxy, "WebSocket handshake", limit, handshake).await?;
     let accepted = response.headers().get("Sec-WebSocket-Protocol").and_then(|v| v.to_str().ok()).is_some_and(|p| p.eq_ignore_ascii_case("sip"));
     if !accepted {
         return Err(ws_err("the server did not accept subprotocol \"sip\"".into()));

@@ -20,6 +20,7 @@ fn quick_link() -> LinkSettings {
         switch_back: Some(Duration::from_secs(2)),
         register_retry_base: Duration::from_millis(200),
         network_poll: Duration::from_secs(2),
+        connect_timeout: Duration::from_secs(1),
     }
 }
 
@@ -346,4 +347,60 @@ async fn a_cold_transfer_works_after_the_transferring_phone_reconnected() {
     expect_tone(&mut a.heard, 700).await;
     expect_tone(&mut c.heard, 1000).await;
     target.hangup().await.unwrap();
+}
+
+/// A listener on loopback that accepts TCP connections and never says a word (a captive
+/// portal, a broken middlebox): its address. The connections stay open until the test ends.
+fn black_hole() -> std::net::SocketAddr {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for conn in listener.incoming().flatten() {
+            held.push(conn);
+        }
+    });
+    addr
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_that_never_answers_tls_fails_the_start_in_time_with_a_clear_reason() {
+    let sim = server().await;
+    let hole = black_hole();
+    let mut info = sim.sip_info(EXT_101).unwrap();
+    info.outbound_proxy = hole.to_string();
+    info.outbound_proxy_backup = String::new();
+    let (audio, _heard) = TestAudio::new(Input::Silence, Output::Channel);
+    let mut opts = options(&sim, audio);
+    opts.link = quick_link();
+    let started = tokio::time::timeout(WAIT, WebPhone::start(info, opts)).await.expect("the start gives up instead of hanging");
+    let err = started.expect_err("no connection");
+    assert!(err.to_string().contains(&format!("TLS handshake with {hole} did not finish within 1 s")), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_backup_that_never_answers_tls_is_given_up_on_and_the_phone_goes_on_trying() {
+    let sim = server().await;
+    let hole = black_hole();
+    let mut info = sim.sip_info(EXT_101).unwrap();
+    info.outbound_proxy_backup = hole.to_string();
+    let (audio, heard) = TestAudio::new(Input::Silence, Output::Channel);
+    let mut opts = options(&sim, audio.clone());
+    opts.link = quick_link();
+    let phone = WebPhone::start(info, opts).await.expect("phone starts on the primary");
+    let mut a = TestPhone { events: phone.events(), phone, heard, audio };
+
+    // The primary goes away: after two refusals the phone tries the backup, whose TLS never
+    // comes; the attempt fails after a second and the next one follows.
+    sim.set_faults(Faults { refuse_primary: true, ..Faults::default() });
+    let reason = wait_event(&mut a.events, "a reconnect after the backup timed out", |e| match e {
+        PhoneEvent::Reconnecting { reason, .. } if reason.contains("did not finish") => Some(reason.clone()),
+        _ => None,
+    })
+    .await;
+    assert!(reason.contains(&format!("TLS handshake with {hole} did not finish within 1 s")), "{reason}");
+    sim.set_faults(Faults::default());
+    let (proxy, backup) = reconnected(&mut a).await;
+    assert_eq!((proxy, backup), (sim.primary.to_string(), false));
+    registered(&mut a).await;
 }

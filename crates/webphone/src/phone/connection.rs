@@ -181,8 +181,9 @@ impl Driver {
         let address = self.link.address(proxy).to_owned();
         let tls = self.link.tls.clone();
         let results = self.link.results.clone();
+        let limit = self.link.settings.connect_timeout;
         tokio::spawn(async move {
-            let result = transport::connect(&address, tls).await;
+            let result = transport::connect(&address, tls, limit).await;
             let _ = results.send(Attempt { proxy, switch_back, result });
         });
     }
