@@ -106,6 +106,9 @@ pub enum MediaEvent {
     Audio(Vec<i16>),
     /// A DTMF digit ended (RFC 4733).
     Dtmf(char),
+    /// The far end's DTLS certificate does not match the fingerprint of its SDP: the
+    /// connection is closed and nothing was played or sent (the call should end).
+    Untrusted(String),
 }
 
 /// What we know of the far end's DTLS identity: the fingerprints its SDP announced, and
@@ -221,7 +224,7 @@ async fn verify(pc: std::sync::Weak<dyn PeerConnection>, trust: Arc<Trust>, mut 
             }
             Err(e) => {
                 trust.verified.store(false, Ordering::Release);
-                let _ = events.send(MediaEvent::Disconnected(e.to_string()));
+                let _ = events.send(MediaEvent::Untrusted(e.to_string()));
                 let _ = pc.close().await;
             }
         }

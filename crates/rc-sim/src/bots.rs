@@ -186,7 +186,7 @@ async fn run(
                 },
                 Some(MediaEvent::Dtmf(digit)) => report(BotOutput::Event(BotEvent::Digit { digit })),
                 Some(MediaEvent::Connected) => {}
-                Some(MediaEvent::Disconnected(_)) | None => break,
+                Some(MediaEvent::Disconnected(_) | MediaEvent::Untrusted(_)) | None => break,
             },
             _ = tick.tick(), if matches!(kind, BotKind::Tone | BotKind::Announcement | BotKind::Conference) => {
                 // Paced by our own 20 ms clock: the tone bot its tone, the announcement its

@@ -19,6 +19,8 @@ pub(crate) enum MediaNote {
     Connected,
     /// The media connection failed or closed.
     Disconnected(String),
+    /// The far end's DTLS certificate does not match its SDP fingerprint.
+    Untrusted(String),
     /// The far end pressed a key.
     Dtmf(char),
     /// The microphone or speaker moved to another device by itself.
@@ -329,6 +331,7 @@ async fn receive(
             }
             MediaEvent::Connected => MediaNote::Connected,
             MediaEvent::Disconnected(why) => MediaNote::Disconnected(why),
+            MediaEvent::Untrusted(why) => MediaNote::Untrusted(why),
             MediaEvent::Dtmf(d) => MediaNote::Dtmf(d),
         };
         if notes.send((id, note)).is_err() {

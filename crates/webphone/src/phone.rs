@@ -953,6 +953,13 @@ impl Driver {
                 PhoneEvent::MediaConnected(id)
             }
             MediaNote::Disconnected(why) => PhoneEvent::MediaFailed(id, why),
+            MediaNote::Untrusted(why) => {
+                // Someone other than the far end the signalling named answered the media:
+                // nothing was heard or sent, and the call must not go on in silence.
+                let _ = self.core.hangup(id, Instant::now());
+                self.forward_outputs();
+                PhoneEvent::MediaFailed(id, format!("the call was ended: {why}"))
+            }
             MediaNote::Dtmf(d) => PhoneEvent::DtmfReceived(id, d),
             MediaNote::AudioDevice(change) => PhoneEvent::AudioDeviceChanged(id, change),
         };

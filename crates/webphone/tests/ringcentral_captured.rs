@@ -34,9 +34,10 @@ fn host_candidate(sdp: &str) -> (String, u16) {
     (f[4].to_owned(), f[5].parse().unwrap())
 }
 
-/// The captured offer with its media server swapped for `server` (whose own offer is
-/// `server_offer`): the same lines, other addresses, ports and keys.
-fn captured_offer_for(captured: &str, server_offer: &str) -> String {
+/// The captured offer with its media server swapped for the one whose own offer is
+/// `server_offer`: the same lines, other addresses, ports and ICE keys, and `fingerprint`
+/// (the server's, or in a test of a forgery someone else's).
+fn captured_offer_for(captured: &str, server_offer: &str, fingerprint: &str) -> String {
     let (ip, port) = host_candidate(server_offer);
     captured
         .replace("104.245.57.182", &ip)
@@ -44,7 +45,25 @@ fn captured_offer_for(captured: &str, server_offer: &str) -> String {
         .replace("29769", &(port + 1).to_string())
         .replace("mqlmHMAU", attribute(server_offer, "ice-ufrag"))
         .replace("QTEEF1lt81VyKvJvEHhabIh9JZ", attribute(server_offer, "ice-pwd"))
-        .replace("sha-1 8E:C8:DB:21:CE:E5:F8:5A:F9:73:EC:08:B8:4D:5C:2A:96:BA:27:26", attribute(server_offer, "fingerprint"))
+        .replace("sha-1 8E:C8:DB:21:CE:E5:F8:5A:F9:73:EC:08:B8:4D:5C:2A:96:BA:27:26", fingerprint)
+}
+
+/// A media server on loopback with rc-sim's own peer settings, and its offer.
+async fn media_server() -> (AudioPeer, UnboundedReceiver<MediaEvent>, String) {
+    let mut cfg = rc_sim::config::MediaSettings::default().peer_config();
+    cfg.bind = vec!["127.0.0.1:0".into()];
+    let (server, events) = AudioPeer::new(&cfg).await.unwrap();
+    let offer = server.create_offer().await.unwrap();
+    (server, events, offer)
+}
+
+/// RingCentral's captured INVITE (fixture 04) sent to `contact` with Call-ID `call_id` and
+/// `sdp` as its offer; the rest as captured.
+fn captured_invite(contact: &str, call_id: &str, sdp: &str) -> String {
+    let captured = fixture("04-inbound-invite-webrtc.sip");
+    let head = captured.split_once("\r\n\r\n").unwrap().0;
+    let head = head.replacen("sip:4a4d40b5-247c-4330-bf09-2395bdf0337e@604faea0-3b32-476c-8271-9e58e1f96448.invalid;transport=ws", contact, 1).replace("8677929a431a4244aa159ce3ec10bd92", call_id);
+    sip::capture::to_wire(&format!("{head}\r\n\r\n{sdp}"))
 }
 
 /// Waits for the first message the phone sends on `call_id` whose text starts with `start`.
@@ -84,21 +103,14 @@ async fn ringcentrals_captured_inbound_invite_is_answered_and_audio_and_dtmf_flo
     let mut a = phone(&sim, EXT_101, Input::Tone(1000.0)).await;
     let binding = sim.registrations().await.into_iter().find(|b| b.number == EXT_101).expect("registered");
 
-    // The media server: rc-sim's own peer settings, on loopback like the phone.
-    let mut cfg = rc_sim::config::MediaSettings::default().peer_config();
-    cfg.bind = vec!["127.0.0.1:0".into()];
-    let (server, mut server_events) = AudioPeer::new(&cfg).await.unwrap();
-    let server_offer = server.create_offer().await.unwrap();
-
-    let captured = fixture("04-inbound-invite-webrtc.sip");
-    let (captured_head, captured_sdp) = captured.split_once("\r\n\r\n").unwrap();
-    let sdp = captured_offer_for(captured_sdp, &server_offer);
-    assert_eq!(media::rc_sdp::shape(&sdp), media::rc_sdp::shape(captured_sdp), "only values changed:\n{sdp}");
-    assert_eq!(media::rc_sdp::shape(&server_offer), media::rc_sdp::shape(captured_sdp), "rc-sim's own offer has the captured shape too:\n{server_offer}");
+    let (server, mut server_events, server_offer) = media_server().await;
+    let captured_sdp = fixture_sdp("04-inbound-invite-webrtc.sip");
+    let sdp = captured_offer_for(&captured_sdp, &server_offer, attribute(&server_offer, "fingerprint"));
+    assert_eq!(media::rc_sdp::shape(&sdp), media::rc_sdp::shape(&captured_sdp), "only values changed:\n{sdp}");
+    assert_eq!(media::rc_sdp::shape(&server_offer), media::rc_sdp::shape(&captured_sdp), "rc-sim's own offer has the captured shape too:\n{server_offer}");
     let call_id = "5a0b8e6b1f2c4d3e9a7b6c5d4e3f2a1b";
     let contact = binding.contact.trim_start_matches('<').trim_end_matches('>').to_owned();
-    let head = captured_head.replacen("sip:4a4d40b5-247c-4330-bf09-2395bdf0337e@604faea0-3b32-476c-8271-9e58e1f96448.invalid;transport=ws", &contact, 1).replace("8677929a431a4244aa159ce3ec10bd92", call_id);
-    let invite = sip::capture::to_wire(&format!("{head}\r\n\r\n{sdp}"));
+    let invite = captured_invite(&contact, call_id, &sdp);
 
     let mut log = sim.subscribe_log();
     sim.send_raw(binding.conn, &invite);
@@ -239,4 +251,37 @@ async fn ringcentrals_captured_answer_to_an_outbound_call_is_taken_and_audio_flo
     sender.abort();
     phone.close().await;
     server.close().await;
+}
+
+/// A media server whose DTLS certificate is not the one the offer's fingerprint names (issue
+/// 19.12): nothing is played or sent, and the phone ends the call (BYE) with a clear reason
+/// instead of leaving it up in silence.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_media_certificate_that_does_not_match_the_fingerprint_ends_the_call() {
+    let sim = server().await;
+    let mut a = phone(&sim, EXT_101, Input::Tone(1000.0)).await;
+    let binding = sim.registrations().await.into_iter().find(|b| b.number == EXT_101).expect("registered");
+    let (server, _server_events, server_offer) = media_server().await;
+    let (stranger, _, _) = media_server().await;
+    let forged = stranger.fingerprint_line("sha-1").unwrap();
+    let sdp = captured_offer_for(&fixture_sdp("04-inbound-invite-webrtc.sip"), &server_offer, &forged["a=fingerprint:".len()..]);
+    let call_id = "0f1e2d3c4b5a69788796a5b4c3d2e1f0";
+    let contact = binding.contact.trim_start_matches('<').trim_end_matches('>').to_owned();
+    let mut log = sim.subscribe_log();
+    sim.send_raw(binding.conn, &captured_invite(&contact, call_id, &sdp));
+    let (call, _) = inbound_call(&mut a).await;
+    call.answer().await.unwrap();
+    let ok = phone_sent(&mut log, call_id, "SIP/2.0 200").await;
+    server.set_answer(ok.split_once("\r\n\r\n").unwrap().1).await.unwrap();
+
+    let why = wait_event(&mut a.events, "the media failure", |e| match e {
+        PhoneEvent::MediaFailed(id, why) if *id == call.id() => Some(why.clone()),
+        _ => None,
+    })
+    .await;
+    assert!(why.contains("the call was ended") && why.contains("does not match"), "{why}");
+    assert!(phone_sent(&mut log, call_id, "BYE ").await.contains(&format!("Call-ID: {call_id}")));
+    assert_eq!(disposed(&mut a, call.id()).await, DisposeReason::Local, "the call is over, not left in silence");
+    server.close().await;
+    stranger.close().await;
 }
