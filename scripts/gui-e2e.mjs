@@ -76,6 +76,15 @@ async function invoke(command, args = {}) {
   return wd("POST", s("/execute/sync"), { script, args: [command, args] });
 }
 
+/** Presses `keys` (W3C key values, e.g. "\uE009" Control, "\uE007" Enter) together, on
+ * whatever has the focus, and lets them go. */
+async function press(...keys) {
+  const down = keys.map((value) => ({ type: "keyDown", value }));
+  const up = [...keys].reverse().map((value) => ({ type: "keyUp", value }));
+  await wd("POST", s("/actions"), { actions: [{ type: "key", id: "keyboard", actions: [...down, ...up] }] });
+  await wd("DELETE", s("/actions"));
+}
+
 async function type(css, value) {
   const id = await find(css);
   await wd("POST", s(`/element/${id}/clear`), {});
@@ -336,6 +345,22 @@ async function main() {
       await click(`${callIn("incoming")} [data-action="answer"]`);
       await waitFor("the call to connect", () => exists(callIn("talking")));
       await waitFor("the ringtone to stop", async () => !(await exists('body[data-ringtone="ring"]')));
+      await click(`${callIn("talking")} [data-action="hangup"]`);
+      await waitFor("the ended call to go", async () => !(await exists(".call")));
+    });
+
+    await scenario("a bare Enter does not answer a ringing call; Ctrl+Enter does", async () => {
+      await click("#demo-incoming");
+      await waitFor("the incoming call", () => exists(callIn("incoming")));
+      // Keys go to the page, not to the button just clicked (Enter would click it again).
+      await wd("POST", s("/execute/sync"), { script: "document.activeElement.blur();", args: [] });
+      await press("\uE007");
+      // Nothing happens to wait for: an answer takes well under a second here, so a call
+      // still ringing after 1.5 s was not answered by the Enter.
+      await new Promise((r) => setTimeout(r, 1500));
+      if (!(await exists(callIn("incoming")))) throw new Error("a bare Enter answered the call");
+      await press("\uE009", "\uE007");
+      await waitFor("Ctrl+Enter to answer", () => exists(callIn("talking")));
       await click(`${callIn("talking")} [data-action="hangup"]`);
       await waitFor("the ended call to go", async () => !(await exists(".call")));
     });

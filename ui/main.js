@@ -553,7 +553,9 @@ function setUp() {
     } else if (/^[0-9*#]$/.test(ev.key) && !typing) {
       const c = activeCall();
       if (c) run("send_dtmf", { call: c.id, digits: ev.key });
-    } else if (ev.key === "Enter" && !typing) {
+    } else if (ev.key === "Enter" && (ev.ctrlKey || ev.metaKey)) {
+      // The answer shortcut is Ctrl+Enter (⌘+Enter): a bare Enter, meant for something
+      // else, must never pick up a call.
       const ringing = [...calls.values()].find((c) => c.state === "incoming");
       if (ringing) run("answer", { call: ringing.id });
     }

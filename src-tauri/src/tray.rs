@@ -42,7 +42,18 @@ impl Tray {
     }
 }
 
-/// Brings the main window to the front (from the tray, a notification, a link or a call).
+/// Shows the main window for an incoming call without taking keyboard focus: the user may
+/// be typing elsewhere, and keys must not reach the call. The desktop is asked to draw the
+/// user's attention to it instead.
+pub fn show_window_without_focus(app: &AppHandle) {
+    if let Some(window) = app.get_webview_window("main") {
+        let _ = window.unminimize();
+        let _ = window.show();
+        let _ = window.request_user_attention(Some(tauri::UserAttentionType::Informational));
+    }
+}
+
+/// Brings the main window to the front with focus (the user asked: the tray, a link).
 pub fn raise_window(app: &AppHandle) {
     if let Some(window) = app.get_webview_window("main") {
         let _ = window.unminimize();

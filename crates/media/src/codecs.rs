@@ -73,13 +73,16 @@ impl Negotiated {
             .find_map(|l| l.strip_prefix("m=audio "))
             .map(|m| m.split_whitespace().skip(2).filter_map(|p| p.parse().ok()).collect())
             .unwrap_or_default();
-        let rtpmap = |pt: u8| {
-            lines.iter().find_map(|l| {
-                let rest = l.strip_prefix("a=rtpmap:")?;
-                let (p, name) = rest.split_once(' ')?;
-                (p.trim().parse::<u8>().ok()? == pt).then_some(name.trim())
-            })
-        };
+        // One pass over the lines (the first rtpmap of a payload type counts): the lookups
+        // below stay linear however many payload types a hostile offer lists.
+        let mut names: std::collections::HashMap<u8, &str> = std::collections::HashMap::new();
+        for l in &lines {
+            let Some((p, name)) = l.strip_prefix("a=rtpmap:").and_then(|r| r.split_once(' ')) else { continue };
+            if let Ok(pt) = p.trim().parse::<u8>() {
+                names.entry(pt).or_insert(name.trim());
+            }
+        }
+        let rtpmap = |pt: u8| names.get(&pt).copied();
         let receive: Vec<Binding> = order
             .iter()
             .filter_map(|pt| {
@@ -236,6 +239,20 @@ mod tests {
     const RC_OFFER: &str = "v=0\r\nm=audio 36512 RTP/SAVPF 109 111 18 0 8 9 96 101\r\n\
 a=rtpmap:109 OPUS/16000\r\na=rtpmap:111 OPUS/48000/2\r\na=rtpmap:18 g729/8000\r\na=rtpmap:0 pcmu/8000\r\n\
 a=rtpmap:8 pcma/8000\r\na=rtpmap:9 g722/8000\r\na=rtpmap:96 ilbc/8000\r\na=rtpmap:101 telephone-event/8000\r\n";
+
+    #[test]
+    fn a_hostile_offer_with_tens_of_thousands_of_payload_types_is_read_right() {
+        // ~250 KiB: the media line lists 40 000 payload types, 5 000 rtpmap lines follow (the
+        // lookups are one pass each, not one pass per payload type).
+        let listed = vec!["96"; 40_000].join(" ");
+        let maps: String = (0..5_000).map(|i| format!("a=rtpmap:{} x{i}/8000\r\n", 96 + i % 30)).collect();
+        let sdp = format!("v=0\r\nm=audio 5 RTP/SAVPF {listed} 0\r\n{maps}a=rtpmap:0 pcmu/8000\r\n");
+        assert!(sdp.len() > 200_000);
+        let n = Negotiated::from_sdp(&sdp, &AudioCodec::ALL);
+        assert_eq!(n.send.map(|b| (b.payload_type, b.codec)), Some((0, AudioCodec::Pcmu)));
+        let (for_stack, _) = crate::sdp::opus_for_webrtc(&sdp);
+        assert_eq!(for_stack.len(), sdp.len());
+    }
 
     #[test]
     fn with_dtx_silence_is_mostly_not_sent_and_speech_always_is() {

@@ -121,13 +121,13 @@ pub fn answer_direction(offered: &str) -> &'static str {
 /// ours by name and format parameters only (not by clock rate) and keeps one offered payload
 /// type per codec of ours, so without this it would answer with Opus on the 16 kHz clock.
 pub fn prefer_opus_48k(offer: &str) -> String {
-    let rtpmap = |pt: &str| {
-        offer.lines().find_map(|l| {
-            let rest = l.trim_end_matches('\r').strip_prefix("a=rtpmap:")?;
-            let (p, name) = rest.split_once(' ')?;
-            (p == pt).then(|| name.to_ascii_lowercase())
-        })
-    };
+    let mut names: std::collections::HashMap<&str, String> = std::collections::HashMap::new();
+    for l in offer.lines() {
+        if let Some((p, name)) = l.trim_end_matches('\r').strip_prefix("a=rtpmap:").and_then(|r| r.split_once(' ')) {
+            names.entry(p).or_insert_with(|| name.to_ascii_lowercase());
+        }
+    }
+    let rtpmap = |pt: &str| names.get(pt).cloned();
     let mut out = String::with_capacity(offer.len());
     for line in offer.lines().map(|l| l.trim_end_matches('\r')) {
         let Some(rest) = line.strip_prefix("m=audio ") else {
@@ -195,6 +195,7 @@ fn without_payload_types(sdp: &str, drop: &[&str]) -> String {
     if drop.is_empty() {
         return sdp.to_owned();
     }
+    let drop: std::collections::HashSet<&str> = drop.iter().copied().collect();
     let mut out = String::with_capacity(sdp.len());
     for line in sdp.lines().map(|l| l.trim_end_matches('\r')) {
         let attribute_pt = ["a=rtpmap:", "a=fmtp:", "a=rtcp-fb:"].iter().find_map(|p| line.strip_prefix(p)).and_then(|r| r.split([' ', '\t']).next());
@@ -203,7 +204,7 @@ fn without_payload_types(sdp: &str, drop: &[&str]) -> String {
         }
         match line.strip_prefix("m=audio ") {
             Some(rest) => {
-                let kept: Vec<&str> = rest.split_whitespace().enumerate().filter(|(i, f)| *i < 2 || !drop.contains(f)).map(|(_, f)| f).collect();
+                let kept: Vec<&str> = rest.split_whitespace().enumerate().filter(|(i, f)| *i < 2 || !drop.contains(*f)).map(|(_, f)| f).collect();
                 push_line(&mut out, &format!("m=audio {}", kept.join(" ")));
             }
             None => push_line(&mut out, line),

@@ -55,8 +55,9 @@ impl LoopbackRedirect {
 
     /// Waits up to `timeout` for the browser's `GET /callback?…`, answers it with a small
     /// "you can close this window" page and returns the authorization code. Other paths get
-    /// a 404 and the wait goes on. Errors: [`RedirectError::Timeout`],
-    /// [`RedirectError::StateMismatch`], [`RedirectError::AccessDenied`] (`error=access_denied`),
+    /// a 404, and a callback with another `state` (not the browser we sent) a 400, and the
+    /// wait goes on. Errors: [`RedirectError::Timeout`],
+    /// [`RedirectError::AccessDenied`] (`error=access_denied`),
     /// [`RedirectError::Failed`] (another `error=`), [`RedirectError::MissingCode`].
     /// May be called again after an error (the listener stays open until this value is dropped).
     pub async fn wait(&self, timeout: Duration) -> Result<String, RedirectError> {
@@ -98,6 +99,12 @@ async fn serve(mut stream: TcpStream, state: String, tx: mpsc::Sender<Result<Str
         return;
     }
     let result = parse_redirect(target, &state);
+    if result == Err(RedirectError::StateMismatch) {
+        // Not the browser we sent (any local program can reach this port): it must not end
+        // the sign-in, which keeps waiting for the real redirect.
+        let _ = respond(&mut stream, "400 Bad Request", "Not this sign-in", "This request does not belong to the sign-in in progress.").await;
+        return;
+    }
     let _ = match &result {
         Ok(_) => respond(&mut stream, "200 OK", "Signed in", "You are signed in to RingCentral. You can close this window.").await,
         Err(RedirectError::AccessDenied) => {
@@ -184,13 +191,24 @@ mod tests {
         assert!(page.contains("cancelled"), "{page}");
         assert_eq!(wait.await.unwrap(), Err(RedirectError::AccessDenied));
 
-        let (r, port, _) = receiver();
+        let (r, port, state) = receiver();
         let wait = tokio::spawn(async move { r.wait(Duration::from_secs(10)).await });
-        assert!(get(port, "/callback?code=x&state=forged").await.starts_with("HTTP/1.1 400"));
-        assert_eq!(wait.await.unwrap(), Err(RedirectError::StateMismatch));
+        assert!(get(port, &format!("/callback?state={state}")).await.starts_with("HTTP/1.1 400"));
+        assert_eq!(wait.await.unwrap(), Err(RedirectError::MissingCode));
 
         let (r, _, _) = receiver();
         assert_eq!(r.wait(Duration::from_millis(50)).await, Err(RedirectError::Timeout));
+    }
+
+    #[tokio::test]
+    async fn a_callback_with_another_state_is_refused_and_the_sign_in_goes_on() {
+        let (r, port, state) = receiver();
+        let wait = tokio::spawn(async move { r.wait(Duration::from_secs(10)).await });
+        let page = get(port, "/callback?error=access_denied&state=forged").await;
+        assert!(page.starts_with("HTTP/1.1 400") && page.contains("does not belong"), "{page}");
+        assert!(get(port, "/callback?code=stolen&state=forged").await.starts_with("HTTP/1.1 400"));
+        assert!(get(port, &format!("/callback?code=real&state={state}")).await.starts_with("HTTP/1.1 200"));
+        assert_eq!(wait.await.unwrap(), Ok("real".to_owned()), "the forged requests neither cancelled nor answered the sign-in");
     }
 
     #[tokio::test]
@@ -199,8 +217,8 @@ mod tests {
         let r = std::sync::Arc::new(r);
         let waiter = r.clone();
         let first = tokio::spawn(async move { waiter.wait(Duration::from_secs(10)).await });
-        get(port, "/callback?code=x&state=forged").await;
-        assert_eq!(first.await.unwrap(), Err(RedirectError::StateMismatch));
+        get(port, &format!("/callback?error=server_error&state={state}")).await;
+        assert!(matches!(first.await.unwrap(), Err(RedirectError::Failed { .. })));
         let waiter = r.clone();
         let second = tokio::spawn(async move { waiter.wait(Duration::from_secs(10)).await });
         get(port, &format!("/callback?code=good&state={state}")).await;
