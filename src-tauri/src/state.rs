@@ -113,7 +113,10 @@ impl AppState {
         let (info, demo, extra_ca) = match sipinfo {
             Some(info) => (info, None, extra_ca_from_env()?),
             None => {
-                let sim = rc_sim::start(rc_sim::ServerOptions::loopback(demo_config())).await.map_err(|e| format!("the demo server did not start: {e}"))?;
+                // The demo's recordings (voicemail, recorded calls) hold the user's voice: they
+                // go to the user's own data directory (0700), never to a shared temp folder.
+                let options = rc_sim::ServerOptions { recordings: data_dir().join("demo-recordings"), ..rc_sim::ServerOptions::loopback(demo_config()) };
+                let sim = rc_sim::start(options).await.map_err(|e| format!("the demo server did not start: {e}"))?;
                 let info = sim.sip_info(DEMO_NUMBER).ok_or("the demo account is missing")?;
                 let ca = sim.ca_pem.clone();
                 (info, Some(sim), Some(ca))

@@ -5,6 +5,24 @@ use std::path::Path;
 
 /// Writes `samples` (mono, 16-bit) at `rate` Hz.
 pub fn write(path: &Path, rate: u32, samples: &[i16]) -> io::Result<()> {
+    std::fs::write(path, encode(rate, samples))
+}
+
+/// Writes `samples` to a new file only the user can read (0600 on Unix): an existing file or
+/// link at `path` is an error, never followed or replaced. For recordings of people.
+pub fn write_private(path: &Path, rate: u32, samples: &[i16]) -> io::Result<()> {
+    use io::Write as _;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(path)?;
+    file.write_all(&encode(rate, samples))?;
+    file.sync_all()
+}
+
+/// The bytes of a WAV file holding `samples`.
+fn encode(rate: u32, samples: &[i16]) -> Vec<u8> {
     let data_len = (samples.len() * 2) as u32;
     let mut out = Vec::with_capacity(44 + samples.len() * 2);
     out.extend_from_slice(b"RIFF");
@@ -22,7 +40,7 @@ pub fn write(path: &Path, rate: u32, samples: &[i16]) -> io::Result<()> {
     for s in samples {
         out.extend_from_slice(&s.to_le_bytes());
     }
-    std::fs::write(path, out)
+    out
 }
 
 /// Reads a 16-bit PCM mono WAV: `(rate, samples)`.
@@ -71,5 +89,28 @@ mod tests {
         std::fs::write(&path, b"RIFFxxxxWAVE").unwrap();
         assert!(read(&path).unwrap_err().to_string().contains("no data chunk"));
         std::fs::remove_file(&path).unwrap();
+    }
+
+    #[test]
+    fn a_private_recording_is_new_and_readable_by_its_owner_only() {
+        let dir = std::env::temp_dir().join(format!("media-wav-private-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("rec.wav");
+        write_private(&path, 48_000, &[1, 2, 3]).unwrap();
+        assert_eq!(read(&path).unwrap(), (48_000, vec![1, 2, 3]));
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+            // A link planted where a recording will go is not followed.
+            let target = dir.join("victim");
+            std::fs::write(&target, b"keep").unwrap();
+            let link = dir.join("planted.wav");
+            std::os::unix::fs::symlink(&target, &link).unwrap();
+            assert!(write_private(&link, 48_000, &[9]).is_err());
+            assert_eq!(std::fs::read(&target).unwrap(), b"keep");
+        }
+        assert_eq!(write_private(&path, 48_000, &[4]).unwrap_err().kind(), io::ErrorKind::AlreadyExists);
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -208,8 +208,8 @@ async fn run(
     }
     peer.close().await;
     if kind == BotKind::Voicemail {
-        let path = recordings.join(format!("voicemail-{call}.wav"));
-        media::wav::write(&path, 48_000, &recorded).map_err(|e| format!("{}: {e}", path.display()))?;
+        let path = recordings.join(format!("voicemail-{call}-{}.wav", crate::core::unguessable()));
+        media::wav::write_private(&path, 48_000, &recorded).map_err(|e| format!("{}: {e}", path.display()))?;
         let seconds = recorded.len() as f64 / 48_000.0;
         report(BotOutput::Event(BotEvent::Recorded { path: path.display().to_string(), seconds }));
     }

@@ -265,7 +265,7 @@ fn with_port(state: &Arc<Mutex<State>>, p: PortId, f: impl FnOnce(&mut Port)) {
 
 fn save_recording(port: PortId, (path, samples): (PathBuf, Vec<i16>), report: &Report) {
     let seconds = samples.len() as f64 / 48_000.0;
-    match media::wav::write(&path, 48_000, &samples) {
+    match media::wav::write_private(&path, 48_000, &samples) {
         Ok(()) => report(HubReport::Recorded { port, path: path.display().to_string(), seconds }),
         Err(e) => eprintln!("rc-sim hub: recording {}: {e}", path.display()),
     }

@@ -53,10 +53,31 @@ impl ServerOptions {
             backup_port: 0,
             tls: None,
             seed: None,
-            recordings: std::env::temp_dir().join("rc-sim-recordings"),
+            recordings: private_temp_dir(),
             rest_port: 0,
         }
     }
+}
+
+/// A directory under the system's temp dir whose name no other user can guess (recordings
+/// of a test or demo server; the app passes its own data directory instead).
+fn private_temp_dir() -> PathBuf {
+    use rand::Rng as _;
+    let token: String = rand::rng().sample_iter(rand::distr::Alphanumeric).take(16).map(char::from).collect();
+    std::env::temp_dir().join(format!("rc-sim-{}-{token}", std::process::id()))
+}
+
+/// Creates `dir` (and its parents) for recordings of people's voices: only the user may
+/// enter it (0700 on Unix). An existing directory is tightened the same way.
+pub fn create_private_dir(dir: &std::path::Path) -> std::io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir)?;
+    #[cfg(unix)]
+    std::fs::set_permissions(dir, std::os::unix::fs::PermissionsExt::from_mode(0o700))?;
+    Ok(())
 }
 
 /// Why the server could not start.
@@ -268,7 +289,7 @@ pub async fn start(opts: ServerOptions) -> Result<Handle, ServerError> {
     let seed = opts.seed.unwrap_or_else(clock_seed);
     let mut core = Core::new(opts.config.clone(), ports, seed, Instant::now());
     core.set_recordings_dir(opts.recordings.clone());
-    std::fs::create_dir_all(&opts.recordings).map_err(|source| ServerError::Recordings { path: opts.recordings.clone(), source })?;
+    create_private_dir(&opts.recordings).map_err(|source| ServerError::Recordings { path: opts.recordings.clone(), source })?;
     let hub = {
         let tx = tx.clone();
         crate::hub::spawn(opts.config.media.peer_config(), move |report| drop(tx.send(Command::Hub(report))))

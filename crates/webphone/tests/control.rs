@@ -168,6 +168,17 @@ async fn warm_transfer_cancel_and_recording_requests() {
     assert!(stopped.succeeded());
     assert!(sim.log().await.iter().any(|e| e.text.contains(r#""command":"stopcallrecord""#) && e.text.contains(r#""reqid":2"#)));
     let recorded = eventually("the call recording", || async { sim.recordings().await.into_iter().next() }).await;
+    #[cfg(unix)]
+    {
+        // Recordings of people's voices: a private directory, a private new file, a name no
+        // other local user can guess (issue 19.4).
+        use std::os::unix::fs::PermissionsExt as _;
+        let path = std::path::Path::new(&recorded.path);
+        let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!((mode(path.parent().unwrap()), mode(path)), (0o700, 0o600), "{}", path.display());
+        let name = path.file_stem().unwrap().to_string_lossy().into_owned();
+        assert!(name.rsplit('-').next().is_some_and(|token| token.len() == 12), "{name}");
+    }
     let (rate, samples) = media::wav::read(std::path::Path::new(&recorded.path)).unwrap();
     let g = |f: f64| media::tone::goertzel(&samples, f, rate);
     assert!(recorded.seconds > 0.3 && g(1000.0) > 10.0 * g(300.0) && g(700.0) > 10.0 * g(300.0), "the recording holds both parties: {recorded:?}");

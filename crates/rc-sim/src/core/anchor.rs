@@ -193,7 +193,7 @@ impl Core {
     /// whoever it is connected to. False when the call's media does not pass through rc-sim.
     pub(super) fn record(&mut self, id: u64, side: Side, on: bool) -> bool {
         let Some(port) = self.calls.get(id).and_then(|c| c.leg(side).port) else { return false };
-        let path = on.then(|| self.recordings_dir.join(format!("recording-{id}-{port}.wav")));
+        let path = on.then(|| self.recordings_dir.join(format!("recording-{id}-{port}-{}.wav", super::unguessable())));
         self.hub(HubCommand::Record(port, path));
         true
     }

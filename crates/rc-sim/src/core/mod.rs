@@ -128,6 +128,12 @@ pub struct LogEntry {
     pub text: String,
 }
 
+/// A random token for file names another local user must not guess.
+pub fn unguessable() -> String {
+    use rand::Rng as _;
+    rand::rng().sample_iter(rand::distr::Alphanumeric).take(12).map(char::from).collect()
+}
+
 /// The most messages the log keeps (about 7 KB a call: some 3000 calls).
 pub const MAX_LOG: usize = 20_000;
 
