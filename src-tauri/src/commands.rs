@@ -267,12 +267,12 @@ pub fn checked_settings(update: Settings, base: &Settings) -> CommandResult<Sett
         }
     }
     let blank_none = |v: Option<String>| v.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty());
-    let instance_id = blank_none(update.instance_id);
-    if let Some(id) = &instance_id {
-        if !id.chars().all(|c| c.is_ascii_alphanumeric() || "-_.:".contains(c)) {
-            return Err(format!("the instance ID may hold letters, digits and - _ . : only, not \"{id}\""));
-        }
+    // Blank: a new instance ID of this installation's own.
+    let instance_id = blank_none(update.instance_id).unwrap_or_else(settings::new_instance_id);
+    if !instance_id.chars().all(|c| c.is_ascii_alphanumeric() || "-_.:".contains(c)) {
+        return Err(format!("the instance ID may hold letters, digits and - _ . : only, not \"{instance_id}\""));
     }
+    let instance_id = Some(instance_id);
     let caller_id = blank_none(update.caller_id).map(|id| caller_id_of(&id)).transpose()?;
     Ok(Settings {
         account: base.account.clone(),
@@ -596,6 +596,10 @@ mod tests {
         assert_eq!((s.input_device, s.output_device.as_deref()), (None, Some("Speakers")), "blank is the default device");
         assert_eq!((s.instance_id.as_deref(), s.caller_id.as_deref()), (Some("desk-1"), Some("+16505550100")));
         assert!(!s.debug, "the window's value wins over the base");
+        let mut u = update();
+        u.instance_id = Some(" ".into());
+        let fresh = checked_settings(u, &base).unwrap().instance_id.expect("a blank instance ID is a new one");
+        assert!(fresh.len() == 36 && fresh != settings::new_instance_id(), "{fresh}");
     }
 
     #[test]

@@ -80,7 +80,7 @@ fn main() {
             tauri::async_runtime::spawn(async move {
                 let state = handle.state::<state::AppState>();
                 let keychain = handle.state::<secrets::Keychain>();
-                let prefs = settings::Settings::load(&settings::Settings::path_in(&settings::config_dir())).unwrap_or_default();
+                let prefs = settings::Settings::load_at_start(&settings::Settings::path_in(&settings::config_dir()));
                 let result = match configured_account(&prefs, &keychain) {
                     Ok(account) => state.start(handle.clone(), account, &prefs).await,
                     Err(e) => Err(e),

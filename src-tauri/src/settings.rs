@@ -12,7 +12,9 @@ pub struct Settings {
     /// The account, password removed; `None` runs the demo.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub account: Option<SipInfo>,
-    /// The `+sip.instance` id to register with (default: the authorizationId).
+    /// The `+sip.instance` id to register with: made for this installation at its first start
+    /// ([`Settings::load_at_start`]); `None` (a damaged or unwritable settings file) falls back
+    /// to the authorizationId.
     pub instance_id: Option<String>,
     /// Answer calls that ask for it.
     pub auto_answer: bool,
@@ -97,6 +99,32 @@ impl Settings {
     }
 }
 
+impl Settings {
+    /// The settings in `path` for the app's start ([`Settings::load`]'s, or the defaults when
+    /// the file is damaged). At the first start, with no instance ID yet, one is made for this
+    /// installation and saved: installations of one account that all registered with its
+    /// authorizationId took each other's registration (`403 Forbidden, instance id is
+    /// intercepted by another registration`, ringcentral-web-phone #71). When it cannot be
+    /// saved, none is used, so the phone does not register as a new device at every start.
+    pub fn load_at_start(path: &Path) -> Settings {
+        let Ok(loaded) = Settings::load(path) else { return Settings::default() };
+        if loaded.instance_id.is_some() {
+            return loaded;
+        }
+        let own = Settings { instance_id: Some(new_instance_id()), ..loaded.clone() };
+        if own.save(path).is_ok() {
+            own
+        } else {
+            loaded
+        }
+    }
+}
+
+/// A new random instance ID (a version 4 UUID, as `+sip.instance` takes it).
+pub fn new_instance_id() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
 /// Where settings live: `SOFTPHONE_CONFIG_DIR`, else the platform's config directory.
 pub fn config_dir() -> PathBuf {
     if let Some(dir) = std::env::var_os("SOFTPHONE_CONFIG_DIR") {
@@ -130,6 +158,26 @@ mod tests {
         assert!(older.debug && older.auto_answer && older.ring_volume == DEFAULT_RING_VOLUME && !older.dtx, "fields an older file lacks take their defaults: {older:?}");
         std::fs::write(&path, "{ broken").unwrap();
         assert!(Settings::load(&path).unwrap_err().contains("damaged"));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn the_first_start_makes_and_keeps_an_instance_id_of_its_own() {
+        let dir = std::env::temp_dir().join(format!("softphone-instance-{}", std::process::id()));
+        let path = Settings::path_in(&dir);
+        let _ = std::fs::remove_dir_all(&dir);
+        let first = Settings::load_at_start(&path).instance_id.expect("one is made at the first start");
+        assert!(uuid::Uuid::parse_str(&first).is_ok_and(|u| u.get_version_num() == 4), "a UUID: {first}");
+        assert_eq!(Settings::load(&path).unwrap().instance_id.as_deref(), Some(first.as_str()), "saved");
+        assert_eq!(Settings::load_at_start(&path).instance_id, Some(first.clone()), "the same at every start");
+        std::fs::write(&path, r#"{"debug":true}"#).unwrap();
+        let other = Settings::load_at_start(&path);
+        assert!(other.debug && other.instance_id.is_some_and(|id| id != first), "another installation gets another one, its settings kept");
+        std::fs::write(&path, r#"{"instanceId":"desk-1"}"#).unwrap();
+        assert_eq!(Settings::load_at_start(&path).instance_id.as_deref(), Some("desk-1"), "one set by the user stays");
+        std::fs::write(&path, "{ broken").unwrap();
+        assert_eq!(Settings::load_at_start(&path).instance_id, None, "a damaged file: the authorizationId, and the file is left alone");
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "{ broken");
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

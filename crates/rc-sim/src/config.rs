@@ -120,6 +120,10 @@ pub struct Config {
     /// RingCentral does (47 for 60).
     #[serde(default = "default_max_expires")]
     pub max_expires_secs: u32,
+    /// Distinct `+sip.instance`s one extension may have registered at a time; one more is
+    /// refused `603 Too Many Contacts`, as RingCentral does (5 WebRTC devices per extension).
+    #[serde(default = "default_max_instances")]
+    pub max_instances_per_extension: usize,
     /// Seconds an unanswered inbound call rings before it is given up.
     #[serde(default = "default_ring_timeout")]
     pub ring_timeout_secs: u64,
@@ -317,6 +321,10 @@ fn default_max_expires() -> u32 {
     3600
 }
 
+fn default_max_instances() -> usize {
+    5
+}
+
 fn default_ring_timeout() -> u64 {
     60
 }
@@ -384,6 +392,7 @@ impl Config {
             ],
             nonce_lifetime_secs: default_nonce_lifetime(),
             max_expires_secs: default_max_expires(),
+            max_instances_per_extension: default_max_instances(),
             ring_timeout_secs: default_ring_timeout(),
             reconnect_grace_secs: default_reconnect_grace(),
             media: MediaSettings::default(),

@@ -77,3 +77,47 @@ async fn garbage_frames_do_not_break_the_server() {
     let log = sim.log().await;
     assert!(log.iter().any(|e| e.text.contains("not sip at all")), "everything received is logged");
 }
+
+#[tokio::test]
+async fn a_sixth_instance_of_an_extension_gets_603_too_many_contacts() {
+    let sim = server().await;
+    let mut devices = Vec::new();
+    for n in 1..=5 {
+        let mut c = Client::connect(&sim, "101", &format!("device-{n}")).await;
+        c.register().await;
+        devices.push(c);
+    }
+    let mut sixth = Client::connect(&sim, "101", "device-6").await;
+    let password = sixth.info.password.clone();
+    let refused = sixth.register_with(&password, 60).await;
+    assert_eq!((refused.status, refused.reason.as_str()), (603, "Too Many Contacts"), "RingCentral's status line (ringcentral-call-js #60)");
+    assert_eq!(sim.registrations().await.len(), 5);
+    let refresh = devices[2].register().await;
+    assert_eq!(refresh.status, 200, "the five bound refresh as before");
+    let mut other_extension = Client::connect(&sim, "102", "device-6").await;
+    other_extension.register().await;
+
+    let gone = devices[0].register_with(&password, 0).await;
+    assert_eq!(gone.status, 200);
+    sixth.register().await;
+    assert_eq!(sim.registrations().await.iter().filter(|r| r.number == "16505550101").count(), 5, "the freed place is taken");
+}
+
+#[tokio::test]
+async fn a_refresh_after_another_connection_took_the_instance_gets_403_intercepted() {
+    let sim = server().await;
+    let mut first = Client::connect(&sim, "102", "shared-instance").await;
+    first.register().await;
+    let mut second = Client::connect(&sim, "102", "shared-instance").await;
+    second.register().await;
+
+    let password = first.info.password.clone();
+    let refused = first.register_with(&password, 60).await;
+    assert_eq!((refused.status, refused.reason.as_str()), (403, "Forbidden, instance id is intercepted by another registration"), "ringcentral-web-phone #71");
+    let unregister = first.register_with(&password, 0).await;
+    assert_eq!(unregister.status, 403, "the old connection cannot remove the new binding either");
+    let regs = sim.registrations().await;
+    assert_eq!(regs.len(), 1, "{regs:?}");
+    assert_eq!(regs[0].conn, 2, "the newer registration keeps the instance");
+    assert_eq!(second.register().await.status, 200, "the newer one refreshes");
+}

@@ -51,6 +51,9 @@ pub struct Options {
     /// tone in the answered call's audio (the app then does not ring; ringcentral-embeddable
     /// #650). On by default.
     pub call_waiting_tone: bool,
+    /// The most calls at once; a new inbound call beyond it is answered 486 Busy Here (each
+    /// call costs a full WebRTC peer). 8 by default.
+    pub max_calls: usize,
 }
 
 impl Options {
@@ -69,6 +72,7 @@ impl Options {
             register_timeout: Duration::from_secs(5),
             stats_interval: Duration::from_secs(5),
             call_waiting_tone: true,
+            max_calls: 8,
         }
     }
 }
@@ -206,6 +210,7 @@ impl WebPhone {
             register_timeout: options.register_timeout,
             register_retry_base: options.link.register_retry_base,
             register_retry_max: options.link.backoff_max,
+            max_calls: options.max_calls,
             ..CoreOptions::new(&instance_id, &format!("RC-Softphone/{}", env!("CARGO_PKG_VERSION")))
         };
         let (link, attempts) = connection::Link::new(&info, options.link.clone(), tls, proxy, Instant::now());

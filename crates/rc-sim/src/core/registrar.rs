@@ -49,18 +49,73 @@ pub enum NonceState {
     Unknown,
 }
 
+/// Why a REGISTER with the right credentials is refused, as RingCentral refuses it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// The extension has as many instances bound as it may, and this one is not among them
+    /// (ringcentral-call-js #60, ringcentral-web-phone #374).
+    TooManyContacts,
+    /// Another connection registered this instance since this connection bound it; the
+    /// newer registration keeps it (ringcentral-web-phone #71).
+    InstanceIntercepted,
+}
+
+impl Refusal {
+    /// The status code RingCentral answers with.
+    pub fn status(self) -> u16 {
+        match self {
+            Refusal::TooManyContacts => 603,
+            Refusal::InstanceIntercepted => 403,
+        }
+    }
+
+    /// RingCentral's reason phrase, word for word.
+    pub fn reason(self) -> &'static str {
+        match self {
+            Refusal::TooManyContacts => "Too Many Contacts",
+            Refusal::InstanceIntercepted => "Forbidden, instance id is intercepted by another registration",
+        }
+    }
+}
+
+/// A connection whose binding of an instance another connection's registration took.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Displaced {
+    ext: usize,
+    instance: String,
+    conn: ConnId,
+}
+
 /// Bindings and nonces.
 #[derive(Debug)]
 pub struct Registrar {
     nonce_lifetime: Duration,
     nonces: HashMap<String, Instant>,
     bindings: Vec<Binding>,
+    /// Connections that lost an instance to a newer registration, while that one lives.
+    displaced: Vec<Displaced>,
 }
 
 impl Registrar {
     /// A registrar whose nonces live `nonce_lifetime`.
     pub fn new(nonce_lifetime: Duration) -> Self {
-        Self { nonce_lifetime, nonces: HashMap::new(), bindings: Vec::new() }
+        Self { nonce_lifetime, nonces: HashMap::new(), bindings: Vec::new(), displaced: Vec::new() }
+    }
+
+    /// Whether `conn` may register (or, with `limit` `None`, unregister) `instance` of
+    /// extension `ext` at `now`: not when another connection took the instance from it since,
+    /// nor when the instance would be one more than `limit` bound to the extension.
+    pub fn admit(&self, ext: usize, instance: &str, conn: ConnId, limit: Option<usize>, now: Instant) -> Result<(), Refusal> {
+        let live = self.bindings_for(ext, now);
+        let holder = live.iter().find(|b| b.instance == instance);
+        let lost_it = self.displaced.iter().any(|d| d.ext == ext && d.instance == instance && d.conn == conn);
+        if lost_it && holder.is_some_and(|b| b.conn != conn) {
+            return Err(Refusal::InstanceIntercepted);
+        }
+        match limit {
+            Some(limit) if holder.is_none() && live.len() >= limit => Err(Refusal::TooManyContacts),
+            _ => Ok(()),
+        }
     }
 
     /// A fresh nonce, remembered from `now`.
@@ -79,27 +134,43 @@ impl Registrar {
         }
     }
 
-    /// Adds or refreshes a binding; the latest registration of an instance wins.
+    /// Adds or refreshes a binding; the latest registration of an instance wins, and the
+    /// connection that held it before is remembered as displaced.
     pub fn upsert(&mut self, binding: Binding) {
-        self.bindings.retain(|b| !(b.ext == binding.ext && b.instance == binding.instance));
+        let same = |b: &Binding| b.ext == binding.ext && b.instance == binding.instance;
+        if let Some(old) = self.bindings.iter().find(|b| same(b) && b.conn != binding.conn) {
+            self.displaced.push(Displaced { ext: old.ext, instance: old.instance.clone(), conn: old.conn });
+        }
+        self.displaced.retain(|d| !(d.ext == binding.ext && d.instance == binding.instance && d.conn == binding.conn));
+        self.bindings.retain(|b| !same(b));
         self.bindings.push(binding);
     }
 
     /// Removes an instance's binding (unregister).
     pub fn remove(&mut self, ext: usize, instance: &str) {
         self.bindings.retain(|b| !(b.ext == ext && b.instance == instance));
+        self.forget_stale_displaced();
     }
 
     /// Forgets everything registered over a closed connection.
     pub fn forget_conn(&mut self, conn: ConnId) {
         self.bindings.retain(|b| b.conn != conn);
+        self.displaced.retain(|d| d.conn != conn);
+        self.forget_stale_displaced();
     }
 
     /// Drops expired bindings and nonces long past use.
     pub fn expire(&mut self, now: Instant) {
         self.bindings.retain(|b| b.expires_at > now);
+        self.forget_stale_displaced();
         let keep = self.nonce_lifetime * 4;
         self.nonces.retain(|_, issued| now.duration_since(*issued) <= keep);
+    }
+
+    /// A displaced connection is remembered only while the binding that took its place lives.
+    fn forget_stale_displaced(&mut self) {
+        let bindings = &self.bindings;
+        self.displaced.retain(|d| bindings.iter().any(|b| b.ext == d.ext && b.instance == d.instance && b.conn != d.conn));
     }
 
     /// Live bindings of an extension, newest last.
@@ -160,5 +231,46 @@ mod tests {
         assert!(r.bindings_for(0, later).is_empty(), "expired at its deadline");
         r.remove(0, "a");
         assert!(r.binding_of_conn(3, t0).is_none());
+    }
+
+    #[test]
+    fn a_sixth_instance_is_too_many_but_known_instances_refresh() {
+        let mut r = Registrar::new(Duration::from_secs(10));
+        let t0 = Instant::now();
+        let later = t0 + Duration::from_secs(60);
+        for (conn, instance) in (1..=5).zip(["a", "b", "c", "d", "e"]) {
+            assert_eq!(r.admit(0, instance, conn, Some(5), t0), Ok(()));
+            r.upsert(binding(0, instance, conn, later));
+        }
+        assert_eq!(r.admit(0, "f", 6, Some(5), t0), Err(Refusal::TooManyContacts));
+        assert_eq!((Refusal::TooManyContacts.status(), Refusal::TooManyContacts.reason()), (603, "Too Many Contacts"));
+        assert_eq!(r.admit(0, "c", 3, Some(5), t0), Ok(()), "a refresh");
+        assert_eq!(r.admit(0, "c", 7, Some(5), t0), Ok(()), "the same instance from a new connection");
+        assert_eq!(r.admit(1, "f", 6, Some(5), t0), Ok(()), "per extension");
+        assert_eq!(r.admit(0, "f", 6, None, t0), Ok(()), "unregistering is not limited");
+        assert_eq!(r.admit(0, "f", 6, Some(5), later), Ok(()), "expired bindings do not count");
+        r.forget_conn(1);
+        assert_eq!(r.admit(0, "f", 6, Some(5), t0), Ok(()), "a closed connection frees its place");
+    }
+
+    #[test]
+    fn the_connection_that_lost_an_instance_is_refused_while_the_newer_registration_lives() {
+        let mut r = Registrar::new(Duration::from_secs(10));
+        let t0 = Instant::now();
+        let later = t0 + Duration::from_secs(60);
+        r.upsert(binding(0, "a", 1, later));
+        r.upsert(binding(0, "a", 2, later));
+        assert_eq!(r.admit(0, "a", 1, Some(5), t0), Err(Refusal::InstanceIntercepted));
+        assert_eq!(r.admit(0, "a", 1, None, t0), Err(Refusal::InstanceIntercepted), "nor may it unregister the newer binding");
+        assert_eq!(Refusal::InstanceIntercepted.reason(), "Forbidden, instance id is intercepted by another registration");
+        assert_eq!(r.admit(0, "a", 2, Some(5), t0), Ok(()), "the newer one refreshes");
+        assert_eq!(r.admit(0, "a", 3, Some(5), t0), Ok(()), "a third connection may take it in turn");
+        r.upsert(binding(0, "a", 2, later));
+        r.forget_conn(2);
+        assert_eq!(r.admit(0, "a", 1, Some(5), t0), Ok(()), "once the newer binding is gone, the old connection may register again");
+        r.upsert(binding(0, "a", 1, later));
+        r.upsert(binding(0, "a", 4, t0 + Duration::from_secs(5)));
+        r.expire(t0 + Duration::from_secs(6));
+        assert_eq!(r.admit(0, "a", 1, Some(5), t0 + Duration::from_secs(6)), Ok(()), "nor once it has expired");
     }
 }

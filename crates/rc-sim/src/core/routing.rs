@@ -115,6 +115,11 @@ impl Core {
             .get_unquoted("+sip.instance")
             .map_or_else(|| contact.uri.to_string(), |i| i.into_owned());
         let tag = builder::new_tag(&mut self.rng);
+        let limit = (asked > 0).then_some(self.cfg.max_instances_per_extension);
+        if let Err(refusal) = self.registrar.admit(ext, &instance, conn, limit, now) {
+            let resp = builder::response_with_reason(req, refusal.status(), refusal.reason(), Some(&tag));
+            return self.send_response(conn, resp, now);
+        }
         if asked == 0 {
             self.registrar.remove(ext, &instance);
         } else {

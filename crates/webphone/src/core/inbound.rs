@@ -59,6 +59,10 @@ impl PhoneCore {
     }
 
     fn on_new_invite(&mut self, req: Request, now: Instant) {
+        if self.calls.len() >= self.opts.max_calls {
+            // Each call costs a WebRTC peer: a flood of INVITEs must not build hundreds.
+            return self.respond(&req, 486, now);
+        }
         let sdp = req.headers.content_type().ok().flatten().is_none_or(|c| c.is("application/sdp"));
         if !req.body.is_empty() && !sdp {
             // RFC 3261 21.4.16: a body we cannot read; say what we take.

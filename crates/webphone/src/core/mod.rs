@@ -17,6 +17,8 @@ mod in_call;
 pub mod outbound;
 mod register;
 #[cfg(test)]
+mod replay_tests;
+#[cfg(test)]
 mod tests;
 
 pub use call::{CallDirection, CallId, CallState, InboundInfo};
@@ -59,6 +61,9 @@ pub struct CoreOptions {
     pub register_retry_base: std::time::Duration,
     /// The longest wait between registration retries.
     pub register_retry_max: std::time::Duration,
+    /// The most calls at once (each has a full WebRTC peer): a new INVITE beyond it is
+    /// answered 486 Busy Here.
+    pub max_calls: usize,
 }
 
 impl CoreOptions {
@@ -72,6 +77,7 @@ impl CoreOptions {
             codecs: media::codecs::AudioCodec::ALL.to_vec(),
             register_timeout: register::REGISTER_TIMEOUT,
             register_retry_base: std::time::Duration::from_secs(5),
+            max_calls: 8,
             register_retry_max: std::time::Duration::from_secs(60),
         }
     }

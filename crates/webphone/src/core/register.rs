@@ -22,6 +22,15 @@ pub enum RegisterError {
     /// The server refused us (403 and the like), with its status line.
     #[error("registration refused: {0}")]
     Refused(String),
+    /// The line already has as many registered phones and apps as RingCentral allows
+    /// (`603 Too Many Contacts`, ringcentral-web-phone #374), with the status line.
+    #[error("too many phones and apps are registered on this line (RingCentral allows 5 WebRTC devices at a time): close the softphone on another computer or in a browser tab, or wait a minute for a closed one's registration to expire, then restart this one ({0})")]
+    TooManyDevices(String),
+    /// Another app registered with this phone's `+sip.instance` id and took its place
+    /// (`403 Forbidden, instance id is intercepted by another registration`,
+    /// ringcentral-web-phone #71), with the status line.
+    #[error("another app registered with this phone's instance ID and now receives its calls: close that app and restart this one, or give this installation its own instance ID in Settings (saving it registers again) ({0})")]
+    InstanceTakenOver(String),
     /// No answer in time.
     #[error("registration timed out (no answer from the server)")]
     Timeout,
@@ -56,6 +65,8 @@ pub(super) struct Registrar {
     wanted: u32,
     /// Refusals in a row, for the retry back-off.
     refusals: u32,
+    /// A REGISTER of ours was granted once: a later 400 is the server's trouble, not ours.
+    granted_once: bool,
 }
 
 impl Registrar {
@@ -69,6 +80,7 @@ impl Registrar {
             waiting: Vec::new(),
             wanted: 0,
             refusals: 0,
+            granted_once: false,
         }
     }
 
@@ -159,13 +171,20 @@ impl PhoneCore {
                 Err(AuthError::Rejected { .. }) => self.registration_failed(RegisterError::WrongPassword(status_line(response)), now),
                 Err(e) => self.registration_failed(RegisterError::BadResponse(e.to_string()), now),
             },
-            403 => self.registration_failed(RegisterError::WrongPassword(status_line(response)), now),
-            408 | 480 | 500..=599 => {
-                self.registration_failed(RegisterError::Refused(status_line(response)), now);
-                self.schedule_register_retry(response, now);
-            }
+            403 => self.registration_failed(forbidden(response), now),
+            603 => self.registration_failed(RegisterError::TooManyDevices(status_line(response)), now),
+            400 if self.registrar.granted_once => self.refused_for_now(response, now),
+            408 | 480 | 500..=599 => self.refused_for_now(response, now),
             _ => self.registration_failed(RegisterError::Refused(status_line(response)), now),
         }
+    }
+
+    /// A refusal that should pass (5xx, 408, 480, or a 400 to a REGISTER that was granted
+    /// before: RingCentral answered those during an outage, ringcentral-web-phone #215): tell
+    /// the user and register again later.
+    fn refused_for_now(&mut self, response: &Response, now: Instant) {
+        self.registration_failed(RegisterError::Refused(status_line(response)), now);
+        self.schedule_register_retry(response, now);
     }
 
     /// A passing refusal: register again after the back-off (or the server's `Retry-After`),
@@ -195,6 +214,7 @@ impl PhoneCore {
             };
             let refresh = Duration::from_secs(u64::from(granted)).saturating_sub(REFRESH_MARGIN).max(Duration::from_secs(1));
             self.registrar.state = RegState::Registered { refresh_at: now + refresh };
+            self.registrar.granted_once = true;
             self.emit(Event::Registered { expires: granted });
         }
         for t in waiting {
@@ -244,6 +264,17 @@ fn retry_after(response: &Response) -> Option<Duration> {
     let value = response.headers.get(sip::HeaderName::RetryAfter)?;
     let secs: u64 = value.split(|c: char| c == ';' || c == '(' || c.is_whitespace()).next()?.parse().ok()?;
     Some(Duration::from_secs(secs.min(3600)))
+}
+
+/// What a 403 to REGISTER means: another registration took our instance id (its reason
+/// phrase says so), else wrong credentials.
+fn forbidden(response: &Response) -> RegisterError {
+    let reason = response.reason.to_ascii_lowercase();
+    if reason.contains("instance id") && reason.contains("intercepted") {
+        RegisterError::InstanceTakenOver(status_line(response))
+    } else {
+        RegisterError::WrongPassword(status_line(response))
+    }
 }
 
 fn status_line(r: &Response) -> String {

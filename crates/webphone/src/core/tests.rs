@@ -6,7 +6,7 @@ use rc_dialect::control;
 use sip::WithBody;
 use std::time::Duration;
 
-fn info() -> SipInfo {
+pub(super) fn info() -> SipInfo {
     SipInfo {
         username: "16505550101".into(),
         password: "secret".into(),
@@ -20,13 +20,13 @@ fn info() -> SipInfo {
     }
 }
 
-fn core() -> PhoneCore {
+pub(super) fn core() -> PhoneCore {
     let opts = CoreOptions { seed: Some(7), ..CoreOptions::new("inst-1", "test") };
     PhoneCore::new(info(), opts)
 }
 
 /// Everything the core wants sent, parsed.
-fn sent(core: &mut PhoneCore) -> (Vec<sip::Message>, Vec<Event>) {
+pub(super) fn sent(core: &mut PhoneCore) -> (Vec<sip::Message>, Vec<Event>) {
     let (mut msgs, mut events) = (Vec::new(), Vec::new());
     while let Some(o) = core.poll_output() {
         match o {
@@ -38,7 +38,7 @@ fn sent(core: &mut PhoneCore) -> (Vec<sip::Message>, Vec<Event>) {
     (msgs, events)
 }
 
-fn request(m: &sip::Message) -> &sip::Request {
+pub(super) fn request(m: &sip::Message) -> &sip::Request {
     match m {
         sip::Message::Request(r) => r,
         other => panic!("expected a request, got {other:?}"),
@@ -451,4 +451,20 @@ fn an_update_with_an_offer_is_answered_with_sdp_and_one_without_is_just_taken() 
     let (msgs, events) = sent(&mut c);
     assert_eq!(statuses_of(&msgs), vec![200]);
     assert!(!events.iter().any(|e| matches!(e, Event::Call(_, CallEvent::Reoffer(_)))));
+}
+
+#[test]
+fn inbound_calls_beyond_the_cap_are_answered_busy() {
+    let now = Instant::now();
+    let mut c = PhoneCore::new(info(), CoreOptions { seed: Some(7), max_calls: 2, ..CoreOptions::new("inst-1", "test") });
+    for n in 0..3 {
+        let invite = INVITE.replace("Call-ID: 0123456789abcdef0123456789abcdef", &format!("Call-ID: flood-{n}")).replace("branch=z9hG4bK-1", &format!("branch=z9hG4bK-flood-{n}"));
+        c.handle_frame(invite.as_bytes(), now);
+        let (msgs, events) = sent(&mut c);
+        let rang = events.iter().any(|e| matches!(e, Event::InboundCall(_)));
+        match n {
+            0 | 1 => assert!(rang && statuses_of(&msgs) == vec![100, 180], "call {n} rings: {msgs:?}"),
+            _ => assert!(!rang && statuses_of(&msgs) == vec![486], "call {n} is over the cap: {msgs:?}"),
+        }
+    }
 }
