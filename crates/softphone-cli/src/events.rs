@@ -47,6 +47,7 @@ fn print_call_event(call: u64, e: &CallEvent) {
         CallEvent::Ringing => print("ringing", json!({ "call": call })),
         CallEvent::Answered { .. } => print("answered", json!({ "call": call })),
         CallEvent::Held(h) => print(if *h { "held" } else { "unheld" }, json!({ "call": call })),
+        CallEvent::RecordingChanged(on) => print("recording", json!({ "call": call, "on": on })),
         CallEvent::Failed { status, reason } => print("failed", json!({ "call": call, "status": status, "reason": reason })),
         CallEvent::Disposed(r) => print("disposed", json!({ "call": call, "reason": format!("{r:?}") })),
         CallEvent::Reoffer(_) | CallEvent::RemoteAnswer(_) => {}
