@@ -34,7 +34,7 @@ mod tests {
         let published = "MESSAGE sip:a@b SIP/2.0\nContent-Length:   174\nX: y\n\n<Msg/>";
         assert_eq!(to_wire(published), "MESSAGE sip:a@b SIP/2.0\r\nContent-Length: 6\r\nX: y\r\n\r\n<Msg/>");
         let sdp = "INVITE sip:a@b SIP/2.0\nl: 1\n\nv=0\no=x\n";
-        assert_eq!(to_wire(sdp), "INVITE sip:a@b SIP/2.0\r\nl: 11\r\n\r\nv=0\r\no=x\r\n");
+        assert_eq!(to_wire(sdp), "INVITE sip:a@b SIP/2.0\r\nl: 10\r\n\r\nv=0\r\no=x\r\n");
         assert_eq!(to_wire("SIP/2.0 100 Trying\nCSeq: 1 REGISTER\n"), "SIP/2.0 100 Trying\r\nCSeq: 1 REGISTER\r\n\r\n");
     }
 }
