@@ -218,7 +218,7 @@ pub async fn use_account(app: tauri::AppHandle, state: State<'_, AppState>, keyc
         Stored::SessionOnly(why) => Some(why),
     };
     let path = Settings::path_in(&settings::config_dir());
-    let mut prefs = Settings::load(&path).unwrap_or_default();
+    let mut prefs = Settings::load(&path)?;
     prefs.account = Some(info.clone());
     prefs.save(&path)?;
     let status = state.start(app, Some(info), &prefs).await?;
@@ -229,7 +229,7 @@ pub async fn use_account(app: tauri::AppHandle, state: State<'_, AppState>, keyc
 #[tauri::command]
 pub async fn use_demo(app: tauri::AppHandle, state: State<'_, AppState>) -> CommandResult<Switched> {
     let path = Settings::path_in(&settings::config_dir());
-    let mut prefs = Settings::load(&path).unwrap_or_default();
+    let mut prefs = Settings::load(&path)?;
     prefs.account = None;
     prefs.save(&path)?;
     let status = state.start(app, None, &prefs).await?;
@@ -411,7 +411,7 @@ pub async fn sign_in(app: tauri::AppHandle, state: State<'_, AppState>, keychain
     let caller_ids = signin::caller_ids(&client).await.unwrap_or_default();
     signin::save_tokens_of(&client, keychain.inner());
     let path = Settings::path_in(&settings::config_dir());
-    let mut prefs = Settings::load(&path).unwrap_or_default();
+    let mut prefs = Settings::load(&path)?;
     prefs.signed_in = Some(signin::SignedIn { server: request.server.clone(), client_id });
     let (status, note) = if demo {
         prefs.save(&path)?;
@@ -483,7 +483,7 @@ pub async fn sign_out(app: tauri::AppHandle, state: State<'_, AppState>, keychai
     state.set_rest(None);
     let was_demo = state.settings().signed_in.as_ref().is_some_and(|s| s.server == signin::DEMO_SERVER);
     let path = Settings::path_in(&settings::config_dir());
-    let mut prefs = Settings::load(&path).unwrap_or_default();
+    let mut prefs = Settings::load(&path)?;
     prefs.signed_in = None;
     if was_demo {
         prefs.save(&path)?;

@@ -175,6 +175,8 @@ pub fn from_phone(event: &PhoneEvent) -> Option<UiEvent> {
         PhoneEvent::OutboundCall(_) => return None,
         PhoneEvent::MediaConnected(id) => UiEvent::Connected { call: id.0 },
         PhoneEvent::MediaFailed(id, why) => UiEvent::MediaFailed { call: id.0, reason: why.clone() },
+        PhoneEvent::AutoAnswering(_, after) => UiEvent::Notice { text: format!("The call is answered automatically in {:.1} s, as the server asked (Settings: auto-answer)", after.as_secs_f32()) },
+        PhoneEvent::AutoAnswerSkipped(_, why) => UiEvent::Notice { text: format!("Not answered automatically: {why}") },
         PhoneEvent::DtmfReceived(id, d) => UiEvent::Digit { call: id.0, digit: d.to_string() },
         PhoneEvent::AudioDeviceChanged(id, change) => UiEvent::AudioDevice { call: id.0, change: change.clone() },
         PhoneEvent::Call(id, e) => return from_call(id.0, e),

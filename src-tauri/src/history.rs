@@ -60,7 +60,7 @@ pub struct History {
 
 impl History {
     /// Loads `path`; a missing file is an empty history. A file that cannot be read as a
-    /// history is kept beside it as `….bad` (nothing is lost) and the history starts empty;
+    /// history is kept beside it as `….damaged-…` (nothing is lost) and the history starts empty;
     /// the returned message says so.
     pub fn load(path: &Path) -> (History, Option<String>) {
         let empty = || History { path: path.to_owned(), entries: Vec::new() };
@@ -72,9 +72,10 @@ impl History {
         match serde_json::from_str::<Vec<Entry>>(&text) {
             Ok(entries) => (History { path: path.to_owned(), entries }, None),
             Err(e) => {
-                let bad = path.with_extension("json.bad");
-                let kept = std::fs::rename(path, &bad).is_ok();
-                let note = if kept { format!("; the old file is kept as {}", bad.display()) } else { String::new() };
+                let note = match crate::files::keep_aside(path) {
+                    Ok(aside) => format!("; the old file is kept as {}", aside.display()),
+                    Err(_) => String::new(),
+                };
                 (empty(), Some(format!("call history {} is damaged ({e}){note}", path.display())))
             }
         }
@@ -85,8 +86,8 @@ impl History {
         &self.entries
     }
 
-    /// Adds an entry and writes the file (through a temporary file, so a crash never leaves
-    /// half a history).
+    /// Adds an entry and writes the file (atomically and readable by the user only, see
+    /// [`crate::files::write_private`]: a crash never leaves half a history).
     pub fn add(&mut self, entry: Entry) -> Result<(), HistoryError> {
         self.entries.insert(0, entry);
         self.entries.truncate(CAPACITY);
@@ -95,13 +96,8 @@ impl History {
 
     fn save(&self) -> Result<(), HistoryError> {
         let io = |source| HistoryError::Io { path: self.path.display().to_string(), source };
-        if let Some(dir) = self.path.parent() {
-            std::fs::create_dir_all(dir).map_err(io)?;
-        }
-        let tmp = self.path.with_extension("json.tmp");
         let text = serde_json::to_string_pretty(&self.entries).expect("entries serialise");
-        std::fs::write(&tmp, text).map_err(io)?;
-        std::fs::rename(&tmp, &self.path).map_err(io)
+        crate::files::write_private(&self.path, text.as_bytes()).map_err(io)
     }
 }
 
@@ -140,7 +136,9 @@ mod tests {
         std::fs::write(&path, "{ not json").unwrap();
         let (h, warning) = History::load(&path);
         assert!(h.entries().is_empty());
-        assert!(warning.unwrap().contains("damaged"));
-        assert_eq!(std::fs::read_to_string(d.join("history.json.bad")).unwrap(), "{ not json");
+        let warning = warning.unwrap();
+        assert!(warning.contains("damaged") && warning.contains("kept as"), "{warning}");
+        let aside = std::fs::read_dir(&d).unwrap().map(|e| e.unwrap().path()).find(|p| p.to_string_lossy().contains("history.json.damaged-")).expect("kept aside");
+        assert_eq!(std::fs::read_to_string(aside).unwrap(), "{ not json");
     }
 }

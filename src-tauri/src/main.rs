@@ -7,6 +7,7 @@
 
 mod commands;
 mod events;
+mod files;
 mod history;
 mod links;
 mod notify;
@@ -80,7 +81,10 @@ fn main() {
             tauri::async_runtime::spawn(async move {
                 let state = handle.state::<state::AppState>();
                 let keychain = handle.state::<secrets::Keychain>();
-                let prefs = settings::Settings::load_at_start(&settings::Settings::path_in(&settings::config_dir()));
+                let (prefs, note) = settings::Settings::load_at_start(&settings::Settings::path_in(&settings::config_dir()));
+                if let Some(text) = note {
+                    let _ = handle.emit("phone-event", events::UiEvent::Notice { text });
+                }
                 let result = match configured_account(&prefs, &keychain) {
                     Ok(account) => state.start(handle.clone(), account, &prefs).await,
                     Err(e) => Err(e),

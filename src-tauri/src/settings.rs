@@ -16,7 +16,10 @@ pub struct Settings {
     /// ([`Settings::load_at_start`]); `None` (a damaged or unwritable settings file) falls back
     /// to the authorizationId.
     pub instance_id: Option<String>,
-    /// Answer calls that ask for it.
+    /// Answer calls the server marks for auto-answer (`Alert-Info: Auto Answer`, e.g. an
+    /// intercom or a supervisor's call). Off by default: it opens the microphone with no
+    /// click. When on, only one call at a time, never while another call is going, and the
+    /// window says so.
     pub auto_answer: bool,
     /// Keep a log of every SIP message (secrets redacted) and print them.
     pub debug: bool,
@@ -51,7 +54,7 @@ impl Default for Settings {
         Settings {
             account: None,
             instance_id: None,
-            auto_answer: true,
+            auto_answer: false,
             debug: false,
             input_device: None,
             output_device: None,
@@ -73,29 +76,34 @@ impl Settings {
         dir.join("settings.json")
     }
 
-    /// Reads `path`; a missing file gives the defaults. A damaged file is an error naming it
-    /// (the app then runs with defaults and does not overwrite it until the user saves).
+    /// Reads `path`; a missing file gives the defaults. A damaged file is moved aside whole
+    /// (`settings.json.damaged-…`, see [`crate::files::keep_aside`]) and the error says where:
+    /// the next load gives the defaults, and the user's old settings are never overwritten.
     pub fn load(path: &Path) -> Result<Settings, String> {
         match std::fs::read_to_string(path) {
-            Ok(text) => serde_json::from_str(&text).map_err(|e| format!("settings {} are damaged: {e}", path.display())),
+            Ok(text) => serde_json::from_str(&text).map_err(|e| damaged(path, &e.to_string())),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Settings::default()),
             Err(e) => Err(format!("settings {} could not be read: {e}", path.display())),
         }
     }
 
-    /// Writes `path` (through a temporary file), never with a password in it.
+    /// Writes `path` atomically, readable by the user only ([`crate::files::write_private`]),
+    /// never with a password in it.
     pub fn save(&self, path: &Path) -> Result<(), String> {
         let mut clean = self.clone();
         if let Some(a) = clean.account.as_mut() {
             a.password.clear();
         }
-        let err = |e: std::io::Error| format!("settings {} could not be written: {e}", path.display());
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).map_err(err)?;
-        }
-        let tmp = path.with_extension("json.tmp");
-        std::fs::write(&tmp, serde_json::to_string_pretty(&clean).expect("settings serialise")).map_err(err)?;
-        std::fs::rename(&tmp, path).map_err(err)
+        let text = serde_json::to_string_pretty(&clean).expect("settings serialise");
+        crate::files::write_private(path, text.as_bytes()).map_err(|e| format!("settings {} could not be written: {e}", path.display()))
+    }
+}
+
+/// The error for a damaged settings file, which is moved aside first.
+fn damaged(path: &Path, why: &str) -> String {
+    match crate::files::keep_aside(path) {
+        Ok(aside) => format!("the settings file was damaged ({why}): it is kept as {} and the defaults are used", aside.display()),
+        Err(e) => format!("settings {} are damaged ({why}) and could not be moved aside ({e}); they are left as they are", path.display()),
     }
 }
 
@@ -106,16 +114,18 @@ impl Settings {
     /// authorizationId took each other's registration (`403 Forbidden, instance id is
     /// intercepted by another registration`, ringcentral-web-phone #71). When it cannot be
     /// saved, none is used, so the phone does not register as a new device at every start.
-    pub fn load_at_start(path: &Path) -> Settings {
-        let Ok(loaded) = Settings::load(path) else { return Settings::default() };
-        if loaded.instance_id.is_some() {
-            return loaded;
+    pub fn load_at_start(path: &Path) -> (Settings, Option<String>) {
+        let (loaded, note) = match Settings::load(path) {
+            Ok(s) => (s, None),
+            Err(e) => (Settings::default(), Some(e)),
+        };
+        if loaded.instance_id.is_some() || note.is_some() {
+            return (loaded, note);
         }
         let own = Settings { instance_id: Some(new_instance_id()), ..loaded.clone() };
-        if own.save(path).is_ok() {
-            own
-        } else {
-            loaded
+        match own.save(path) {
+            Ok(()) => (own, None),
+            Err(e) => (loaded, Some(e)),
         }
     }
 }
@@ -142,22 +152,46 @@ mod tests {
     #[test]
     fn saved_settings_never_hold_the_password_and_load_back() {
         let dir = std::env::temp_dir().join(format!("softphone-settings-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
         let path = Settings::path_in(&dir);
-        assert!(Settings::load(&path).unwrap().auto_answer, "defaults when nothing is saved");
+        assert!(!Settings::load(&path).unwrap().auto_answer, "defaults when nothing is saved: no auto-answer");
         let info = SipInfo::from_json(r#"{"username":"1650","password":"hunter2","authorizationId":"802","domain":"sip.ringcentral.com","outboundProxy":"sip.example:8083"}"#).unwrap();
-        let s = Settings { account: Some(info), instance_id: Some("abc".into()), auto_answer: false, debug: true, ring_volume: 30, caller_ids: vec!["+16505550100".into()], dtx: true, ..Settings::default() };
+        let s = Settings { account: Some(info), instance_id: Some("abc".into()), auto_answer: true, debug: true, ring_volume: 30, caller_ids: vec!["+16505550100".into()], dtx: true, ..Settings::default() };
         s.save(&path).unwrap();
         let text = std::fs::read_to_string(&path).unwrap();
         assert!(!text.contains("hunter2"), "{text}");
         let back = Settings::load(&path).unwrap();
         assert_eq!(back.account.unwrap().authorization_id, "802");
-        assert_eq!((back.instance_id.as_deref(), back.auto_answer, back.debug), (Some("abc"), false, true));
+        assert_eq!((back.instance_id.as_deref(), back.auto_answer, back.debug), (Some("abc"), true, true));
         assert_eq!((back.ring_volume, back.caller_ids.as_slice(), back.dtx), (30, ["+16505550100".to_owned()].as_slice(), true));
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600, "only the user reads the settings");
+        }
         std::fs::write(&path, r#"{"debug":true}"#).unwrap();
         let older = Settings::load(&path).unwrap();
-        assert!(older.debug && older.auto_answer && older.ring_volume == DEFAULT_RING_VOLUME && !older.dtx, "fields an older file lacks take their defaults: {older:?}");
+        assert!(older.debug && !older.auto_answer && older.ring_volume == DEFAULT_RING_VOLUME && !older.dtx, "fields an older file lacks take their defaults: {older:?}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_damaged_settings_file_is_kept_aside_and_never_overwritten() {
+        let dir = std::env::temp_dir().join(format!("softphone-settings-damaged-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let path = Settings::path_in(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
         std::fs::write(&path, "{ broken").unwrap();
-        assert!(Settings::load(&path).unwrap_err().contains("damaged"));
+        let (settings, note) = Settings::load_at_start(&path);
+        let note = note.expect("the user is told");
+        assert!(note.contains("damaged") && note.contains("kept as"), "{note}");
+        assert_eq!((settings.instance_id, settings.auto_answer), (None, false), "the defaults, and no new instance ID over a damaged file");
+        let aside: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).filter(|p| p.to_string_lossy().contains(".damaged-")).collect();
+        assert_eq!(aside.len(), 1, "{aside:?}");
+        assert_eq!(std::fs::read_to_string(&aside[0]).unwrap(), "{ broken", "the old settings are all there");
+        // The next save writes fresh settings beside the one kept aside.
+        Settings { debug: true, ..Settings::default() }.save(&path).unwrap();
+        assert!(Settings::load(&path).unwrap().debug && aside[0].exists());
         let _ = std::fs::remove_dir_all(&dir);
     }
 
@@ -166,18 +200,15 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("softphone-instance-{}", std::process::id()));
         let path = Settings::path_in(&dir);
         let _ = std::fs::remove_dir_all(&dir);
-        let first = Settings::load_at_start(&path).instance_id.expect("one is made at the first start");
+        let first = Settings::load_at_start(&path).0.instance_id.expect("one is made at the first start");
         assert!(uuid::Uuid::parse_str(&first).is_ok_and(|u| u.get_version_num() == 4), "a UUID: {first}");
         assert_eq!(Settings::load(&path).unwrap().instance_id.as_deref(), Some(first.as_str()), "saved");
-        assert_eq!(Settings::load_at_start(&path).instance_id, Some(first.clone()), "the same at every start");
+        assert_eq!(Settings::load_at_start(&path).0.instance_id, Some(first.clone()), "the same at every start");
         std::fs::write(&path, r#"{"debug":true}"#).unwrap();
-        let other = Settings::load_at_start(&path);
+        let (other, _) = Settings::load_at_start(&path);
         assert!(other.debug && other.instance_id.is_some_and(|id| id != first), "another installation gets another one, its settings kept");
         std::fs::write(&path, r#"{"instanceId":"desk-1"}"#).unwrap();
-        assert_eq!(Settings::load_at_start(&path).instance_id.as_deref(), Some("desk-1"), "one set by the user stays");
-        std::fs::write(&path, "{ broken").unwrap();
-        assert_eq!(Settings::load_at_start(&path).instance_id, None, "a damaged file: the authorizationId, and the file is left alone");
-        assert_eq!(std::fs::read_to_string(&path).unwrap(), "{ broken");
+        assert_eq!(Settings::load_at_start(&path).0.instance_id.as_deref(), Some("desk-1"), "one set by the user stays");
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

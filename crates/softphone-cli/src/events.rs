@@ -35,6 +35,8 @@ pub fn print_phone_event(event: &PhoneEvent) {
         PhoneEvent::Call(id, e) => print_call_event(id.0, e),
         PhoneEvent::MediaConnected(id) => print("media_connected", json!({ "call": id.0 })),
         PhoneEvent::MediaFailed(id, why) => print("media_failed", json!({ "call": id.0, "reason": why })),
+        PhoneEvent::AutoAnswering(id, after) => print("auto_answering", json!({ "call": id.0, "after_ms": after.as_millis() as u64 })),
+        PhoneEvent::AutoAnswerSkipped(id, why) => print("auto_answer_skipped", json!({ "call": id.0, "reason": why })),
         PhoneEvent::DtmfReceived(id, d) => print("dtmf", json!({ "call": id.0, "digit": d.to_string() })),
         PhoneEvent::AudioDeviceChanged(id, c) => print("audio_device", json!({ "call": id.0, "input": c.input, "from": c.from, "to": c.to, "reason": c.reason })),
         PhoneEvent::RcMessage(m) => print("rc_message", json!({ "cmd": m.cmd() })),

@@ -129,6 +129,12 @@ pub enum PhoneEvent {
     MediaConnected(CallId),
     /// A call's media connection failed.
     MediaFailed(CallId, String),
+    /// An inbound call the server marked for auto-answer will be answered after this delay
+    /// (auto-answer is on and no other call is going).
+    AutoAnswering(CallId, Duration),
+    /// An inbound call the server marked for auto-answer was left ringing, and why (another
+    /// call is going: auto-answer never opens the microphone on top of a call).
+    AutoAnswerSkipped(CallId, String),
     /// The far end of a call pressed a key.
     DtmfReceived(CallId, char),
     /// A call's microphone or speaker moved to another device by itself: the one in use went
@@ -850,9 +856,11 @@ impl Driver {
             Event::InboundCall(info) => {
                 let session = self.adopt_call(info.id, None, false);
                 self.offers.insert(info.id, info.offer.clone());
-                self.maybe_auto_answer(&session, &info);
                 self.announce_call_waiting(info.id);
-                PhoneEvent::InboundCall(session, info)
+                let _ = self.phone.events.send(PhoneEvent::InboundCall(session.clone(), info.clone()));
+                // After the call is told: what auto-answer does is told about that call.
+                self.maybe_auto_answer(&session, &info);
+                return;
             }
             Event::OutboundCall(_) => return,
             Event::Call(id, e) => {
@@ -1011,11 +1019,23 @@ impl Driver {
         }
     }
 
+    /// Answers a call the server marked for auto-answer, when auto-answer is on: only when it
+    /// is the phone's one call (never a second microphone on top of a call, never two at a
+    /// time), and always told ([`PhoneEvent::AutoAnswering`] or
+    /// [`PhoneEvent::AutoAnswerSkipped`]).
     fn maybe_auto_answer(&self, session: &CallSession, info: &InboundInfo) {
         let Some(delay) = info.auto_answer_after_ms.filter(|_| self.phone.shared.live().auto_answer) else { return };
+        let others = self.statuses.iter().filter(|(id, s)| **id != info.id && s.borrow().state != CallState::Disposed).count();
+        if others > 0 {
+            let why = "another call is going on: answer it yourself".to_owned();
+            let _ = self.phone.events.send(PhoneEvent::AutoAnswerSkipped(info.id, why));
+            return;
+        }
+        let delay = Duration::from_millis(delay);
+        let _ = self.phone.events.send(PhoneEvent::AutoAnswering(info.id, delay));
         let session = session.clone();
         tokio::spawn(async move {
-            tokio::time::sleep(Duration::from_millis(delay)).await;
+            tokio::time::sleep(delay).await;
             let _ = session.answer().await;
         });
     }

@@ -142,8 +142,27 @@ async fn bot_calls_in_and_is_auto_answered() {
     sim.call_extension_auto(rc_sim::core::BotKind::Tone, EXT_101, Some(300)).await.unwrap();
     let (inc, info) = inbound_call(&mut a).await;
     assert_eq!(info.auto_answer_after_ms, Some(300));
+    let after = wait_event(&mut a.events, "the auto-answer notice", |e| match e {
+        PhoneEvent::AutoAnswering(id, after) if *id == inc.id() => Some(*after),
+        _ => None,
+    })
+    .await;
+    assert_eq!(after, std::time::Duration::from_millis(300));
     inc.wait_answered(WAIT).await.unwrap();
     expect_tone(&mut a.heard, 440).await;
+
+    // A second call marked for auto-answer during this one keeps ringing, and says why.
+    sim.call_extension_auto(rc_sim::core::BotKind::Echo, EXT_101, Some(0)).await.unwrap();
+    let (second, _) = inbound_call(&mut a).await;
+    let why = wait_event(&mut a.events, "the skipped auto-answer", |e| match e {
+        PhoneEvent::AutoAnswerSkipped(id, why) if *id == second.id() => Some(why.clone()),
+        PhoneEvent::AutoAnswering(id, _) if *id == second.id() => panic!("auto-answered on top of a call"),
+        _ => None,
+    })
+    .await;
+    assert!(why.contains("another call"), "{why}");
+    assert_eq!(second.status().state, webphone::CallState::Ringing);
+    second.decline().await.unwrap();
     inc.hangup().await.unwrap();
 }
 
