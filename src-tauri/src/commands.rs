@@ -197,6 +197,26 @@ pub fn account_key(info: &webphone::SipInfo) -> String {
     format!("{}@{}", info.authorization_id, info.domain)
 }
 
+/// The account changes from `old` to `new`: the old account's password leaves the keychain
+/// (nothing of an account the user left stays behind).
+pub fn forget_replaced_account(keychain: &dyn crate::secrets::SecretStore, old: Option<&webphone::SipInfo>, new: Option<&webphone::SipInfo>) {
+    let Some(old) = old else { return };
+    if new.is_none_or(|n| account_key(n) != account_key(old)) {
+        keychain.delete(&account_key(old));
+    }
+}
+
+/// Ends the sign-in in force before another one replaces it or the user signs out: its
+/// tokens are revoked at the server (a note says when that failed) and leave the keychain.
+pub async fn end_sign_in(current: Option<std::sync::Arc<rc_rest::RcClient>>, keychain: &dyn crate::secrets::SecretStore) -> Option<String> {
+    let note = match current {
+        Some(client) => client.revoke().await.err().map(|e| format!("signed out here; the server was not told ({e})")),
+        None => None,
+    };
+    signin::forget_tokens(keychain);
+    note
+}
+
 /// What using an account or the demo gave: the phone's status, and a note for the user
 /// (e.g. that the password could only be kept for this session).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -219,6 +239,7 @@ pub async fn use_account(app: tauri::AppHandle, state: State<'_, AppState>, keyc
     };
     let path = Settings::path_in(&settings::config_dir());
     let mut prefs = Settings::load(&path)?;
+    forget_replaced_account(keychain.inner(), prefs.account.as_ref(), Some(&info));
     prefs.account = Some(info.clone());
     prefs.save(&path)?;
     let status = state.start(app, Some(info), &prefs).await?;
@@ -227,9 +248,10 @@ pub async fn use_account(app: tauri::AppHandle, state: State<'_, AppState>, keyc
 
 /// Forgets the account and runs the demo.
 #[tauri::command]
-pub async fn use_demo(app: tauri::AppHandle, state: State<'_, AppState>) -> CommandResult<Switched> {
+pub async fn use_demo(app: tauri::AppHandle, state: State<'_, AppState>, keychain: State<'_, Keychain>) -> CommandResult<Switched> {
     let path = Settings::path_in(&settings::config_dir());
     let mut prefs = Settings::load(&path)?;
+    forget_replaced_account(keychain.inner(), prefs.account.as_ref(), None);
     prefs.account = None;
     prefs.save(&path)?;
     let status = state.start(app, None, &prefs).await?;
@@ -406,6 +428,10 @@ pub async fn sign_in(app: tauri::AppHandle, state: State<'_, AppState>, keychain
     };
     let client = signin::client(&endpoint, &client_id, request.client_secret.as_deref())?;
     signin::sign_in(&client, &request, signin::open_in_browser).await?;
+    // The new sign-in replaces the one in force (perhaps at another server): revoke that one
+    // first, so no valid token of it is left anywhere.
+    let _ = end_sign_in(state.rest().ok(), keychain.inner()).await;
+    state.set_rest(None);
     signin::save_tokens_of(&client, keychain.inner());
     let info = client.sip_info().await.map_err(|e| signin::explain(&e))?;
     let caller_ids = signin::caller_ids(&client).await.unwrap_or_default();
@@ -422,6 +448,7 @@ pub async fn sign_in(app: tauri::AppHandle, state: State<'_, AppState>, keychain
             Stored::Keychain => None,
             Stored::SessionOnly(why) => Some(why),
         };
+        forget_replaced_account(keychain.inner(), prefs.account.as_ref(), Some(&info));
         prefs.account = Some(info.clone());
         prefs.save(&path)?;
         (state.start(app, Some(info), &prefs).await?, note)
@@ -475,11 +502,7 @@ pub async fn restore_sign_in(state: &AppState, keychain: &Keychain, prefs: &Sett
 /// reached), forgets them and the account, and runs the demo.
 #[tauri::command]
 pub async fn sign_out(app: tauri::AppHandle, state: State<'_, AppState>, keychain: State<'_, Keychain>) -> CommandResult<Switched> {
-    let revoked = match state.rest() {
-        Ok(client) => client.revoke().await.err().map(|e| format!("signed out here; the server was not told ({e})")),
-        Err(_) => None,
-    };
-    signin::forget_tokens(keychain.inner());
+    let revoked = end_sign_in(state.rest().ok(), keychain.inner()).await;
     state.set_rest(None);
     let was_demo = state.settings().signed_in.as_ref().is_some_and(|s| s.server == signin::DEMO_SERVER);
     let path = Settings::path_in(&settings::config_dir());
@@ -490,6 +513,7 @@ pub async fn sign_out(app: tauri::AppHandle, state: State<'_, AppState>, keychai
         state.remember_settings(&prefs);
         return Ok(Switched { status: state.status(), note: revoked });
     }
+    forget_replaced_account(keychain.inner(), prefs.account.as_ref(), None);
     prefs.account = None;
     prefs.save(&path)?;
     let status = state.start(app, None, &prefs).await?;
@@ -568,6 +592,61 @@ async fn bring_in_when_answered(client: &rc_rest::RcClient, conference: &str, ca
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Secrets in memory, for tests.
+    #[derive(Default)]
+    struct Memory(std::sync::Mutex<std::collections::HashMap<String, String>>);
+
+    impl crate::secrets::SecretStore for Memory {
+        fn set(&self, account: &str, secret: &str) -> Stored {
+            self.0.lock().unwrap().insert(account.into(), secret.into());
+            Stored::Keychain
+        }
+        fn get(&self, account: &str) -> Result<String, String> {
+            self.0.lock().unwrap().get(account).cloned().ok_or_else(|| "none".into())
+        }
+        fn delete(&self, account: &str) {
+            self.0.lock().unwrap().remove(account);
+        }
+    }
+
+    fn info(auth: &str) -> webphone::SipInfo {
+        webphone::SipInfo::from_json(&format!(r#"{{"username":"1650","password":"pw-{auth}","authorizationId":"{auth}","domain":"sip.ringcentral.com","outboundProxy":"sip.example:8083"}}"#)).unwrap()
+    }
+
+    #[test]
+    fn a_replaced_accounts_password_leaves_the_keychain() {
+        use crate::secrets::SecretStore as _;
+        let store = Memory::default();
+        let (old, new) = (info("801"), info("802"));
+        store.set(&account_key(&old), &old.password);
+        store.set(&account_key(&new), &new.password);
+        forget_replaced_account(&store, Some(&old), Some(&old));
+        assert!(store.get(&account_key(&old)).is_ok(), "the same account again keeps its password");
+        forget_replaced_account(&store, Some(&old), Some(&new));
+        assert!(store.get(&account_key(&old)).is_err() && store.get(&account_key(&new)).is_ok());
+        forget_replaced_account(&store, Some(&new), None);
+        assert!(store.get(&account_key(&new)).is_err(), "signing out or going to the demo forgets it too");
+    }
+
+    #[tokio::test]
+    async fn ending_a_sign_in_revokes_its_tokens_at_the_server_and_forgets_them() {
+        use rc_sim::config::{demo_jwt, OAuthSettings};
+        let sim = rc_sim::start(rc_sim::ServerOptions::loopback(rc_sim::Config::demo())).await.unwrap();
+        let endpoint = signin::Endpoint { base_url: sim.rest_url(), extra_ca_pem: Some(sim.ca_pem.clone()) };
+        let client = signin::client(&endpoint, OAuthSettings::DEMO_CONFIDENTIAL_CLIENT, Some(OAuthSettings::DEMO_SECRET)).unwrap();
+        client.sign_in_jwt(&demo_jwt("101")).await.unwrap();
+        let store = Memory::default();
+        signin::save_tokens_of(&client, &store);
+        let tokens = signin::saved_tokens(&store).expect("saved");
+
+        assert_eq!(end_sign_in(Some(std::sync::Arc::new(client)), &store).await, None, "revoked without trouble");
+        assert!(signin::saved_tokens(&store).is_none(), "gone from the keychain");
+        let stolen = signin::client(&endpoint, OAuthSettings::DEMO_CONFIDENTIAL_CLIENT, Some(OAuthSettings::DEMO_SECRET)).unwrap();
+        stolen.set_tokens(Some(tokens));
+        assert!(stolen.caller_ids().await.is_err(), "a copy of the old tokens is worth nothing at the server");
+        sim.shutdown();
+    }
 
     #[test]
     fn app_version_reports_the_package() {
