@@ -66,7 +66,8 @@ function showStatus(s) {
     registered: `Registered${s.number ? ` as ${s.number}` : ""}${s.demo ? " (demo)" : ""}`,
     failed: `Not registered: ${s.error ?? "unknown error"}`,
   }[s.state] ?? s.state;
-  $("status-text").textContent = text;
+  // A CA trusted besides the system's (SOFTPHONE_EXTRA_CA) is trusted for every server: show it.
+  $("status-text").textContent = s.extraCa ? `${text} · trusting the extra CA in ${s.extraCa}` : text;
   $("status").dataset.state = s.state;
   if (s.demo !== undefined) {
     $("demo").hidden = !s.demo;

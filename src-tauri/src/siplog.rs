@@ -7,6 +7,13 @@ use std::collections::VecDeque;
 /// Messages kept at most.
 pub const CAPACITY: usize = 1000;
 
+/// Bytes of message text kept at most (a few hundred ordinary messages fit many times over;
+/// a server sending 256 KiB messages cannot make the log hold 256 MiB).
+pub const MAX_BYTES: usize = 4 * 1024 * 1024;
+
+/// The longest message kept whole; a longer one keeps its start and says how much was cut.
+pub const MAX_LINE_BYTES: usize = 16 * 1024;
+
 /// One message, as the window shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -24,24 +31,43 @@ pub struct Line {
 impl Line {
     /// The window's view of an engine trace.
     pub fn from_trace(trace: &webphone::SipTrace) -> Line {
-        let summary = trace.text.lines().next().unwrap_or_default().trim().to_owned();
-        Line { direction: if trace.sent { "sent" } else { "received" }, at_ms: trace.at_ms, summary, text: trace.text.clone() }
+        let summary: String = trace.text.lines().next().unwrap_or_default().trim().chars().take(200).collect();
+        Line { direction: if trace.sent { "sent" } else { "received" }, at_ms: trace.at_ms, summary, text: cut(&trace.text) }
+    }
+
+    fn size(&self) -> usize {
+        self.text.len() + self.summary.len()
     }
 }
 
-/// The latest [`CAPACITY`] lines.
+/// `text` whole when it is at most [`MAX_LINE_BYTES`], else its start and a note.
+fn cut(text: &str) -> String {
+    if text.len() <= MAX_LINE_BYTES {
+        return text.to_owned();
+    }
+    let mut end = MAX_LINE_BYTES;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}\n[… {} more bytes not kept]", &text[..end], text.len() - end)
+}
+
+/// The latest lines: at most [`CAPACITY`] of them and [`MAX_BYTES`] of text.
 #[derive(Debug, Default)]
 pub struct SipLog {
     lines: VecDeque<Line>,
+    bytes: usize,
 }
 
 impl SipLog {
-    /// Adds a line, dropping the oldest when full.
+    /// Adds a line, dropping the oldest ones while the log is over either bound.
     pub fn push(&mut self, line: Line) {
-        if self.lines.len() == CAPACITY {
-            self.lines.pop_front();
-        }
+        self.bytes += line.size();
         self.lines.push_back(line);
+        while self.lines.len() > CAPACITY || self.bytes > MAX_BYTES {
+            let Some(old) = self.lines.pop_front() else { break };
+            self.bytes -= old.size();
+        }
     }
 
     /// The lines whose text contains `filter` (any case), oldest first; all when it is empty.
@@ -53,6 +79,7 @@ impl SipLog {
     /// Forgets every line.
     pub fn clear(&mut self) {
         self.lines.clear();
+        self.bytes = 0;
     }
 }
 
@@ -78,5 +105,19 @@ mod tests {
         assert!(log.matching("INVITE").is_empty());
         log.clear();
         assert!(log.matching("").is_empty());
+    }
+
+    #[test]
+    fn huge_messages_are_cut_and_the_log_stays_within_its_bytes() {
+        let mut log = SipLog::default();
+        let big = format!("MESSAGE sip:a@b SIP/2.0\r\nX-Pad: {}\r\n\r\n", "é".repeat(150_000));
+        for _ in 0..1000 {
+            log.push(Line::from_trace(&trace(false, &big)));
+        }
+        let all = log.matching("");
+        let bytes: usize = all.iter().map(|l| l.text.len() + l.summary.len()).sum();
+        assert!(bytes <= MAX_BYTES && !all.is_empty(), "{bytes} bytes in {} lines", all.len());
+        assert!(all[0].text.len() < MAX_LINE_BYTES + 64 && all[0].text.ends_with("more bytes not kept]"), "{}", &all[0].text[all[0].text.len() - 40..]);
+        assert!(all[0].summary.chars().count() <= 200);
     }
 }

@@ -58,6 +58,9 @@ pub struct Status {
     pub demo: bool,
     /// Why it failed, if it did.
     pub error: Option<String>,
+    /// The file of the extra CA certificate this phone trusts besides the system's
+    /// (`SOFTPHONE_EXTRA_CA`), shown while it is in force: it is trusted for every server.
+    pub extra_ca: Option<String>,
 }
 
 /// A started phone.
@@ -109,7 +112,7 @@ impl AppState {
     pub async fn start(&self, app: AppHandle, sipinfo: Option<SipInfo>, prefs: &Settings) -> CommandResult<Status> {
         self.stop().await;
         *self.settings.lock().unwrap() = prefs.clone();
-        self.set_status(&app, Status { state: "connecting".into(), number: sipinfo.as_ref().map(|i| i.username.clone()), demo: sipinfo.is_none(), error: None });
+        self.set_status(&app, Status { state: "connecting".into(), number: sipinfo.as_ref().map(|i| i.username.clone()), demo: sipinfo.is_none(), error: None, extra_ca: None });
         let (info, demo, extra_ca) = match sipinfo {
             Some(info) => (info, None, extra_ca_from_env()?),
             None => {
@@ -140,8 +143,8 @@ impl AppState {
         let is_demo = demo.is_some();
         let result = WebPhone::start(info, options).await;
         let status = match &result {
-            Ok(_) => Status { state: "registered".into(), number: Some(number), demo: is_demo, error: None },
-            Err(e) => Status { state: "failed".into(), number: Some(number), demo: is_demo, error: Some(e.to_string()) },
+            Ok(_) => Status { state: "registered".into(), number: Some(number), demo: is_demo, error: None, extra_ca: None },
+            Err(e) => Status { state: "failed".into(), number: Some(number), demo: is_demo, error: Some(e.to_string()), extra_ca: None },
         };
         self.set_status(&app, status.clone());
         let phone = match result {
@@ -176,7 +179,8 @@ impl AppState {
     }
 
     /// Keeps `status` for the `status` command and shows it in the tray.
-    fn set_status(&self, app: &AppHandle, status: Status) {
+    fn set_status(&self, app: &AppHandle, mut status: Status) {
+        status.extra_ca = (!status.demo).then(extra_ca_path).flatten();
         if let Some(tray) = app.try_state::<crate::tray::Tray>() {
             tray.set_status(&status_line(&status));
         }
@@ -220,7 +224,7 @@ impl AppState {
 
     /// The phone's status (`starting` until [`start`](Self::start) is done).
     pub fn status(&self) -> Status {
-        self.status.lock().unwrap().clone().unwrap_or(Status { state: "starting".into(), number: None, demo: false, error: None })
+        self.status.lock().unwrap().clone().unwrap_or(Status { state: "starting".into(), number: None, demo: false, error: None, extra_ca: None })
     }
 
     /// Sends engine events to the window, keeps the call list and plays the ring tones.
@@ -526,7 +530,14 @@ async fn record(records: &mut HashMap<u64, Record>, event: &PhoneEvent, turned_a
 /// names (scripts and benchmarks run the app against a local rc-sim this way).
 pub fn extra_ca_from_env() -> CommandResult<Option<String>> {
     let Some(path) = std::env::var_os("SOFTPHONE_EXTRA_CA") else { return Ok(None) };
+    // It is trusted for every server, production too: say so where it can be seen.
+    eprintln!("softphone: SOFTPHONE_EXTRA_CA: the CA in {} is trusted for every server", std::path::Path::new(&path).display());
     std::fs::read_to_string(&path).map(Some).map_err(|e| format!("SOFTPHONE_EXTRA_CA {}: {e}", std::path::Path::new(&path).display()))
+}
+
+/// The file `SOFTPHONE_EXTRA_CA` names, if any.
+fn extra_ca_path() -> Option<String> {
+    std::env::var_os("SOFTPHONE_EXTRA_CA").map(|p| p.to_string_lossy().into_owned())
 }
 
 /// Where the app keeps its data: `SOFTPHONE_DATA_DIR`, else the platform's data directory.
@@ -620,6 +631,14 @@ pub fn ring_settings(prefs: &Settings) -> RingSettings {
 
 /// The status in a few words, for the tray.
 pub fn status_line(s: &Status) -> String {
+    let line = phone_line(s);
+    match &s.extra_ca {
+        Some(path) => format!("{line} · trusting the extra CA in {path}"),
+        None => line,
+    }
+}
+
+fn phone_line(s: &Status) -> String {
     let who = s.number.as_deref().map(|n| format!(" as {n}")).unwrap_or_default();
     match s.state.as_str() {
         "registered" => format!("Registered{who}{}", if s.demo { " (demo)" } else { "" }),
@@ -662,7 +681,7 @@ mod tests {
     use super::*;
 
     fn status(state: &str, error: Option<&str>) -> Status {
-        Status { state: state.into(), number: Some("16505550101".into()), demo: true, error: error.map(str::to_owned) }
+        Status { state: state.into(), number: Some("16505550101".into()), demo: true, error: error.map(str::to_owned), extra_ca: None }
     }
 
     #[test]
@@ -672,6 +691,8 @@ mod tests {
         assert_eq!(status_line(&status("disconnected", Some("the server closed the connection"))), "Disconnected: the server closed the connection");
         assert_eq!(status_line(&status("failed", Some("403 Forbidden"))), "Not registered: 403 Forbidden");
         assert_eq!(status_line(&status("reconnecting", Some("attempt 2 in 3 s: refused"))), "Reconnecting… (attempt 2 in 3 s: refused)");
+        let trusting = Status { extra_ca: Some("/tmp/ca.pem".into()), demo: false, ..status("registered", None) };
+        assert_eq!(status_line(&trusting), "Registered as 16505550101 · trusting the extra CA in /tmp/ca.pem", "an extra CA in force is always shown");
     }
 
     #[test]
