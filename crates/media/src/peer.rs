@@ -290,6 +290,9 @@ fn codec(mime: &str, clock_rate: u32, channels: u16, fmtp: &str, payload_type: u
     }
 }
 
+/// Our payload type for telephone-event at 8000 Hz (with G.711).
+const TELEPHONE_EVENT_8000: u8 = 126;
+
 /// What we offer and accept: the allowed codecs in their order, then DTMF at the clock rates
 /// they use.
 fn audio_codecs(allowed: &[AudioCodec], style: SdpStyle) -> Vec<RTCRtpCodecParameters> {
@@ -307,7 +310,7 @@ fn audio_codecs(allowed: &[AudioCodec], style: SdpStyle) -> Vec<RTCRtpCodecParam
     if allowed.contains(&AudioCodec::Opus) {
         list.push(codec(MIME_TYPE_TELEPHONE_EVENT, 48_000, 0, "0-16", 110));
     }
-    list.push(codec(MIME_TYPE_TELEPHONE_EVENT, 8_000, 0, "0-16", 126));
+    list.push(codec(MIME_TYPE_TELEPHONE_EVENT, 8_000, 0, "0-16", TELEPHONE_EVENT_8000));
     list
 }
 
@@ -488,25 +491,31 @@ impl AudioPeer {
         self.create_offer().await
     }
 
-    /// Our description as the far end sees it: the stack's, or RingCentral-styled.
+    /// Our description as the far end sees it: RingCentral-styled, or the stack's with each
+    /// payload type once, telephone-event/8000 beside G.711 in offers and the default
+    /// candidate in `m=`/`c=` (see [`crate::sdp`]).
     fn styled(&self, sdp: String, offer: bool) -> String {
         match (self.style, self.fingerprint_line("sha-1")) {
             (SdpStyle::RingCentral { .. }, Some(fingerprint)) => crate::rc_sdp::media_server(&sdp, &fingerprint, offer),
-            _ => crate::sdp::with_default_candidate(&sdp),
+            _ => {
+                let sdp = crate::sdp::without_repeated_payload_types(&sdp);
+                let sdp = if offer { crate::sdp::with_telephone_event_8000(&sdp, TELEPHONE_EVENT_8000) } else { sdp };
+                crate::sdp::with_default_candidate(&sdp)
+            }
         }
     }
 
     /// Takes a remote offer and returns a complete answer.
     pub async fn answer(&self, offer: &str) -> Result<String, MediaError> {
         self.learn_fingerprints(offer)?;
-        let (offer, renamed) = crate::sdp::opus_for_webrtc(offer);
+        let (offer, renamed) = crate::sdp::opus_for_webrtc(&for_webrtc(offer));
         let legacy = crate::sdp::lacks_mids(&offer);
         let offer = &self.with_our_mids(&offer).await;
         let desc = RTCSessionDescription::offer(offer.to_owned()).map_err(|e| MediaError::Sdp(e.to_string()))?;
         self.pc.set_remote_description(desc).await.map_err(|e| MediaError::Sdp(e.to_string()))?;
         let answer = self.pc.create_answer(None).await.map_err(rtc_err)?;
         self.pc.set_local_description(answer).await.map_err(rtc_err)?;
-        let mut sdp = crate::sdp::restore_rtpmaps(&self.local_sdp().await?, &renamed);
+        let mut sdp = crate::sdp::without_repeated_payload_types(&crate::sdp::restore_rtpmaps(&self.local_sdp().await?, &renamed));
         self.learn_payload_types(&sdp);
         let offered = crate::sdp::direction(offer);
         if offered != "sendrecv" {
@@ -525,7 +534,7 @@ impl AudioPeer {
     /// Takes the remote answer to our offer.
     pub async fn set_answer(&self, answer: &str) -> Result<(), MediaError> {
         self.learn_fingerprints(answer)?;
-        let answer = &self.with_our_mids(answer).await;
+        let answer = &self.with_our_mids(&for_webrtc(answer)).await;
         let desc = RTCSessionDescription::answer(answer.to_owned()).map_err(|e| MediaError::Sdp(e.to_string()))?;
         self.pc.set_remote_description(desc).await.map_err(|e| MediaError::Sdp(e.to_string()))?;
         self.learn_payload_types(answer);
@@ -663,6 +672,17 @@ impl AudioPeer {
     pub async fn close(&self) {
         let _ = self.pc.close().await;
     }
+}
+
+/// A remote description as webrtc-rs can take it: every media section with its direction
+/// written out, its static payload types with an rtpmap, and no RTCP candidates where RTCP
+/// is multiplexed (Linphone writes no direction and no rtpmap for PCMU, and lists RTCP
+/// candidates; see [`crate::sdp::with_explicit_directions`], [`crate::sdp::with_static_rtpmaps`],
+/// [`crate::sdp::without_rtcp_candidates`]). Missing mids are added later, from our own
+/// description ([`AudioPeer::with_our_mids`]).
+fn for_webrtc(remote: &str) -> String {
+    let remote = crate::sdp::without_rtcp_candidates(remote);
+    crate::sdp::with_static_rtpmaps(&crate::sdp::with_explicit_directions(&remote))
 }
 
 /// A fresh ECDSA P-256 certificate for DTLS.

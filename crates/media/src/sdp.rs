@@ -346,6 +346,172 @@ pub fn without_mids(sdp: &str) -> String {
     out
 }
 
+/// `remote` with its direction written out in every media section that has none: the
+/// session-level one, else `sendrecv` (RFC 4566 6, RFC 3264 5.1). Linphone writes no
+/// direction in a call that is not on hold; webrtc-rs skips a remote section without one
+/// (its answer then has no media section at all, and an answer's section is never bound).
+pub fn with_explicit_directions(remote: &str) -> String {
+    let session = remote
+        .lines()
+        .map(|l| l.trim_end_matches('\r'))
+        .take_while(|l| !l.starts_with("m="))
+        .filter_map(|l| l.strip_prefix("a="))
+        .find(|a| DIRECTIONS.contains(a))
+        .unwrap_or("sendrecv");
+    let mut out = String::with_capacity(remote.len() + 16);
+    let mut section: Option<(String, bool)> = None;
+    let flush = |out: &mut String, section: &mut Option<(String, bool)>| {
+        if let Some((text, has_direction)) = section.take() {
+            out.push_str(&text);
+            if !has_direction {
+                push_line(out, &format!("a={session}"));
+            }
+        }
+    };
+    for line in remote.lines().map(|l| l.trim_end_matches('\r')) {
+        if line.starts_with("m=") {
+            flush(&mut out, &mut section);
+            section = Some((String::new(), false));
+        }
+        match section.as_mut() {
+            Some((text, has_direction)) => {
+                *has_direction |= line.strip_prefix("a=").is_some_and(|a| DIRECTIONS.contains(&a));
+                push_line(text, line);
+            }
+            None => push_line(&mut out, line),
+        }
+    }
+    flush(&mut out, &mut section);
+    out
+}
+
+/// `remote` without the candidates of components other than 1 (RTCP) in media sections that
+/// have `a=rtcp-mux`: with RTP and RTCP on one port only component 1 is used (RFC 5761
+/// 5.1.3, RFC 8445 5.1.1.1); an offerer lists RTCP candidates only in case the answerer
+/// refuses multiplexing, which we never do. webrtc-rs takes every candidate as one more
+/// address of the one component and checks it too; Linphone 5.1 (whose offers list
+/// `a=candidate:1 2 UDP … {port+1} typ host`) then learns a peer-reflexive candidate for its
+/// component 2 from our check and crashes while nominating (`segfault … in
+/// libbctoolbox.so.1`).
+pub fn without_rtcp_candidates(remote: &str) -> String {
+    let lines: Vec<&str> = remote.lines().map(|l| l.trim_end_matches('\r')).collect();
+    let mut out = String::with_capacity(remote.len());
+    let mut muxed = false;
+    for (i, line) in lines.iter().enumerate() {
+        if line.starts_with("m=") {
+            muxed = lines[i + 1..].iter().take_while(|l| !l.starts_with("m=")).any(|l| *l == "a=rtcp-mux");
+        }
+        let component = line.strip_prefix("a=candidate:").and_then(|c| c.split_whitespace().nth(1));
+        if !(muxed && component.is_some_and(|c| c != "1")) {
+            push_line(&mut out, line);
+        }
+    }
+    out
+}
+
+/// `offer` with telephone-event at 8000 Hz (payload type `pt`) in each audio section that
+/// offers G.711 but lists telephone-event at no other rate than 48000. RFC 4733 events use the
+/// clock of the audio they go with; webrtc-rs 0.21 matches our codecs by name and format
+/// parameters without the clock rate, so of our two telephone-events (48000 with Opus, 8000
+/// with G.711) its offers keep only the first: a far end that takes only PCMU (Linphone with
+/// Opus off) then answers without telephone-event and no DTMF passes either way. The stack
+/// need not know the type: we packetise DTMF ourselves and read it by the negotiated type.
+pub fn with_telephone_event_8000(offer: &str, pt: u8) -> String {
+    let lines: Vec<&str> = offer.lines().map(|l| l.trim_end_matches('\r')).collect();
+    let pt = pt.to_string();
+    let event = [format!("a=rtpmap:{pt} telephone-event/8000"), format!("a=fmtp:{pt} 0-16")];
+    let mut out = String::with_capacity(offer.len() + 64);
+    let mut i = 0;
+    while i < lines.len() {
+        let Some(fields) = lines[i].strip_prefix("m=audio ") else {
+            push_line(&mut out, lines[i]);
+            i += 1;
+            continue;
+        };
+        let end = section_end(&lines, i);
+        let section = &lines[i + 1..end];
+        if lacks_telephone_event_8000(fields, section, &pt) {
+            push_line(&mut out, &format!("{} {pt}", lines[i]));
+            // After the section's last rtpmap/fmtp line, where the formats are described.
+            let at = section.iter().rposition(|l| l.starts_with("a=rtpmap:") || l.starts_with("a=fmtp:")).map_or(0, |n| n + 1);
+            section[..at].iter().for_each(|l| push_line(&mut out, l));
+            event.iter().for_each(|l| push_line(&mut out, l));
+            section[at..].iter().for_each(|l| push_line(&mut out, l));
+        } else {
+            lines[i..end].iter().for_each(|l| push_line(&mut out, l));
+        }
+        i = end;
+    }
+    out
+}
+
+/// True when an audio section (`fields`: its `m=audio` line after the prefix; `section`: its
+/// other lines) offers G.711, no telephone-event at 8000 Hz, and does not use payload type `pt`.
+fn lacks_telephone_event_8000(fields: &str, section: &[&str], pt: &str) -> bool {
+    let pts: Vec<&str> = fields.split_whitespace().skip(2).collect();
+    let name_of = |p: &str| section.iter().find_map(|l| l.strip_prefix("a=rtpmap:")?.split_once(' ').filter(|(q, _)| *q == p).map(|(_, n)| n.to_ascii_lowercase()));
+    let g711 = pts.iter().any(|p| matches!(*p, "0" | "8") || name_of(p).is_some_and(|n| n.starts_with("pcmu/") || n.starts_with("pcma/")));
+    let has_8k = pts.iter().any(|p| name_of(p).is_some_and(|n| n == "telephone-event/8000"));
+    g711 && !has_8k && !pts.contains(&pt)
+}
+
+/// The index just after the media section whose `m=` line is `lines[at]`.
+fn section_end(lines: &[&str], at: usize) -> usize {
+    lines[at + 1..].iter().position(|l| l.starts_with("m=")).map_or(lines.len(), |n| at + 1 + n)
+}
+
+/// The static audio payload types we speak (RFC 3551 6), which may come without rtpmap.
+const STATIC_AUDIO: [(&str, &str); 2] = [("0", "PCMU/8000"), ("8", "PCMA/8000")];
+
+/// `remote` with an `a=rtpmap` line for each static payload type we speak (PCMU 0, PCMA 8)
+/// that its audio sections list without one (RFC 3551 6 lets them go without; Linphone
+/// writes `m=audio … 96 0 97 101` and no rtpmap for 0). webrtc-rs matches offered codecs by
+/// rtpmap only, so without it G.711 is left out of the answer.
+pub fn with_static_rtpmaps(remote: &str) -> String {
+    let mut out = String::with_capacity(remote.len() + 32);
+    let lines: Vec<&str> = remote.lines().map(|l| l.trim_end_matches('\r')).collect();
+    for (i, line) in lines.iter().enumerate() {
+        push_line(&mut out, line);
+        let Some(rest) = line.strip_prefix("m=audio ") else { continue };
+        let section = &lines[i + 1..section_end(&lines, i)];
+        for pt in rest.split_whitespace().skip(2) {
+            let mapped = section.iter().any(|l| l.strip_prefix("a=rtpmap:").and_then(|r| r.split_once(' ')).is_some_and(|(p, _)| p == pt));
+            if let (false, Some((_, name))) = (mapped, STATIC_AUDIO.iter().find(|(p, _)| *p == pt)) {
+                push_line(&mut out, &format!("a=rtpmap:{pt} {name}"));
+            }
+        }
+    }
+    out
+}
+
+/// `answer` with each payload type once in its `m=` lines and each `a=rtpmap`/`a=fmtp` line
+/// once. webrtc-rs 0.21 matches offered codecs to ours by name without the clock rate, so
+/// when the far end offers telephone-event at 48000 and at 8000 (Linphone: 97 and 101;
+/// Chromium too) both of ours take the first and the answer lists it twice
+/// (`m=audio … 96 97 97`, two `a=rtpmap:97` lines).
+pub fn without_repeated_payload_types(answer: &str) -> String {
+    let mut out = String::with_capacity(answer.len());
+    let mut seen_attributes: std::collections::HashSet<&str> = std::collections::HashSet::new();
+    for line in answer.lines().map(|l| l.trim_end_matches('\r')) {
+        if line.starts_with("m=") {
+            seen_attributes.clear();
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            let mut kept: Vec<&str> = Vec::with_capacity(fields.len());
+            for (i, f) in fields.iter().enumerate() {
+                if i < 3 || !kept[3..].contains(f) {
+                    kept.push(f);
+                }
+            }
+            push_line(&mut out, &kept.join(" "));
+        } else if (line.starts_with("a=rtpmap:") || line.starts_with("a=fmtp:")) && !seen_attributes.insert(line) {
+            continue;
+        } else {
+            push_line(&mut out, line);
+        }
+    }
+    out
+}
+
 fn push_line(out: &mut String, line: &str) {
     out.push_str(line);
     out.push_str("\r\n");
@@ -428,6 +594,58 @@ mod tests {
         assert_eq!(direction(&held), "sendonly");
         assert_eq!(origin_version(&held), Some(3));
         assert_eq!(with_direction(&held, "sendrecv"), with_origin_version(OFFER, 3));
+    }
+
+    /// Linphone's offer (interop/linphone/captured-sdp-offer.txt): no direction, no mid, ICE
+    /// credentials at session level, PCMU without rtpmap, two telephone-events.
+    const LINPHONE_OFFER: &str = "v=0\r\no=alice 4000 897 IN IP4 127.0.0.1\r\ns=Talk\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\na=ice-pwd:883d4d1ef2e942510abca8d0\r\na=ice-ufrag:40c95f32\r\nm=audio 53650 UDP/TLS/RTP/SAVPF 96 0 97 101\r\na=rtpmap:96 opus/48000/2\r\na=fmtp:96 useinbandfec=1\r\na=rtpmap:97 telephone-event/48000\r\na=rtpmap:101 telephone-event/8000\r\na=setup:actpass\r\na=rtcp-mux\r\na=candidate:1 1 UDP 2130706303 127.0.0.1 53650 typ host\r\n";
+
+    #[test]
+    fn sections_without_a_direction_get_the_session_one_or_sendrecv() {
+        let fixed = with_explicit_directions(LINPHONE_OFFER);
+        assert!(fixed.ends_with("typ host\r\na=sendrecv\r\n"), "{fixed}");
+        assert_eq!(fixed.matches("a=sendrecv").count(), 1);
+        assert_eq!(with_explicit_directions(&fixed), fixed, "a written direction is kept");
+        let held = "v=0\r\na=sendonly\r\nm=audio 5 RTP/SAVPF 0\r\nm=audio 7 RTP/SAVPF 0\r\na=inactive\r\n";
+        assert_eq!(with_explicit_directions(held), "v=0\r\na=sendonly\r\nm=audio 5 RTP/SAVPF 0\r\na=sendonly\r\nm=audio 7 RTP/SAVPF 0\r\na=inactive\r\n");
+        assert_eq!(with_explicit_directions("v=0\r\n"), "v=0\r\n");
+    }
+
+    #[test]
+    fn rtcp_candidates_are_dropped_where_rtcp_is_multiplexed() {
+        let offer = format!("{LINPHONE_OFFER}a=candidate:1 2 UDP 2130706302 127.0.0.1 53651 typ host\r\n");
+        assert_eq!(without_rtcp_candidates(&offer), LINPHONE_OFFER);
+        let unmuxed = "m=audio 5 RTP/SAVPF 0\r\na=candidate:1 2 UDP 1 127.0.0.1 6 typ host\r\nm=audio 7 RTP/SAVPF 0\r\na=rtcp-mux\r\na=candidate:1 2 UDP 1 127.0.0.1 8 typ host\r\n";
+        assert_eq!(without_rtcp_candidates(unmuxed), "m=audio 5 RTP/SAVPF 0\r\na=candidate:1 2 UDP 1 127.0.0.1 6 typ host\r\nm=audio 7 RTP/SAVPF 0\r\na=rtcp-mux\r\n");
+    }
+
+    #[test]
+    fn offers_with_g711_get_telephone_event_at_8000() {
+        let offer = "v=0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111 0 8 110\r\na=mid:0\r\na=rtpmap:111 opus/48000/2\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:8 PCMA/8000\r\na=rtpmap:110 telephone-event/48000\r\na=fmtp:110 0-16\r\na=sendrecv\r\n";
+        let fixed = with_telephone_event_8000(offer, 126);
+        assert_eq!(fixed, "v=0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111 0 8 110 126\r\na=mid:0\r\na=rtpmap:111 opus/48000/2\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:8 PCMA/8000\r\na=rtpmap:110 telephone-event/48000\r\na=fmtp:110 0-16\r\na=rtpmap:126 telephone-event/8000\r\na=fmtp:126 0-16\r\na=sendrecv\r\n");
+        assert_eq!(with_telephone_event_8000(&fixed, 126), fixed, "added once");
+        let opus_only = "m=audio 9 UDP/TLS/RTP/SAVPF 111 110\r\na=rtpmap:111 opus/48000/2\r\n";
+        assert_eq!(with_telephone_event_8000(opus_only, 126), opus_only);
+        assert_eq!(with_telephone_event_8000("m=audio 9 RTP/AVP 0\r\n", 101), "m=audio 9 RTP/AVP 0 101\r\na=rtpmap:101 telephone-event/8000\r\na=fmtp:101 0-16\r\n");
+    }
+
+    #[test]
+    fn static_payload_types_get_their_rtpmap() {
+        let fixed = with_static_rtpmaps(LINPHONE_OFFER);
+        assert!(fixed.contains("m=audio 53650 UDP/TLS/RTP/SAVPF 96 0 97 101\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:96 opus/48000/2\r\n"), "{fixed}");
+        assert_eq!(with_static_rtpmaps(&fixed), fixed, "an rtpmap is added once");
+        let both = "m=audio 5 RTP/AVP 8 0 18\r\na=rtpmap:0 pcmu/8000\r\n";
+        assert_eq!(with_static_rtpmaps(both), "m=audio 5 RTP/AVP 8 0 18\r\na=rtpmap:8 PCMA/8000\r\na=rtpmap:0 pcmu/8000\r\n");
+    }
+
+    #[test]
+    fn repeated_payload_types_are_written_once() {
+        let answer = "m=audio 9 UDP/TLS/RTP/SAVPF 96 97 97\r\na=rtpmap:96 opus/48000/2\r\na=rtpmap:97 telephone-event/48000\r\na=fmtp:97 0-16\r\na=rtpmap:97 telephone-event/48000\r\na=fmtp:97 0-16\r\nm=audio 9 RTP/SAVPF 97\r\na=rtpmap:97 telephone-event/48000\r\n";
+        assert_eq!(
+            without_repeated_payload_types(answer),
+            "m=audio 9 UDP/TLS/RTP/SAVPF 96 97\r\na=rtpmap:96 opus/48000/2\r\na=rtpmap:97 telephone-event/48000\r\na=fmtp:97 0-16\r\nm=audio 9 RTP/SAVPF 97\r\na=rtpmap:97 telephone-event/48000\r\n"
+        );
     }
 
     #[test]

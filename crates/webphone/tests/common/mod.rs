@@ -1,6 +1,8 @@
-//! Shared set-up for the engine's end-to-end tests: rc-sim in-process on 127.0.0.1, phones
-//! with test audio, and waits on events with timeouts.
+//! Shared set-up for the engine's end-to-end tests: rc-sim in-process on 127.0.0.1 (Kamailio in
+//! [`kamailio`]), phones with test audio, and waits on events with timeouts.
 #![allow(dead_code)]
+
+pub mod kamailio;
 
 use media::tone::{dominant_frequency, rms};
 use rc_sim::Handle;
