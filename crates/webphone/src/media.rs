@@ -48,8 +48,6 @@ pub(crate) struct CallMedia {
     audio: Arc<dyn AudioIo>,
     /// The peer audio flows through.
     current: Mutex<Arc<AudioPeer>>,
-    /// A new peer whose offer waits for its answer (offer-less re-INVITE).
-    pending: Mutex<Option<Arc<AudioPeer>>>,
     /// The far end's last description, to notice when the far end itself changes.
     remote_sdp: Mutex<Option<String>>,
     input: Arc<Mutex<Box<dyn AudioSource>>>,
@@ -127,7 +125,6 @@ impl CallMedia {
             notes,
             audio,
             current: Mutex::new(Arc::new(peer)),
-            pending: Mutex::new(None),
             remote_sdp: Mutex::new(None),
             input: Arc::new(Mutex::new(input)),
             output: Arc::new(Mutex::new(output)),
@@ -199,15 +196,13 @@ impl CallMedia {
         self.peer().restart_ice_offer().await.map_err(media_err)
     }
 
-    /// An offer for an offer-less re-INVITE: the far end may be a new one (after a transfer),
-    /// so it comes from a new peer, which takes over when the answer arrives.
-    pub async fn offer_for_new_far_end(&self) -> Result<String, CallError> {
-        let peer = self.new_peer().await?;
-        let offer = peer.create_offer().await.map_err(media_err)?;
-        if let Some(old) = self.pending.lock().unwrap().replace(peer) {
-            tokio::spawn(async move { old.close().await });
-        }
-        Ok(offer)
+    /// An offer for an offer-less re-INVITE (a peer taking the call off hold with
+    /// `sdp_200_ack`, as Linphone does): from the current peer, whose ICE and DTLS stay up, so
+    /// the far end's answer (in the ACK) only confirms the session. A far end that changes
+    /// while connected sends its own offer (a re-INVITE with SDP), which [`answer`](Self::answer)
+    /// meets with a new peer.
+    pub async fn offer_for_reinvite(&self) -> Result<String, CallError> {
+        self.peer().create_offer().await.map_err(media_err)
     }
 
     /// A complete SDP answer to `offer`. A re-offer from a different far end (another DTLS
@@ -225,18 +220,12 @@ impl CallMedia {
         Ok(answer)
     }
 
-    /// Applies the far end's answer to our offer.
+    /// Applies the far end's answer to our offer; its direction says whether the far end
+    /// holds us (a `sendonly` or `inactive` answer) or no longer does.
     pub async fn set_answer(&self, answer: &str) -> Result<(), CallError> {
         *self.remote_sdp.lock().unwrap() = Some(answer.to_owned());
-        let pending = self.pending.lock().unwrap().take();
-        match pending {
-            Some(peer) => {
-                peer.set_answer(answer).await.map_err(media_err)?;
-                self.switch_to(peer).await;
-                Ok(())
-            }
-            None => self.peer().set_answer(answer).await.map_err(media_err),
-        }
+        self.note_remote_direction(answer);
+        self.peer().set_answer(answer).await.map_err(media_err)
     }
 
     fn note_remote_direction(&self, offer: &str) {
@@ -297,10 +286,6 @@ impl CallMedia {
         let tasks: Vec<_> = self.tasks.lock().unwrap().drain(..).collect();
         for task in tasks {
             task.abort();
-        }
-        let pending = self.pending.lock().unwrap().take();
-        if let Some(p) = pending {
-            p.close().await;
         }
         self.peer().close().await;
     }

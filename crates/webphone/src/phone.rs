@@ -922,7 +922,7 @@ impl Driver {
         tokio::spawn(async move {
             let sdp = match (&media, &offer) {
                 (Some(m), Some(offer)) => m.answer(offer).await.map_err(|_| 488),
-                (Some(m), None) => m.offer_for_new_far_end().await.map_err(|_| 500),
+                (Some(m), None) => m.offer_for_reinvite().await.map_err(|_| 500),
                 (None, _) => Err(488),
             };
             let job: Job = Box::new(move |d, now| {

@@ -13,11 +13,11 @@ mod common;
 mod linphonec;
 
 use common::kamailio::{self, Kamailio};
-use common::{flush, inbound_call, wait_event, TestPhone, WAIT};
+use common::{disposed, flush, inbound_call, wait_event, TestPhone, WAIT};
 use linphonec::{uri, Config, Linphone};
 use std::time::Duration;
 use webphone::audio::test::Input;
-use webphone::{CallError, CallSession, Dial, DisposeReason, PhoneEvent};
+use webphone::{CallSession, Dial, DisposeReason, PhoneEvent};
 
 /// The tone Linphone plays.
 const LINPHONE_HZ: u32 = 700;
@@ -287,12 +287,12 @@ async fn blind_transfer_from_us_to_a_second_engine() {
     .await;
     assert!(notify.contains("Event: refer") || notify.contains("Event:refer"), "{notify}");
 
-    // Linphone leaves our leg up (paused): ending it is the transferor's job (RFC 5589 6.1),
-    // while the engine, like the seed SDK, waits for the far end's BYE, which RingCentral
-    // sends. So the transfer does not complete by itself; we hang up (docs/linphone-interop.md).
-    call.hangup().await.expect("our BYE ends the held leg");
-    let result = tokio::time::timeout(WAIT, transfer).await.expect("the transfer ends with our call").unwrap();
-    assert!(matches!(result, Err(CallError::Ended | CallError::Timeout(_))), "the transfer waits for a BYE Linphone never sends: {result:?}");
+    // Linphone leaves our leg up (paused): ending it is the transferor's job (RFC 5589 6.1).
+    // The NOTIFY's 200 completes the transfer, and the engine hangs up its leg a second later
+    // (RingCentral, which ends the leg itself at once, never waits for that).
+    let result = tokio::time::timeout(WAIT, transfer).await.expect("the transfer completes").unwrap();
+    assert!(result.is_ok(), "the NOTIFY 200 completes the transfer: {result:?}");
+    assert_eq!(disposed(&mut bed.us, call.id()).await, DisposeReason::Local, "our leg ended by our BYE");
     bed.lin.expect_parts("our leg to end", &["Call ", " with sip:101@", " ended ("]).await;
     audio_both_ways(&mut bed.lin, &mut second, SECOND_ENGINE_HZ, "at the transfer target after our BYE").await;
 
@@ -313,26 +313,8 @@ async fn invite_and_re_invite_without_offer_from_linphone() {
     assert!(offer.is_none(), "Linphone's INVITE has no offer: {offer:?}");
     bed.audio_both_ways("after the offer-less INVITE").await;
     bed.linphone_pauses_then_resumes_without_offer().await;
-    // Our offer came from a new media peer and Linphone's answer in the ACK was taken: the
-    // signalling completed. The audio does not come back: see the ignored test below.
-    bed.linphone_hangs_up(&call).await;
-    bed.finish().await;
-}
-
-/// The audio after an offer-less resume. Fails today, for two reasons written up in
-/// docs/linphone-interop.md: the engine answers an offer-less re-INVITE from a new media
-/// peer (an ICE restart and a new DTLS certificate), and Linphone's answer in the ACK keeps
-/// the ICE credentials it had before the restart (its checks fail "Wrong MESSAGE-INTEGRITY");
-/// and the engine learns the far end's hold only from offers, so after Linphone resumes by
-/// answering our offer it still sends silence.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "needs the engine changes of docs/linphone-interop.md (offer-less re-INVITE)"]
-async fn audio_comes_back_after_an_offer_less_resume() {
-    let _one = ONE_AT_A_TIME.lock().await;
-    let mut bed = bed(SDP_200_ACK).await;
-    let call = bed.linphone_calls_us().await;
-    bed.audio_both_ways("after the offer-less INVITE").await;
-    bed.linphone_pauses_then_resumes_without_offer().await;
+    // Our offer in the 200 comes from the call's own media peer (ICE and DTLS stay up), and
+    // Linphone's answer in the ACK (sendrecv) takes the call off hold: audio both ways again.
     bed.audio_both_ways("after the offer-less resume").await;
     bed.linphone_hangs_up(&call).await;
     bed.finish().await;

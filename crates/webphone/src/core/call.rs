@@ -114,6 +114,9 @@ pub(super) struct Call {
     /// A transfer waiting for the BYE, and its deadline.
     pub transfer_ticket: Option<Ticket>,
     pub transfer_deadline: Option<Instant>,
+    /// The transfer succeeded (NOTIFY 2xx): our BYE is due then, unless the server ends the
+    /// call first.
+    pub transfer_bye_at: Option<Instant>,
     /// A hang-up waiting for the BYE's answer.
     pub hangup_ticket: Option<Ticket>,
     /// The outbound INVITE completes this ticket on answer or failure.
@@ -151,6 +154,7 @@ impl Call {
             cancel_ticket: None,
             transfer_ticket: None,
             transfer_deadline: None,
+            transfer_bye_at: None,
             hangup_ticket: None,
             answer_ticket: None,
             auth_attempts: 0,
@@ -159,9 +163,9 @@ impl Call {
         }
     }
 
-    /// When this call needs the clock: a transfer's deadline.
+    /// When this call needs the clock: a transfer's deadline, or our BYE after a transfer.
     pub fn next_wake(&self) -> Option<Instant> {
-        self.transfer_deadline
+        [self.transfer_deadline, self.transfer_bye_at].into_iter().flatten().min()
     }
 
     /// Every ticket still waiting on this call.

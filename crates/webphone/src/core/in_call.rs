@@ -12,6 +12,16 @@ use std::time::{Duration, Instant};
 /// How long a transfer waits for the server's BYE (the seed SDK's default).
 pub const TRANSFER_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// After the far end reports the transfer done (NOTIFY 2xx), how long we leave the server to
+/// end our leg itself before we send our BYE.
+pub const TRANSFER_BYE_DELAY: Duration = Duration::from_secs(1);
+
+/// The status code of a `message/sipfrag` body (`SIP/2.0 200 OK`).
+fn sipfrag_status(body: &[u8]) -> Option<u16> {
+    let text = std::str::from_utf8(body).ok()?;
+    text.trim_start().strip_prefix("SIP/2.0 ")?.get(..3)?.parse().ok()
+}
+
 impl PhoneCore {
     /// Hangs up an answered call (BYE), cancels an outbound one that rings, or declines an
     /// inbound one that rings. The ticket completes when the call is gone.
@@ -140,6 +150,7 @@ impl PhoneCore {
                 call.local_sdp = Some(body.to_owned());
                 let mut ok = builder::response(&req, 200, tag.as_deref());
                 ok.headers.push(HeaderName::Contact, NameAddr::new(local.contact.clone()).to_string());
+                ok.headers.push(HeaderName::Allow, super::inbound::allow_value());
                 ok.set_body("application/sdp", body.as_bytes());
                 ok
             }
@@ -158,7 +169,7 @@ impl PhoneCore {
         if target.trim().is_empty() {
             return Err(CallError::InvalidNumber(target.to_owned()));
         }
-        let uri = SipUri::new(Some(target), "sip.ringcentral.com");
+        let uri = SipUri::new(Some(target), &self.info.domain);
         self.refer(id, NameAddr::new(uri), now)
     }
 
@@ -169,8 +180,9 @@ impl PhoneCore {
         let number = other_call.remote_number.clone();
         let dialog = other_call.dialog.as_ref().ok_or(CallError::NoSuchCall)?;
         let replaces = format!("{};to-tag={};from-tag={}", dialog.id.call_id, dialog.id.remote_tag, dialog.id.local_tag);
-        let uri = SipUri::new(Some(&number), "sip.ringcentral.com").with_param("transport", Some("wss")).with_header("Replaces", &replaces);
-        let target = NameAddr::new(uri).with_display_name(&format!("{number}@sip.ringcentral.com"));
+        let domain = self.info.domain.clone();
+        let uri = SipUri::new(Some(&number), &domain).with_param("transport", Some("wss")).with_header("Replaces", &replaces);
+        let target = NameAddr::new(uri).with_display_name(&format!("{number}@{domain}"));
         self.refer(id, target, now)
     }
 
@@ -191,6 +203,31 @@ impl PhoneCore {
     pub(super) fn on_refer_response(&mut self, id: CallId, resp: &Response, _now: Instant) {
         if resp.status >= 300 {
             self.fail_transfer(id, CallError::rejected(resp));
+        }
+    }
+
+    /// A NOTIFY on call `id`: the progress of our REFER (RFC 3515 2.4.4, a `message/sipfrag`
+    /// status line). A final success completes the transfer; this side then hangs up after
+    /// [`TRANSFER_BYE_DELAY`] unless the server ends the call first (RingCentral does, at
+    /// once; a plain SIP peer leaves it to us, RFC 5589 6.1). A final failure fails it now.
+    pub(super) fn on_notify(&mut self, id: CallId, req: &Request, now: Instant) {
+        self.respond(req, 200, now);
+        let refer_event = req.headers.get(HeaderName::Event).is_some_and(|e| e.trim().to_ascii_lowercase().starts_with("refer"));
+        let Some(status) = refer_event.then(|| sipfrag_status(&req.body)).flatten() else { return };
+        let Some(call) = self.calls.get_mut(&id) else { return };
+        if call.transfer_ticket.is_none() || status < 200 {
+            return;
+        }
+        if status >= 300 {
+            // The target's answer, as the sipfrag tells it (`SIP/2.0 486 Busy Here`).
+            let line = String::from_utf8_lossy(&req.body).lines().next().unwrap_or_default().trim().to_owned();
+            let reason = line.splitn(3, ' ').nth(2).unwrap_or_default().to_owned();
+            return self.fail_transfer(id, CallError::Rejected { status, reason });
+        }
+        call.transfer_deadline = None;
+        call.transfer_bye_at = Some(now + TRANSFER_BYE_DELAY);
+        if let Some(t) = call.transfer_ticket.take() {
+            self.done(t, Ok(Outcome::Ok));
         }
     }
 
@@ -281,6 +318,14 @@ impl PhoneCore {
         let expired: Vec<CallId> = self.calls.iter().filter(|(_, c)| c.transfer_deadline.is_some_and(|d| now >= d)).map(|(id, _)| *id).collect();
         for id in expired {
             self.fail_transfer(id, CallError::Timeout("the transfer was not completed (no permission or wrong call state)"));
+        }
+        let transferred: Vec<CallId> = self.calls.iter().filter(|(_, c)| c.transfer_bye_at.is_some_and(|d| now >= d)).map(|(id, _)| *id).collect();
+        for id in transferred {
+            if let Some(call) = self.calls.get_mut(&id) {
+                call.transfer_bye_at = None;
+            }
+            // The far party talks to the target now: our leg is done.
+            let _ = self.hangup(id, now);
         }
     }
 

@@ -12,7 +12,13 @@ use sip::{HeaderName, Method, NameAddr, Request, SipUri, Uri, WithBody};
 use std::time::{Duration, Instant};
 
 /// The methods we take (OPTIONS' Allow, and the Allow of a 405).
-const ALLOWED: [Method; 9] = [Method::Invite, Method::Ack, Method::Cancel, Method::Bye, Method::Message, Method::Info, Method::Notify, Method::Refer, Method::Options];
+pub(super) const ALLOWED: [Method; 10] = [Method::Invite, Method::Ack, Method::Cancel, Method::Bye, Method::Message, Method::Info, Method::Notify, Method::Refer, Method::Options, Method::Update];
+
+/// The `Allow` header value: the methods we take (RFC 3261 20.5). A 2xx to an INVITE names
+/// them, so a peer with session timers refreshes with a light UPDATE, not a re-INVITE.
+pub(super) fn allow_value() -> String {
+    ALLOWED.iter().map(Method::as_str).collect::<Vec<_>>().join(", ")
+}
 
 /// How long a text reply waits for the caller's answer once the ringing call is gone.
 const REPLY_WAIT: Duration = Duration::from_secs(90);
@@ -39,6 +45,7 @@ impl PhoneCore {
             // An UPDATE with a new offer (RingCentral sends one after a warm transfer,
             // ringcentral-web-phone PR #407) is answered like a re-INVITE, with our answer.
             (Method::Update, Some(id)) if carries_sdp(&req) => self.on_reinvite(id, req, now),
+            (Method::Notify, Some(id)) => self.on_notify(id, &req, now),
             (Method::Notify | Method::Update, _) => self.respond(&req, 200, now),
             (Method::Options, _) => {
                 let tag = builder::new_tag(&mut self.rng);
@@ -51,7 +58,7 @@ impl PhoneCore {
             // A method we know but do not take (REGISTER, SUBSCRIBE…): 405 with Allow (RFC 3261 8.2.1).
             (m, _) if !matches!(m, Method::Extension(_) | Method::Refer) => {
                 let mut resp = builder::response(&req, 405, None);
-                resp.headers.push(HeaderName::Allow, ALLOWED.iter().map(Method::as_str).collect::<Vec<_>>().join(", "));
+                resp.headers.push(HeaderName::Allow, allow_value());
                 self.send_response(resp, now);
             }
             _ => self.respond(&req, 501, now),
@@ -127,6 +134,7 @@ impl PhoneCore {
         let tag = call.dialog.as_ref().map(|d| d.id.local_tag.clone()).unwrap_or_default();
         let mut ok = builder::response(&call.invite, 200, Some(&tag));
         ok.headers.push(HeaderName::Contact, NameAddr::new(local.contact.clone()).to_string());
+        ok.headers.push(HeaderName::Allow, allow_value());
         ok.set_body("application/sdp", sdp.as_bytes());
         call.state = CallState::Answered;
         call.local_sdp = Some(sdp.to_owned());

@@ -468,3 +468,43 @@ fn inbound_calls_beyond_the_cap_are_answered_busy() {
         }
     }
 }
+
+#[test]
+fn a_notify_of_the_transfers_success_completes_it_and_we_hang_up_unless_the_server_does() {
+    let now = Instant::now();
+    let (mut c, id, tag) = answered_inbound(now);
+    let ticket = c.transfer(id, "103", now).unwrap();
+    let (msgs, _) = sent(&mut c);
+    let refer = request(&msgs[0]).clone();
+    assert_eq!(refer.headers.get(sip::HeaderName::ReferTo), Some("<sip:103@sip.ringcentral.com>"), "the account's domain");
+    c.handle_frame(answer(&refer, 202, "").as_bytes(), now);
+    let trying = in_dialog("NOTIFY", 123456790, &tag, "message/sipfrag;version=2.0", "SIP/2.0 100 Trying\r\n").replace("Content-Type:", "Event: refer\r\nContent-Type:");
+    c.handle_frame(trying.as_bytes(), now);
+    let (msgs, events) = sent(&mut c);
+    assert_eq!(statuses_of(&msgs), vec![200]);
+    assert!(!events.iter().any(|e| matches!(e, Event::Done(t, _) if *t == ticket)), "a 100 is not the end: {events:?}");
+
+    let done = in_dialog("NOTIFY", 123456791, &tag, "message/sipfrag;version=2.0", "SIP/2.0 200 OK\r\n").replace("Content-Type:", "Event: refer\r\nContent-Type:");
+    c.handle_frame(done.as_bytes(), now);
+    let (_, events) = sent(&mut c);
+    assert!(events.contains(&Event::Done(ticket, Ok(Outcome::Ok))), "{events:?}");
+    assert_eq!(c.poll_timeout(), Some(now + in_call::TRANSFER_BYE_DELAY), "our BYE waits for the server's");
+    c.handle_timeout(now + in_call::TRANSFER_BYE_DELAY);
+    let (msgs, _) = sent(&mut c);
+    assert!(msgs.iter().any(|m| matches!(m, sip::Message::Request(r) if r.method == sip::Method::Bye)), "then we hang up: {msgs:?}");
+}
+
+#[test]
+fn a_notify_of_the_targets_refusal_fails_the_transfer_at_once() {
+    let now = Instant::now();
+    let (mut c, id, tag) = answered_inbound(now);
+    let ticket = c.transfer(id, "103", now).unwrap();
+    let (msgs, _) = sent(&mut c);
+    c.handle_frame(answer(request(&msgs[0]), 202, "").as_bytes(), now);
+    let busy = in_dialog("NOTIFY", 123456790, &tag, "message/sipfrag", "SIP/2.0 486 Busy Here\r\n").replace("Content-Type:", "Event: refer;id=7\r\nContent-Type:");
+    c.handle_frame(busy.as_bytes(), now);
+    let (_, events) = sent(&mut c);
+    let failed = events.iter().find_map(|e| if let Event::Done(t, Err(e)) = e { (*t == ticket).then(|| e.clone()) } else { None });
+    assert_eq!(failed, Some(CallError::Rejected { status: 486, reason: "Busy Here".into() }));
+    assert!(c.call_state(id) == Some(CallState::Answered), "the call stays ours");
+}
