@@ -146,9 +146,32 @@ async function scenario(name, body) {
   console.log(`gui-e2e: ok - ${name}`);
 }
 
+/** The installed package (scripts/test-package): it starts in demo mode and registers, and a
+ * tel: link opened the way a desktop opens it (xdg-open, through the package's desktop entry)
+ * reaches the running window. */
+async function installedApp() {
+  await scenario("the installed app starts in demo mode and registers", async () => {
+    await waitFor("registration", async () => (await text("#status-text")).includes("Registered"));
+    await screenshot("installed-idle");
+  });
+  await scenario("a tel: link opened with xdg-open reaches the running installed app", async () => {
+    const opened = spawnSync("xdg-open", ["tel:+1-650-555-0103"], { timeout: 20000, encoding: "utf8" });
+    if (opened.status !== 0) throw new Error(`xdg-open exited with ${opened.status}: ${opened.stderr}`);
+    await waitFor("the number in the field", async () => (await property("#number", "value")) === "+16505550103");
+    await screenshot("installed-tel-link");
+  });
+}
+
 async function main() {
   const caps = { capabilities: { alwaysMatch: { "tauri:options": { application: app } } } };
   session = (await wd("POST", "/session", caps)).sessionId;
+  if (process.env.GUI_E2E_INSTALLED) {
+    try {
+      return await installedApp();
+    } finally {
+      await wd("DELETE", s("")).catch(() => {});
+    }
+  }
   try {
     await scenario("the demo account registers", async () => {
       await waitFor("registration", async () => (await text("#status-text")).includes("Registered"));

@@ -46,6 +46,12 @@ fn percent_decode(text: &str) -> Option<String> {
     String::from_utf8(out).ok()
 }
 
+/// True when `exe` is where a system package puts programs (`/usr/…`, `/opt/…`): the
+/// package's desktop entry then declares the tel: and callto: schemes.
+pub fn installed_by_a_package(exe: &std::path::Path) -> bool {
+    cfg!(target_os = "linux") && (exe.starts_with("/usr/") || exe.starts_with("/opt/"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -68,5 +74,13 @@ mod tests {
         }
         assert_eq!(number_in_args(["/usr/bin/softphone", "--x", "callto:601"]).as_deref(), Some("601"));
         assert_eq!(number_in_args(Vec::<String>::new()), None);
+    }
+
+    #[test]
+    fn an_app_in_a_system_location_is_a_packages() {
+        use std::path::Path;
+        assert_eq!(installed_by_a_package(Path::new("/usr/bin/softphone")), cfg!(target_os = "linux"));
+        assert!(!installed_by_a_package(Path::new("/home/me/src/softphone/target/release/softphone")));
+        assert!(!installed_by_a_package(Path::new("/tmp/.mount_rc-softphone/usr/bin/softphone")), "an AppImage mounts elsewhere");
     }
 }

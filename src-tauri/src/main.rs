@@ -53,9 +53,12 @@ fn set_up(app: &mut tauri::App) -> Result<(), Box<dyn std::error::Error>> {
     }
     let handle = app.handle().clone();
     app.deep_link().on_open_url(move |event| open_links(&handle, event.urls().iter().map(|u| u.as_str().to_owned())));
-    // Installed packages declare the schemes; a release binary run from anywhere else
-    // registers itself so that links still reach it.
-    if cfg!(not(debug_assertions)) {
+    // Installed packages declare the schemes in their desktop entry; a release binary run
+    // from anywhere else registers itself so that links still reach it. (The plugin's own
+    // entry quotes its Exec path, which xdg-open's generic mode cannot run: an installed app
+    // must not replace the package's entry with it.)
+    let installed = std::env::current_exe().is_ok_and(|exe| links::installed_by_a_package(&exe));
+    if cfg!(not(debug_assertions)) && !installed {
         if let Err(e) = app.deep_link().register_all() {
             eprintln!("softphone: tel:/callto: links could not be registered: {e}");
         }

@@ -262,13 +262,18 @@ async fn digits_reach_the_far_phone_and_conference_calls_say_so() {
         .await);
     }
     assert_eq!(got, "42#", "RFC 4733 digits cross rc-sim's media ports");
-    out.hangup().await.unwrap();
+    within("the hang-up", out.hangup()).await.unwrap();
 
-    let conf = a.phone.call(dial("conf_4242")).await.unwrap();
+    let conf = within("the call to the conference", a.phone.call(dial("conf_4242"))).await.unwrap();
     conf.wait_answered(WAIT).await.unwrap();
-    assert!(conf.info().await.unwrap().is_conference);
-    assert!(!inc.info().await.is_ok_and(|f| f.is_conference));
-    conf.hangup().await.unwrap();
+    assert!(within("the conference call's facts", conf.info()).await.unwrap().is_conference);
+    assert!(!within("the ended call's facts", inc.info()).await.is_ok_and(|f| f.is_conference));
+    within("the conference call's hang-up", conf.hangup()).await.unwrap();
+}
+
+/// `step`, or a failure naming `what` when it takes longer than [`WAIT`].
+async fn within<T>(what: &str, step: impl std::future::Future<Output = T>) -> T {
+    tokio::time::timeout(WAIT, step).await.unwrap_or_else(|_| panic!("{what} did not finish within {WAIT:?}"))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
