@@ -216,6 +216,13 @@ async fn verify(pc: std::sync::Weak<dyn PeerConnection>, trust: Arc<Trust>, mut 
     while connected.recv().await.is_some() {
         let Some(pc) = pc.upgrade() else { return };
         let certs = remote_certificates(pc.as_ref()).await;
+        if certs.is_empty() {
+            // No certificate to check (the connection is closing): not a forgery, but no
+            // audio either.
+            trust.verified.store(false, Ordering::Release);
+            let _ = events.send(MediaEvent::Disconnected("no DTLS certificate from the far end".into()));
+            continue;
+        }
         let fingerprints = trust.fingerprints.lock().unwrap().clone();
         match fingerprint::verify(certs.first().map(Vec::as_slice), &fingerprints) {
             Ok(()) => {

@@ -969,7 +969,7 @@ impl Driver {
             MediaNote::Untrusted(why) => {
                 // Someone other than the far end the signalling named answered the media:
                 // nothing was heard or sent, and the call must not go on in silence.
-                let _ = self.core.hangup(id, Instant::now());
+                self.core.hangup_unless_ending(id, Instant::now());
                 self.forward_outputs();
                 PhoneEvent::MediaFailed(id, format!("the call was ended: {why}"))
             }

@@ -57,6 +57,15 @@ impl PhoneCore {
         Ok(ticket)
     }
 
+    /// Hangs up call `id` on the phone's own initiative (a transfer done, media that cannot be
+    /// trusted), unless a hang-up is already under way: its ticket, which someone may wait
+    /// on, is never replaced.
+    pub fn hangup_unless_ending(&mut self, id: CallId, now: Instant) {
+        if self.calls.get(&id).is_some_and(|c| c.hangup_ticket.is_none()) {
+            let _ = self.hangup(id, now);
+        }
+    }
+
     pub(super) fn finish_hangup(&mut self, id: CallId, _now: Instant) {
         let ticket = self.calls.get_mut(&id).and_then(|c| c.hangup_ticket.take());
         self.dispose(id, DisposeReason::Local);
@@ -325,7 +334,7 @@ impl PhoneCore {
                 call.transfer_bye_at = None;
             }
             // The far party talks to the target now: our leg is done.
-            let _ = self.hangup(id, now);
+            self.hangup_unless_ending(id, now);
         }
     }
 

@@ -508,3 +508,18 @@ fn a_notify_of_the_targets_refusal_fails_the_transfer_at_once() {
     assert_eq!(failed, Some(CallError::Rejected { status: 486, reason: "Busy Here".into() }));
     assert!(c.call_state(id) == Some(CallState::Answered), "the call stays ours");
 }
+
+#[test]
+fn the_phones_own_hang_up_never_replaces_the_ticket_of_one_under_way() {
+    let now = Instant::now();
+    let (mut c, id, _) = answered_inbound(now);
+    let user = c.hangup(id, now).unwrap();
+    let (msgs, _) = sent(&mut c);
+    let bye = request(&msgs[0]).clone();
+    // Media that cannot be trusted, or a finished transfer, ends the call too: no second BYE.
+    c.hangup_unless_ending(id, now);
+    assert!(sent(&mut c).0.is_empty(), "one BYE");
+    c.handle_frame(answer(&bye, 200, "").as_bytes(), now);
+    let (_, events) = sent(&mut c);
+    assert!(events.contains(&Event::Done(user, Ok(Outcome::Ok))), "the user's hang-up completes: {events:?}");
+}
