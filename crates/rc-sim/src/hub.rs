@@ -129,6 +129,10 @@ struct Port {
     /// The conference room the port is in (then it has no partner).
     room: Option<Room>,
     task: tokio::task::JoinHandle<()>,
+    /// The port's last SDP operation: the next one waits for it, so that a client's re-offer
+    /// is never taken before its answer to the port's own offer (webrtc-rs would refuse it
+    /// in the wrong signalling state, and the re-INVITE would get 488).
+    last_sdp: Option<tokio::task::JoinHandle<()>>,
 }
 
 #[derive(Default)]
@@ -175,17 +179,21 @@ fn handle(state: &Arc<Mutex<State>>, report: &Report, config: &Arc<PeerConfig>, 
             });
         }
         HubCommand::RemoteSdp { port, sdp, is_offer } => {
-            let peer = state.lock().unwrap().ports.get(&port).map(|p| p.peer.clone());
-            let Some(peer) = peer else { return };
+            let mut s = state.lock().unwrap();
+            let Some(entry) = s.ports.get_mut(&port) else { return };
+            let (peer, previous) = (entry.peer.clone(), entry.last_sdp.take());
             let report = report.clone();
-            tokio::spawn(async move {
+            entry.last_sdp = Some(tokio::spawn(async move {
+                if let Some(previous) = previous {
+                    let _ = previous.await;
+                }
                 if is_offer {
                     let result = peer.answer(&sdp).await.map_err(|e| e.to_string());
                     report(HubReport::Sdp { port, result });
                 } else if let Err(e) = peer.set_answer(&sdp).await {
                     eprintln!("rc-sim hub: port {port}: {e}");
                 }
-            });
+            }));
         }
         HubCommand::Connect(a, b) => {
             let mut s = state.lock().unwrap();
@@ -278,7 +286,7 @@ async fn open(state: &Arc<Mutex<State>>, config: &PeerConfig, port: PortId, offe
     let inbox = Arc::new(Mutex::new(VecDeque::new()));
     let digits = Arc::new(Mutex::new(VecDeque::new()));
     let task = tokio::spawn(listen(events, inbox.clone(), digits.clone()));
-    let entry = Port { peer: peer.clone(), inbox, digits, partner: None, holding: false, music: false, recording: None, room: None, task };
+    let entry = Port { peer: peer.clone(), inbox, digits, partner: None, holding: false, music: false, recording: None, room: None, task, last_sdp: None };
     let closed_meanwhile = {
         let mut s = state.lock().unwrap();
         s.opening.remove(&port);
