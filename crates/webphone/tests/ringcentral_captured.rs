@@ -78,6 +78,18 @@ async fn phone_sent(log: &mut tokio::sync::broadcast::Receiver<rc_sim::core::Log
     }
 }
 
+/// `server` sends a `hz` tone every 20 ms until the task is aborted.
+fn send_tone(server: std::sync::Arc<AudioPeer>, hz: f64) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut tone = media::tone::Tone::new(hz, 48_000, 8000);
+        let mut tick = tokio::time::interval(Duration::from_millis(20));
+        loop {
+            tick.tick().await;
+            let _ = server.send_pcm(&tone.next_frame(media::codec::FRAME)).await;
+        }
+    })
+}
+
 /// The value of header `name` in a message's text.
 fn header(text: &str, name: &str) -> String {
     text.lines().find_map(|l| l.split_once(':').filter(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.trim().to_owned())).unwrap_or_default()
@@ -140,17 +152,7 @@ async fn ringcentrals_captured_inbound_invite_is_answered_and_audio_and_dtmf_flo
 
     // The media server's tone reaches the phone; the phone's tone reaches the media server.
     let server = std::sync::Arc::new(server);
-    let sender = {
-        let server = server.clone();
-        tokio::spawn(async move {
-            let mut tone = media::tone::Tone::new(700.0, 48_000, 8000);
-            let mut tick = tokio::time::interval(Duration::from_millis(20));
-            loop {
-                tick.tick().await;
-                let _ = server.send_pcm(&tone.next_frame(media::codec::FRAME)).await;
-            }
-        })
-    };
+    let sender = send_tone(server.clone(), 700.0);
     expect_tone(&mut a.heard, 700).await;
     assert_eq!(dominant_heard(&mut server_events).await, 1000, "the media server hears the phone's tone");
 
@@ -236,17 +238,7 @@ async fn ringcentrals_captured_answer_to_an_outbound_call_is_taken_and_audio_flo
     connected(&mut phone_events).await;
     connected(&mut server_events).await;
     let server = std::sync::Arc::new(server);
-    let sender = {
-        let server = server.clone();
-        tokio::spawn(async move {
-            let mut tone = media::tone::Tone::new(700.0, 48_000, 8000);
-            let mut tick = tokio::time::interval(Duration::from_millis(20));
-            loop {
-                tick.tick().await;
-                let _ = server.send_pcm(&tone.next_frame(media::codec::FRAME)).await;
-            }
-        })
-    };
+    let sender = send_tone(server.clone(), 700.0);
     assert_eq!(dominant_heard(&mut phone_events).await, 700, "the phone hears the media server");
     sender.abort();
     phone.close().await;
