@@ -54,6 +54,18 @@ async fn a_tone_crosses_a_real_webrtc_connection() {
     b.close().await;
 }
 
+/// `peer` sends 1.5 s of a `hz` tone through `send_pcm`, paced in real time.
+fn send_tone(peer: std::sync::Arc<AudioPeer>, hz: f64) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut tone = Tone::new(hz, 48_000, 8000);
+        let mut tick = tokio::time::interval(Duration::from_millis(20));
+        for _ in 0..75 {
+            tick.tick().await;
+            let _ = peer.send_pcm(&tone.next_frame(FRAME)).await;
+        }
+    })
+}
+
 /// `sdp` with its fingerprint line replaced by `line`.
 fn with_fingerprint(sdp: &str, line: &str) -> String {
     sdp.lines().map(|l| if l.starts_with("a=fingerprint:") { line.to_owned() } else { l.to_owned() }).collect::<Vec<_>>().join("\r\n") + "\r\n"
@@ -141,17 +153,7 @@ async fn a_browser_style_peer_answers_ringcentral_style_offers_for_each_codec() 
         server.set_answer(&answer).await.unwrap();
         assert_eq!(outcome(&mut phone_events).await, MediaEvent::Connected);
         let (server, phone) = (std::sync::Arc::new(server), phone);
-        let sender = {
-            let server = server.clone();
-            tokio::spawn(async move {
-                let mut tone = Tone::new(1000.0, 48_000, 8000);
-                let mut tick = tokio::time::interval(Duration::from_millis(20));
-                for _ in 0..75 {
-                    tick.tick().await;
-                    let _ = server.send_pcm(&tone.next_frame(FRAME)).await;
-                }
-            })
-        };
+        let sender = send_tone(server.clone(), 1000.0);
         let heard = tokio::time::timeout(Duration::from_secs(10), collect_audio(&mut phone_events, 48_000)).await.expect("audio").unwrap();
         let (f, _) = dominant_frequency(&heard[24_000..], 48_000, 100, 3500, 10);
         assert_eq!(f, 1000, "{expected}: the tone arrives");
@@ -236,17 +238,7 @@ async fn a_ringcentral_style_answer_without_mids_is_taken_and_a_re_offer_keeps_t
     server.set_answer(&re_answer).await.unwrap();
 
     let server = std::sync::Arc::new(server);
-    let sender = {
-        let server = server.clone();
-        tokio::spawn(async move {
-            let mut tone = Tone::new(700.0, 48_000, 8000);
-            let mut tick = tokio::time::interval(Duration::from_millis(20));
-            for _ in 0..75 {
-                tick.tick().await;
-                let _ = server.send_pcm(&tone.next_frame(FRAME)).await;
-            }
-        })
-    };
+    let sender = send_tone(server.clone(), 700.0);
     let heard = tokio::time::timeout(Duration::from_secs(10), collect_audio(&mut phone_events, 48_000)).await.expect("audio").unwrap();
     let (f, _) = dominant_frequency(&heard[24_000..], 48_000, 100, 3500, 10);
     assert_eq!(f, 700, "the media server's tone arrives after its re-offer");
