@@ -3,8 +3,9 @@
 // Usage: GUI_E2E_DRIVER=http://127.0.0.1:PORT node scripts/gui-e2e.mjs APP_BINARY ARTIFACT_DIR
 // (scripts/gui-e2e starts tauri-driver on a free port and sets GUI_E2E_DRIVER).
 import { spawnSync } from "node:child_process";
-import { readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 
 const [app, artifacts] = process.argv.slice(2);
 const driver = process.env.GUI_E2E_DRIVER ?? "http://127.0.0.1:4444";
@@ -134,6 +135,64 @@ async function screenshot(name) {
 
 const callIn = (state) => `.call[data-state="${state}"]`;
 
+const caps = { capabilities: { alwaysMatch: { "tauri:options": { application: app } } } };
+
+/** Starts the app (a WebDriver session starts it) and waits for its page. */
+async function startApp() {
+  session = (await wd("POST", "/session", caps)).sessionId;
+  await waitFor("the page", () => exists("#status-text"));
+}
+
+/** Ends the session, which ends the app (when it is still running). */
+async function stopApp() {
+  await wd("DELETE", s("")).catch(() => {});
+  session = undefined;
+}
+
+/** The settings file the app writes (scripts/gui-e2e gives it a config directory). */
+function settingsFile() {
+  const dir = process.env.GUI_E2E_CONFIG;
+  if (!dir) throw new Error("GUI_E2E_CONFIG is not set (run scripts/gui-e2e)");
+  return join(dir, "settings.json");
+}
+
+/** The app's main window on the X display: its id and its process, or undefined when it is
+ * not shown. */
+function shownWindow() {
+  const found = spawnSync("xdotool", ["search", "--onlyvisible", "--name", "^RC Softphone$"], { encoding: "utf8" });
+  const id = found.stdout.trim().split("\n").filter(Boolean)[0];
+  if (!id) return undefined;
+  const pid = Number(spawnSync("xdotool", ["getwindowpid", id], { encoding: "utf8" }).stdout.trim());
+  return { id, pid };
+}
+
+/** Closes the window the way its close button does (scripts/close-window). */
+function closeWindow(id) {
+  const script = join(dirname(fileURLToPath(import.meta.url)), "close-window");
+  const done = spawnSync(script, [id], { encoding: "utf8" });
+  if (done.status !== 0) throw new Error(`close-window: ${done.stderr || done.stdout}`);
+}
+
+function running(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** What the window decided about the welcome (body's data-welcome): "shown", "none",
+ * "answered", or null before it decided. */
+async function welcomeState() {
+  return wd("POST", s("/execute/sync"), { script: "return document.body.dataset.welcome ?? null;", args: [] });
+}
+
+/** The element that has the focus: its id (or tag name). */
+async function focused() {
+  return wd("POST", s("/execute/sync"), { script: "const e = document.activeElement; return e ? e.id || e.tagName : '';", args: [] });
+}
+
 async function scenario(name, body) {
   try {
     await body();
@@ -162,17 +221,155 @@ async function installedApp() {
   });
 }
 
+/** A new user's first start: the welcome, answered one way and then, as another new user,
+ * the other. The scenarios after them run as that user, who chose the demo: the welcome is
+ * not shown to them any more, as it is not to any user after their first start. */
+async function firstRun() {
+  await startApp();
+  try {
+    await scenario("the first start greets the user; \"Sign in with RingCentral\" (keyboard) opens the sign-in form", async () => {
+      await waitFor("the welcome", async () => (await welcomeState()) === "shown");
+      if (!(await property("#welcome", "open"))) throw new Error("the welcome dialog is not open");
+      const labelled = await wd("POST", s("/execute/sync"), { script: "const d = document.getElementById('welcome'); return [d.getAttribute('role') ?? d.tagName, document.getElementById(d.getAttribute('aria-labelledby')).textContent, document.getElementById(d.getAttribute('aria-describedby')).textContent.length];", args: [] });
+      if (labelled[0] !== "DIALOG" || labelled[1] !== "Welcome to RC Softphone" || labelled[2] < 20) throw new Error(`the dialog's role and labels: ${JSON.stringify(labelled)}`);
+      if ((await focused()) !== "welcome-sign-in") throw new Error(`the focus is on ${await focused()}, not on "Sign in with RingCentral"`);
+      await waitFor("the demo registered behind it", async () => (await text("#status-text")).includes("(demo)"));
+      await screenshot("welcome");
+      await press("\uE007");
+      await waitFor("the welcome gone", async () => !(await property("#welcome", "open")));
+      await waitFor("the settings view", async () => !(await property("#panel-settings", "hidden")));
+      if (!(await property("#signin", "open"))) throw new Error("the sign-in form is closed");
+      await waitFor("the focus in the sign-in form", async () => (await focused()) === "signin-server");
+      await waitFor("the answer saved", () => JSON.parse(readFileSync(settingsFile(), "utf8")).welcomed === true);
+      await screenshot("welcome-sign-in");
+    });
+  } finally {
+    await stopApp();
+  }
+  rmSync(settingsFile()); // another new user
+  await startApp();
+  try {
+    await scenario("\"Try the demo\" (keyboard) dismisses the welcome and the demo goes on", async () => {
+      await waitFor("the welcome", async () => (await welcomeState()) === "shown");
+      await press("\uE004"); // Tab, to the second button
+      if ((await focused()) !== "welcome-demo") throw new Error(`Tab went to ${await focused()}`);
+      await press("\uE007");
+      await waitFor("the welcome gone", async () => !(await property("#welcome", "open")));
+      await waitFor("the answer saved", () => JSON.parse(readFileSync(settingsFile(), "utf8")).welcomed === true);
+      if (await property("#panel-phone", "hidden")) throw new Error("the demo should stay on the phone view");
+      await waitFor("registered (demo)", async () => (await text("#status-text")).includes("(demo)"));
+    });
+  } finally {
+    await stopApp();
+  }
+}
+
+/** About: the version, and the licences of what the app ships; opened in a call, Escape
+ * closes it and leaves the call alone. */
+async function about() {
+  await scenario("About shows the version and the licences of what the app ships; Escape closes it, not the call", async () => {
+    const { version } = await invoke("app_version");
+    await click('button[data-dial="600"]');
+    await waitFor("a call in progress", () => exists(callIn("talking")));
+    await click("#about-open");
+    await waitFor("the About box", () => property("#about", "open"));
+    await waitFor("the version", async () => (await text("#about-version")) === `Version ${version}`);
+    if ((await focused()) !== "about-close") throw new Error(`the focus is on ${await focused()}, not on Close`);
+    const crates = await waitFor("the crates listed", async () => {
+      const n = await elementsCount("#about-crates li");
+      return n > 100 && n;
+    });
+    const shown = await property("#about", "textContent");
+    for (const expected of ["libopus", "BSD-3-Clause", "WebKitGTK", "WebView2", `Rust crates (${crates})`, "MIT licence", "tauri-plugin-autostart"]) {
+      if (!shown.includes(expected)) throw new Error(`About does not say "${expected}"`);
+    }
+    await screenshot("about");
+    await wd("POST", s("/execute/sync"), { script: "document.getElementById('about-filter').scrollIntoView({ block: 'start' });", args: [] });
+    await type("#about-filter", "opus");
+    await waitFor("the filter", async () => {
+      const visible = await wd("POST", s("/execute/sync"), { script: "return [...document.querySelectorAll('#about-crates li')].filter(li => li.getClientRects().length > 0).map(li => li.textContent);", args: [] });
+      return visible.length > 0 && visible.length < crates && visible.some((line) => line.startsWith("opusic-sys "));
+    });
+    await screenshot("about-crates");
+    await wd("POST", s("/execute/sync"), { script: "document.getElementById('about-close').focus();", args: [] });
+    await press("\uE00C"); // Escape
+    await waitFor("the About box closed", async () => !(await property("#about", "open")));
+    await new Promise((r) => setTimeout(r, 500));
+    if (!(await exists(callIn("talking")))) throw new Error("Escape hung up the call as well");
+    await click(`${callIn("talking")} [data-action="hangup"]`);
+    await waitFor("the ended call to go", async () => !(await exists(".call")));
+  });
+}
+
+/** "Start at login" and "Close to tray" in the settings view. */
+async function appSettings() {
+  await scenario("start at login: turning it on writes ~/.config/autostart/rc-softphone.desktop, off removes it", async () => {
+    const entry = join(process.env.GUI_E2E_HOME ?? "", ".config", "autostart", "rc-softphone.desktop");
+    if (!process.env.GUI_E2E_HOME) throw new Error("GUI_E2E_HOME is not set (run scripts/gui-e2e)");
+    await tab("settings");
+    if (await property("#start-at-login", "checked")) throw new Error("start at login is on in a new home");
+    await clickSettled("#start-at-login");
+    await clickSettled("#save-settings");
+    await waitFor("the autostart entry", () => existsSync(entry));
+    const desktop = readFileSync(entry, "utf8");
+    if (!desktop.includes(`Exec=${app}`)) throw new Error(`the entry does not start this app: ${desktop}`);
+    await tab("phone");
+    await tab("settings");
+    if (!(await property("#start-at-login", "checked"))) throw new Error("the settings view does not show it on");
+    await clickSettled("#start-at-login");
+    await clickSettled("#save-settings");
+    await waitFor("the autostart entry gone", () => !existsSync(entry));
+    await tab("phone");
+  });
+
+  await scenario("close to tray (on by default): closing the window hides it, the phone keeps running, starting the app again shows it", async () => {
+    const shown = await waitFor("the window on screen", async () => shownWindow());
+    await tab("settings");
+    if (!(await property("#close-to-tray", "checked"))) throw new Error("close to tray is not on by default");
+    await tab("phone");
+    closeWindow(shown.id);
+    await waitFor("the window hidden", async () => !shownWindow());
+    await new Promise((r) => setTimeout(r, 1500));
+    if (!running(shown.pid)) throw new Error("the app quit");
+    if (!(await text("#status-text")).includes("Registered")) throw new Error("the phone is not registered any more");
+    const again = spawnSync(app, [], { timeout: 20000, encoding: "utf8" });
+    if (again.status !== 0) throw new Error(`the second start exited with ${again.status}: ${again.stderr}`);
+    const back = await waitFor("the window back", async () => shownWindow());
+    if (back.pid !== shown.pid) throw new Error(`another app (${back.pid}) opened a window instead of the running one (${shown.pid})`);
+  });
+
+  await scenario("close to tray off: closing the window quits the app", async () => {
+    const shown = await waitFor("the window on screen", async () => shownWindow());
+    await tab("settings");
+    await clickSettled("#close-to-tray");
+    await clickSettled("#save-settings");
+    await waitFor("the settings saved", async () => (await text("#settings-message")) === "Settings saved.");
+    if (JSON.parse(readFileSync(settingsFile(), "utf8")).closeToTray !== false) throw new Error("closeToTray is not saved off");
+    await tab("phone");
+    await click('button[data-dial="600"]');
+    await waitFor("a call in progress", () => exists(callIn("talking")));
+    closeWindow(shown.id);
+    await waitFor("the app to quit", async () => !running(shown.pid));
+  });
+}
+
 async function main() {
-  const caps = { capabilities: { alwaysMatch: { "tauri:options": { application: app } } } };
-  session = (await wd("POST", "/session", caps)).sessionId;
   if (process.env.GUI_E2E_INSTALLED) {
+    session = (await wd("POST", "/session", caps)).sessionId;
     try {
       return await installedApp();
     } finally {
       await wd("DELETE", s("")).catch(() => {});
     }
   }
+  await firstRun();
+  await startApp();
   try {
+    await scenario("a restart shows no welcome", async () => {
+      const decided = await waitFor("the welcome decided", () => welcomeState());
+      if (decided !== "none" || (await property("#welcome", "open"))) throw new Error(`the welcome is ${decided} again`);
+    });
+
     await scenario("the demo account registers", async () => {
       await waitFor("registration", async () => (await text("#status-text")).includes("Registered"));
       await screenshot("idle");
@@ -428,8 +625,11 @@ async function main() {
       await waitFor("the number in the field", async () => (await property("#number", "value")) === "+16505550102");
       await type("#number", "");
     });
+
+    await about();
+    await appSettings(); // last: it ends with the app quitting
   } finally {
-    await wd("DELETE", s("")).catch(() => {});
+    await stopApp();
   }
 }
 

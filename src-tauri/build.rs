@@ -46,6 +46,9 @@ const COMMANDS: &[&str] = &[
     "sign_out",
     "conference",
     "demo_credentials",
+    "welcome",
+    "welcome_done",
+    "licenses",
 ];
 
 fn main() {

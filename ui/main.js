@@ -355,6 +355,20 @@ async function loadSettings() {
   $("noise-suppression").checked = s.processing.noiseSuppression;
   $("gain-control").checked = s.processing.gainControl;
   $("dtx").checked = s.dtx;
+  showAppSettings(s);
+}
+
+/** Start at login (the system's own state) and close to tray (which needs a tray icon). */
+function showAppSettings(s) {
+  const login = $("start-at-login");
+  login.checked = s.startAtLogin === true;
+  login.disabled = s.startAtLogin === null;
+  login.title = s.startAtLoginError ?? "";
+  const tray = $("close-to-tray");
+  tray.checked = s.closeToTray && s.tray;
+  tray.disabled = !s.tray;
+  tray.dataset.saved = String(s.closeToTray);
+  if (!s.tray) $("close-to-tray-hint").textContent = "There is no tray icon on this desktop, so closing the window quits (calls in progress are hung up).";
 }
 
 function settingsFromForm() {
@@ -376,13 +390,16 @@ function settingsFromForm() {
     dtx: $("dtx").checked,
     instanceId: orNull($("instance-id").value),
     debug: $("debug").checked,
+    // Without a tray the box is off and greyed out: the saved choice stays as it was.
+    closeToTray: $("close-to-tray").disabled ? $("close-to-tray").dataset.saved === "true" : $("close-to-tray").checked,
   };
 }
 
 async function saveSettings() {
   $("settings-message").textContent = "Saving…";
   try {
-    const note = await invoke("save_settings", { update: settingsFromForm() });
+    const startAtLogin = $("start-at-login").disabled ? null : $("start-at-login").checked;
+    const note = await invoke("save_settings", { update: settingsFromForm(), startAtLogin });
     $("settings-message").textContent = note;
     await loadSettings();
   } catch (err) {
@@ -441,6 +458,88 @@ async function copyLog() {
     area.remove();
   }
   say(`Copied ${logLines.filter(matches).length} SIP messages`);
+}
+
+// ---- first-run welcome ----
+
+/** Shows the welcome when the app says it is due (first start, no account). The body's
+ * data-welcome says what was decided, for the tests: shown, none. */
+async function welcomeIfDue() {
+  const due = await run("welcome");
+  document.body.dataset.welcome = due ? "shown" : "none";
+  if (due) $("welcome").showModal();
+}
+
+/** The user answered the welcome: it goes for good; "Sign in" opens the sign-in form. */
+async function answerWelcome(signIn) {
+  if ($("welcome").open) $("welcome").close();
+  document.body.dataset.welcome = "answered";
+  await run("welcome_done");
+  if (signIn) openSignIn();
+}
+
+function openSignIn() {
+  showTab("settings");
+  $("signin").open = true;
+  $("signin").scrollIntoView({ block: "start" });
+  $("signin-server").focus();
+}
+
+// ---- about ----
+
+const PLATFORM = { linux: "Linux", windows: "Windows", macos: "macOS" };
+
+/** "" for something on every platform, else " (Windows only)" and the like. */
+function platformsNote(platforms) {
+  if (platforms.length === Object.keys(PLATFORM).length) return "";
+  return ` (${platforms.map((p) => PLATFORM[p] ?? p).join(", ")} only)`;
+}
+
+function componentItem(c) {
+  const li = document.createElement("li");
+  const title = document.createElement("strong");
+  title.textContent = `${c.name}${c.version ? ` ${c.version}` : ""}`;
+  const what = document.createElement("span");
+  what.className = "what";
+  what.textContent = `${c.what}${c.via ? ` From the crate ${c.via}.` : ""}`;
+  li.append(title, ` — ${c.license}${platformsNote(c.platforms)}`, what);
+  return li;
+}
+
+function crateItem(c) {
+  const li = document.createElement("li");
+  li.dataset.search = `${c.name} ${c.license}`.toLowerCase();
+  const name = document.createElement("span");
+  name.textContent = `${c.name} ${c.version}${platformsNote(c.platforms)}`;
+  const licence = document.createElement("span");
+  licence.className = "licence";
+  licence.textContent = c.license;
+  li.append(name, licence);
+  return li;
+}
+
+function fillAbout(list) {
+  $("about-project").textContent = `Free software under the ${list.project.license} licence (its own crates: ${list.project.crates.join(", ")}). It ships the following, each under its own licence.`;
+  $("about-bundled").replaceChildren(...list.bundled.map(componentItem));
+  $("about-system").replaceChildren(...list.system.map(componentItem));
+  $("about-crates-title").textContent = `Rust crates (${list.crates.length})`;
+  $("about-crates").replaceChildren(...list.crates.map(crateItem));
+}
+
+/** The licence list, read once. */
+let licences;
+
+async function openAbout() {
+  if (!licences) {
+    licences = await run("licenses");
+    if (licences) fillAbout(licences);
+  }
+  $("about").showModal();
+}
+
+function filterCrates() {
+  const f = $("about-filter").value.trim().toLowerCase();
+  for (const li of $("about-crates").children) li.hidden = f !== "" && !li.dataset.search.includes(f);
 }
 
 // ---- account ----
@@ -549,6 +648,8 @@ function setUp() {
   document.addEventListener("keydown", (ev) => {
     const typing = ev.target.closest?.("input, textarea, select");
     if (ev.key === "Escape") {
+      // Escape closes a dialog (the welcome, About); it must not hang up a call as well.
+      if (document.querySelector("dialog[open]")) return;
       const c = activeCall() ?? [...calls.values()].find((x) => x.state !== "ended");
       if (c) run("hangup", { call: c.id });
     } else if (/^[0-9*#]$/.test(ev.key) && !typing) {
@@ -561,6 +662,13 @@ function setUp() {
       if (ringing) run("answer", { call: ringing.id });
     }
   });
+  $("welcome-sign-in").addEventListener("click", () => answerWelcome(true));
+  $("welcome-demo").addEventListener("click", () => answerWelcome(false));
+  // Escape is "not now": the demo goes on, as with "Try the demo".
+  $("welcome").addEventListener("cancel", (ev) => { ev.preventDefault(); answerWelcome(false); });
+  $("about-open").addEventListener("click", openAbout);
+  $("about-close").addEventListener("click", () => $("about").close());
+  $("about-filter").addEventListener("input", filterCrates);
   setInterval(tick, 1000);
 }
 
@@ -571,11 +679,13 @@ async function main() {
   showStatus(await invoke("status"));
   showHistory();
   loadSettings();
+  await welcomeIfDue();
   const link = await run("pending_link");
   if (link) prefill(link);
   try {
     const { name, version } = await invoke("app_version");
     $("version").textContent = `${name} ${version}`;
+    $("about-version").textContent = `Version ${version}`;
   } catch (err) {
     $("version").textContent = `version unavailable: ${err}`;
   }

@@ -241,6 +241,8 @@ pub async fn use_account(app: tauri::AppHandle, state: State<'_, AppState>, keyc
     let mut prefs = Settings::load(&path)?;
     forget_replaced_account(keychain.inner(), prefs.account.as_ref(), Some(&info));
     prefs.account = Some(info.clone());
+    // A user with an account is past the first-run welcome, also after a later sign-out.
+    prefs.welcomed = true;
     prefs.save(&path)?;
     let status = state.start(app, Some(info), &prefs).await?;
     Ok(Switched { status, note })
@@ -259,7 +261,8 @@ pub async fn use_demo(app: tauri::AppHandle, state: State<'_, AppState>, keychai
 }
 
 /// What the settings view shows: the settings (without the account), the devices to choose
-/// from and the caller IDs to offer.
+/// from, the caller IDs to offer, and what the system says about starting at login and the
+/// tray.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SettingsView {
@@ -272,6 +275,13 @@ pub struct SettingsView {
     pub outputs: Vec<String>,
     /// Caller IDs the picker offers.
     pub available_caller_ids: Vec<String>,
+    /// Whether the app starts at login; `None` when the system cannot say (then why, in
+    /// `start_at_login_error`).
+    pub start_at_login: Option<bool>,
+    /// Why starting at login is unknown, if it is.
+    pub start_at_login_error: Option<String>,
+    /// Whether there is a tray icon (without one, closing the window quits).
+    pub tray: bool,
 }
 
 /// `update` (settings from the window, without an account) checked and put over `base`:
@@ -305,27 +315,38 @@ pub fn checked_settings(update: Settings, base: &Settings) -> CommandResult<Sett
         caller_ids,
         caller_id,
         instance_id,
+        // Answered in the welcome, never in the settings view.
+        welcomed: base.welcomed,
         ..update
     })
 }
 
 /// The settings, devices and caller IDs for the settings view.
 #[tauri::command]
-pub fn settings(state: State<'_, AppState>) -> SettingsView {
+pub fn settings(app: tauri::AppHandle, state: State<'_, AppState>) -> SettingsView {
     let (inputs, outputs) = state.devices();
     let settings = Settings { account: None, ..state.settings() };
-    SettingsView { settings, inputs, outputs, available_caller_ids: state.available_caller_ids() }
+    let (start_at_login, start_at_login_error) = match crate::autostart::is_on(&app) {
+        Ok(on) => (Some(on), None),
+        Err(e) => (None, Some(e)),
+    };
+    let tray = app.try_state::<crate::tray::Tray>().is_some();
+    SettingsView { settings, inputs, outputs, available_caller_ids: state.available_caller_ids(), start_at_login, start_at_login_error, tray }
 }
 
-/// Saves the settings and puts them in force at once (devices of calls in progress too).
-/// Returns what the user should know.
+/// Saves the settings and puts them in force at once (devices of calls in progress too);
+/// `start_at_login`, when given, turns starting at login on or off. Returns what the user
+/// should know.
 #[tauri::command]
-pub async fn save_settings(app: tauri::AppHandle, state: State<'_, AppState>, update: Settings) -> CommandResult<String> {
+pub async fn save_settings(app: tauri::AppHandle, state: State<'_, AppState>, update: Settings, start_at_login: Option<bool>) -> CommandResult<String> {
     let path = Settings::path_in(&settings::config_dir());
     let on_disk = Settings::load(&path).unwrap_or_else(|_| state.settings());
     let new = checked_settings(update, &on_disk)?;
     new.save(&path)?;
     let note = state.apply_settings(&app, new).await?;
+    if let Some(on) = start_at_login {
+        crate::autostart::set(&app, on).map_err(|e| format!("Settings saved, but {e}."))?;
+    }
     Ok(note.unwrap_or_else(|| "Settings saved.".into()))
 }
 
@@ -450,6 +471,7 @@ pub async fn sign_in(app: tauri::AppHandle, state: State<'_, AppState>, keychain
         };
         forget_replaced_account(keychain.inner(), prefs.account.as_ref(), Some(&info));
         prefs.account = Some(info.clone());
+        prefs.welcomed = true;
         prefs.save(&path)?;
         (state.start(app, Some(info), &prefs).await?, note)
     };
@@ -692,6 +714,16 @@ mod tests {
         let mut u = update();
         u.instance_id = Some("a b".into());
         assert!(checked_settings(u, &Settings::default()).unwrap_err().contains("instance ID"));
+    }
+
+    #[test]
+    fn the_settings_view_keeps_the_welcome_answered_and_sets_close_to_tray() {
+        let base = Settings { welcomed: true, ..Settings::default() };
+        let s = checked_settings(Settings { close_to_tray: false, ..update() }, &base).unwrap();
+        assert!(s.welcomed, "the window's settings (which do not carry it) never bring the welcome back");
+        assert!(!s.close_to_tray, "the window's choice is saved");
+        let s = checked_settings(Settings { welcomed: true, ..update() }, &Settings::default()).unwrap();
+        assert!(!s.welcomed, "only the welcome itself answers it");
     }
 
     #[test]

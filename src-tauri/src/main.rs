@@ -5,6 +5,9 @@
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 #![forbid(unsafe_code)]
 
+mod about;
+mod autostart;
+mod closing;
 mod commands;
 mod events;
 mod files;
@@ -19,6 +22,7 @@ mod signin;
 mod siplog;
 mod state;
 mod tray;
+mod welcome;
 
 use tauri::{Emitter, Manager};
 
@@ -76,15 +80,21 @@ fn main() {
         }))
         .plugin(tauri_plugin_deep_link::init())
         .plugin(tauri_plugin_notification::init())
+        .plugin(autostart::plugin())
         .manage(state::AppState::default())
         .manage(secrets::Keychain::default())
+        .on_window_event(closing::on_window_event)
         .setup(|app| {
             set_up(app)?;
+            // Read before the window asks anything: whether to greet the user, and what
+            // closing the window does.
+            let (prefs, note) = settings::Settings::load_at_start(&settings::Settings::path_in(&settings::config_dir()));
+            app.manage(welcome::Welcome::new(prefs.welcome_due(std::env::var_os("SOFTPHONE_SIPINFO").is_some())));
+            app.state::<state::AppState>().replace_settings(prefs.clone());
             let handle = app.handle().clone();
             tauri::async_runtime::spawn(async move {
                 let state = handle.state::<state::AppState>();
                 let keychain = handle.state::<secrets::Keychain>();
-                let (prefs, note) = settings::Settings::load_at_start(&settings::Settings::path_in(&settings::config_dir()));
                 if let Some(text) = note {
                     let _ = handle.emit("phone-event", events::UiEvent::Notice { text });
                 }
@@ -141,6 +151,9 @@ fn main() {
             commands::sip_log,
             commands::clear_sip_log,
             commands::pending_link,
+            welcome::welcome,
+            welcome::welcome_done,
+            about::licenses,
         ])
         // The configuration lives at the repository root (see build.rs).
         .run(tauri::generate_context!("../tauri.conf.json"))

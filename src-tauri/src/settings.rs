@@ -44,6 +44,14 @@ pub struct Settings {
     /// The RingCentral sign-in in force (its tokens are in the keychain), if any.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub signed_in: Option<crate::signin::SignedIn>,
+    /// The user has answered the first-run welcome ("Sign in with RingCentral" or "Try the
+    /// demo"), or had an account before there was one: it is not shown again. A settings file
+    /// from before this field reads `false` ([`Settings::load_at_start`] sets it for a user
+    /// with an account).
+    pub welcomed: bool,
+    /// Closing the window hides it and the phone keeps running in the tray (on by default: a
+    /// phone has to be there to ring). Off, or with no tray icon, closing quits.
+    pub close_to_tray: bool,
 }
 
 /// The ring volume when nothing is saved.
@@ -66,6 +74,8 @@ impl Default for Settings {
             signed_in: None,
             processing: webphone::ProcessingSettings::default(),
             dtx: false,
+            welcomed: false,
+            close_to_tray: true,
         }
     }
 }
@@ -109,24 +119,40 @@ fn damaged(path: &Path, why: &str) -> String {
 
 impl Settings {
     /// The settings in `path` for the app's start ([`Settings::load`]'s, or the defaults when
-    /// the file is damaged). At the first start, with no instance ID yet, one is made for this
-    /// installation and saved: installations of one account that all registered with its
-    /// authorizationId took each other's registration (`403 Forbidden, instance id is
-    /// intercepted by another registration`, ringcentral-web-phone #71). When it cannot be
-    /// saved, none is used, so the phone does not register as a new device at every start.
+    /// the file is damaged), brought up to date and saved when that changed them:
+    /// - at the first start, with no instance ID yet, one is made for this installation:
+    ///   installations of one account that all registered with its authorizationId took each
+    ///   other's registration (`403 Forbidden, instance id is intercepted by another
+    ///   registration`, ringcentral-web-phone #71). When it cannot be saved, none is used, so
+    ///   the phone does not register as a new device at every start;
+    /// - a file with an account from before the first-run welcome counts as welcomed: that user
+    ///   is past their first run, and must not meet the welcome after a later sign-out.
     pub fn load_at_start(path: &Path) -> (Settings, Option<String>) {
         let (loaded, note) = match Settings::load(path) {
             Ok(s) => (s, None),
             Err(e) => (Settings::default(), Some(e)),
         };
-        if loaded.instance_id.is_some() || note.is_some() {
+        if note.is_some() {
             return (loaded, note);
         }
-        let own = Settings { instance_id: Some(new_instance_id()), ..loaded.clone() };
+        let own = Settings {
+            instance_id: Some(loaded.instance_id.clone().unwrap_or_else(new_instance_id)),
+            welcomed: loaded.welcomed || loaded.account.is_some(),
+            ..loaded.clone()
+        };
+        if own == loaded {
+            return (loaded, None);
+        }
         match own.save(path) {
             Ok(()) => (own, None),
-            Err(e) => (loaded, Some(e)),
+            Err(e) => (Settings { welcomed: own.welcomed, ..loaded }, Some(e)),
         }
+    }
+
+    /// Whether the first-run welcome is due: never answered, and no account (a saved one, or
+    /// one given by `SOFTPHONE_SIPINFO`, which `from_env` says).
+    pub fn welcome_due(&self, account_from_env: bool) -> bool {
+        !self.welcomed && self.account.is_none() && !account_from_env
     }
 }
 
@@ -192,6 +218,38 @@ mod tests {
         // The next save writes fresh settings beside the one kept aside.
         Settings { debug: true, ..Settings::default() }.save(&path).unwrap();
         assert!(Settings::load(&path).unwrap().debug && aside[0].exists());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn files_from_before_the_welcome_and_close_to_tray_load_with_the_right_defaults() {
+        let dir = std::env::temp_dir().join(format!("softphone-settings-welcome-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let path = Settings::path_in(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        // A demo user's file from the version before: no flag, no account.
+        std::fs::write(&path, r#"{"instanceId":"desk-1","debug":true,"ringVolume":40}"#).unwrap();
+        let old = Settings::load(&path).unwrap();
+        assert!(!old.welcomed && old.close_to_tray, "no flag: not welcomed yet, and closing goes to the tray: {old:?}");
+        assert_eq!((old.instance_id.as_deref(), old.debug, old.ring_volume), (Some("desk-1"), true, 40), "the rest is kept");
+        let (started, note) = Settings::load_at_start(&path);
+        assert_eq!((started.welcomed, note), (false, None), "a demo user who never answered the welcome meets it once");
+        assert!(started.welcome_due(false) && !started.welcome_due(true), "…unless SOFTPHONE_SIPINFO gives an account");
+        assert_eq!(Settings::load(&path).unwrap(), old, "nothing to bring up to date: the file is left as it was");
+
+        // A user with an account from the version before has been welcomed long ago.
+        std::fs::write(&path, r#"{"instanceId":"desk-1","account":{"username":"1650","password":"","authorizationId":"802","domain":"sip.ringcentral.com","outboundProxy":"sip.example:8083"}}"#).unwrap();
+        let (with_account, note) = Settings::load_at_start(&path);
+        assert!(note.is_none() && with_account.welcomed && !with_account.welcome_due(false), "{with_account:?}");
+        let saved = Settings::load(&path).unwrap();
+        assert!(saved.welcomed && saved.account.is_some(), "saved, so a later sign-out does not bring the welcome: {saved:?}");
+
+        // Both flags round-trip, and a user's "off" stays off.
+        Settings { welcomed: true, close_to_tray: false, ..Settings::default() }.save(&path).unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.contains(r#""welcomed": true"#) && text.contains(r#""closeToTray": false"#), "{text}");
+        let back = Settings::load(&path).unwrap();
+        assert!(back.welcomed && !back.close_to_tray && !back.welcome_due(false));
         let _ = std::fs::remove_dir_all(&dir);
     }
 

@@ -111,7 +111,10 @@ impl AppState {
     /// Engine events go to the window as `phone-event`.
     pub async fn start(&self, app: AppHandle, sipinfo: Option<SipInfo>, prefs: &Settings) -> CommandResult<Status> {
         self.stop().await;
-        *self.settings.lock().unwrap() = prefs.clone();
+        // An answered welcome stays answered: the settings a start was given may have been
+        // read before the user answered it.
+        let welcomed = prefs.welcomed || self.settings().welcomed;
+        *self.settings.lock().unwrap() = Settings { welcomed, ..prefs.clone() };
         self.set_status(&app, Status { state: "connecting".into(), number: sipinfo.as_ref().map(|i| i.username.clone()), demo: sipinfo.is_none(), error: None, extra_ca: None });
         let (info, demo, extra_ca) = match sipinfo {
             Some(info) => (info, None, extra_ca_from_env()?),

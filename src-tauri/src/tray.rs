@@ -1,4 +1,5 @@
-//! The tray icon: the phone's status at a glance, a way back to the window, and Quit.
+//! The tray icon: the phone's status at a glance, a way back to the window, and Quit (which
+//! hangs up and unregisters first, see [`crate::closing::quit`]).
 
 use tauri::menu::{Menu, MenuItem, PredefinedMenuItem};
 use tauri::tray::{MouseButton, MouseButtonState, TrayIcon, TrayIconBuilder, TrayIconEvent};
@@ -20,7 +21,7 @@ impl Tray {
         let menu = Menu::with_items(app, &[&status, &PredefinedMenuItem::separator(app)?, &show, &quit])?;
         let mut builder = TrayIconBuilder::with_id("main").menu(&menu).tooltip("RC Softphone").on_menu_event(|app, event| match event.id().as_ref() {
             "show" => raise_window(app),
-            "quit" => app.exit(0),
+            "quit" => crate::closing::quit(app),
             _ => {}
         });
         builder = builder.on_tray_icon_event(|tray, event| {
