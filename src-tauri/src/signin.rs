@@ -76,51 +76,11 @@ pub async fn sign_in(client: &RcClient, request: &SignInRequest, open: impl FnOn
     client.exchange_code(&code, pkce.verifier(), redirect.redirect_uri()).await.map(drop).map_err(|e| e.to_string())
 }
 
-/// The desktop families a browser is opened on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Desktop {
-    /// Windows: the URL protocol handler of the shell, through `rundll32`.
-    Windows,
-    /// macOS: `open`.
-    MacOs,
-    /// Linux and the BSDs: `xdg-open`.
-    Freedesktop,
-}
-
-impl Desktop {
-    /// The one this build runs on.
-    pub const CURRENT: Desktop = if cfg!(target_os = "windows") {
-        Desktop::Windows
-    } else if cfg!(target_os = "macos") {
-        Desktop::MacOs
-    } else {
-        Desktop::Freedesktop
-    };
-}
-
-/// The program and arguments that open `url` in the default browser of `desktop`. No shell
-/// reads the line: the URL is one argument, `&` and all (`cmd /C start` cut the authorize URL
-/// at its first `&` and ran the rest as commands).
-pub fn browser_command(desktop: Desktop, url: &str) -> (&'static str, Vec<String>) {
-    match desktop {
-        Desktop::Windows => ("rundll32.exe", vec!["url.dll,FileProtocolHandler".to_owned(), url.to_owned()]),
-        Desktop::MacOs => ("open", vec![url.to_owned()]),
-        Desktop::Freedesktop => ("xdg-open", vec![url.to_owned()]),
-    }
-}
-
-/// Opens `url` (https, or http on loopback) in the system browser.
+/// Opens `url` (https, or http on loopback) in the system browser (`rc_rest::open_in_browser`:
+/// the `open` crate, whose Windows, macOS and Linux paths `scripts/windows` and
+/// `rc-rest/tests/browser.rs` test).
 pub fn open_in_browser(url: &str) -> Result<(), String> {
-    let parsed = url::Url::parse(url).map_err(|e| format!("not an address to open ({e}): {url}"))?;
-    let loopback = parsed.host_str().is_some_and(|h| h == "127.0.0.1" || h == "localhost" || h == "[::1]");
-    if parsed.scheme() != "https" && !(parsed.scheme() == "http" && loopback) {
-        return Err(format!("only https addresses are opened in the browser, not {url}"));
-    }
-    let (program, args) = browser_command(Desktop::CURRENT, parsed.as_str());
-    let mut opener = std::process::Command::new(program).args(args).spawn().map_err(|e| format!("cannot open the browser ({e}); open this address yourself: {url}"))?;
-    // Reaped when it exits (xdg-open and friends return at once), so no zombie is left.
-    std::thread::spawn(move || opener.wait());
-    Ok(())
+    rc_rest::open_in_browser(url).map_err(|e| e.to_string())
 }
 
 /// Keeps the client's tokens in the keychain (RingCentral rotates the refresh token at every
@@ -183,21 +143,5 @@ mod tests {
         forget_tokens(&keychain);
         assert_eq!(saved_tokens(&keychain), None);
         assert!(!format!("{tokens:?}").contains("at-1"), "tokens never show in Debug output");
-    }
-
-    #[test]
-    fn the_browser_gets_the_whole_url_as_one_argument_on_every_desktop() {
-        let url = "https://platform.ringcentral.com/restapi/oauth/authorize?response_type=code&client_id=abc&state=x%26y&code_challenge=z";
-        let (program, args) = browser_command(Desktop::Windows, url);
-        assert_eq!((program, args.as_slice()), ("rundll32.exe", ["url.dll,FileProtocolHandler".to_owned(), url.to_owned()].as_slice()), "no cmd.exe to cut it at '&'");
-        assert_eq!(browser_command(Desktop::MacOs, url), ("open", vec![url.to_owned()]));
-        assert_eq!(browser_command(Desktop::Freedesktop, url), ("xdg-open", vec![url.to_owned()]));
-    }
-
-    #[test]
-    fn only_https_or_loopback_addresses_are_opened() {
-        for bad in ["file:///etc/passwd", "javascript:alert(1)", "http://example.com/", "not a url", "calc.exe"] {
-            assert!(open_in_browser(bad).is_err(), "{bad}");
-        }
     }
 }

@@ -7,7 +7,8 @@
 //!
 //! The sans-IO parts ([`pkce`], [`oauth`], [`model`], [`RestError::from_response`]) are plain
 //! functions; [`RcClient`] does the HTTPS (hyper over tokio-rustls with ring, certificates
-//! always verified) and [`LoopbackRedirect`] receives the browser.
+//! always verified), [`open_in_browser`] shows the sign-in page and [`LoopbackRedirect`]
+//! receives the browser.
 //!
 //! Sign-in through the browser:
 //! ```no_run
@@ -19,7 +20,7 @@
 //! let redirect = LoopbackRedirect::bind()?;
 //! let pkce = Pkce::generate();
 //! let url = client.authorize_url(redirect.redirect_uri(), redirect.state(), &pkce);
-//! // open `url` in the system browser, then:
+//! rc_rest::open_in_browser(&url)?;
 //! let code = redirect.wait(Duration::from_secs(300)).await?;
 //! client.exchange_code(&code, pkce.verifier(), redirect.redirect_uri()).await?;
 //! let sip_info = client.sip_provision().await?;
@@ -29,6 +30,7 @@
 //! Secrets (tokens, client secret, PKCE verifier, the sipInfo password) never appear in
 //! `Debug` output or in errors.
 
+pub mod browser;
 pub mod client;
 mod error;
 pub mod http;
@@ -39,6 +41,7 @@ pub mod pkce;
 mod secret;
 mod server;
 
+pub use browser::{open_in_browser, BrowserError};
 pub use client::{ClientOptions, RcClient};
 pub use error::{RedirectError, RestError};
 pub use loopback::LoopbackRedirect;

@@ -1,36 +1,15 @@
 //! The command-line front end against rc-sim: a real process, real sockets, real audio.
 
+mod common;
+
 use std::process::Command;
 use std::time::Duration;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dials_the_echo_bot_records_its_tone_and_prints_json_events() {
-    let sim = rc_sim::start(rc_sim::ServerOptions::loopback(rc_sim::Config::demo())).await.unwrap();
-    let dir = std::env::temp_dir().join(format!("softphone-cli-test-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let info = sim.sip_info("16505550101").unwrap();
-    std::fs::write(dir.join("sipinfo.json"), serde_json::to_string(&info).unwrap()).unwrap();
-    std::fs::write(dir.join("ca.pem"), &sim.ca_pem).unwrap();
-    let wav = dir.join("heard.wav");
-
-    let child = Command::new(env!("CARGO_BIN_EXE_softphone-cli"))
-        .args(["--sipinfo", dir.join("sipinfo.json").to_str().unwrap(), "--ca", dir.join("ca.pem").to_str().unwrap()])
-        .args(["--dial", "600", "--tone", "1000", "--record", wav.to_str().unwrap(), "--duration", "2"])
-        .output();
-    let out = tokio::time::timeout(Duration::from_secs(60), tokio::task::spawn_blocking(move || child)).await.unwrap().unwrap().unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "exit {:?}\n{stdout}\n{}", out.status, String::from_utf8_lossy(&out.stderr));
-    let events: Vec<serde_json::Value> = stdout.lines().map(|l| serde_json::from_str(l).expect("each line is JSON")).collect();
-    let names: Vec<&str> = events.iter().filter_map(|e| e["event"].as_str()).collect();
-    for expected in ["registered", "answered", "media_connected", "disposed"] {
-        assert!(names.contains(&expected), "{expected} missing in {names:?}");
-    }
-
-    let (rate, samples) = media::wav::read(&wav).unwrap();
-    assert!(samples.len() > rate as usize, "at least a second recorded");
-    let (f, _) = media::tone::dominant_frequency(&samples[samples.len() / 2..], rate, 100, 4000, 10);
-    assert!(f.abs_diff(1000) <= 10, "the echo of our 1 kHz tone was recorded, found {f} Hz");
-    let _ = std::fs::remove_dir_all(&dir);
+    let sim = common::Sim::start("softphone-cli-test").await;
+    let program = Command::new(env!("CARGO_BIN_EXE_softphone-cli"));
+    common::dial_echo_bot_and_hear_the_tone(&sim, program, |p| p.to_str().unwrap().to_owned()).await;
 }
 
 #[test]

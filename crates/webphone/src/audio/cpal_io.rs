@@ -27,7 +27,7 @@
 
 use super::{AudioError, AudioIo, AudioSink, AudioSource, DeviceChange, DeviceChangeReason, SAMPLE_RATE};
 use cpal::traits::{DeviceTrait, HostTrait, StreamTrait};
-use cpal::{BufferSize, DeviceId, ErrorKind, HostId, SampleFormat, SizedSample, StreamConfig, SupportedBufferSize};
+use cpal::{BufferSize, DeviceId, ErrorKind, SampleFormat, SizedSample, StreamConfig, SupportedBufferSize};
 use rubato::audioadapter_buffers::direct::InterleavedSlice;
 use rubato::{Fft, FixedSync, Resampler};
 use std::collections::VecDeque;
@@ -99,11 +99,37 @@ impl AudioIo for CpalAudio {
 /// (through its Pulse plugin when there is a server: the system default only).
 fn host() -> cpal::Host {
     if std::env::var("WEBPHONE_AUDIO_HOST").is_ok_and(|h| h.eq_ignore_ascii_case("alsa")) {
-        if let Ok(h) = cpal::host_from_id(HostId::Alsa) {
+        if let Some(h) = alsa_host() {
             return h;
         }
     }
     cpal::default_host()
+}
+
+/// cpal's ALSA host, on the systems that have one (Linux and the BSDs).
+#[cfg(any(target_os = "linux", target_os = "dragonfly", target_os = "freebsd", target_os = "netbsd"))]
+fn alsa_host() -> Option<cpal::Host> {
+    cpal::host_from_id(cpal::HostId::Alsa).ok()
+}
+
+/// Whether `host` is ALSA's: it lists devices by opening each of them, takes only the
+/// formats we convert ourselves and chooses its own periods. The other hosts (PulseAudio,
+/// WASAPI, CoreAudio) convert formats themselves.
+#[cfg(any(target_os = "linux", target_os = "dragonfly", target_os = "freebsd", target_os = "netbsd"))]
+fn is_alsa(host: &cpal::Host) -> bool {
+    host.id() == cpal::HostId::Alsa
+}
+
+/// No ALSA here (WASAPI on Windows, CoreAudio on macOS).
+#[cfg(not(any(target_os = "linux", target_os = "dragonfly", target_os = "freebsd", target_os = "netbsd")))]
+fn alsa_host() -> Option<cpal::Host> {
+    None
+}
+
+/// No ALSA here: every host converts formats itself.
+#[cfg(not(any(target_os = "linux", target_os = "dragonfly", target_os = "freebsd", target_os = "netbsd")))]
+fn is_alsa(_host: &cpal::Host) -> bool {
+    false
 }
 
 fn device_name(d: &cpal::Device) -> Option<String> {
@@ -316,7 +342,7 @@ fn trouble(side: &Side, live: &Live) -> Option<Trouble> {
         return Some((DeviceChangeReason::Lost(why), false));
     }
     // Listing ALSA devices opens each of them: too heavy to do four times a second.
-    let can_list = live.host.id() != HostId::Alsa;
+    let can_list = !is_alsa(&live.host);
     if can_list {
         if let (Some(id), Ok(mut devices)) = (&live.id, list(&live.host, side.input)) {
             if !devices.any(|d| d.id().ok().as_ref() == Some(id)) {
@@ -405,12 +431,12 @@ fn stream_config(host: &cpal::Host, supported: cpal::SupportedStreamConfig, peri
     let format = match format {
         SampleFormat::F32 | SampleFormat::I16 => format,
         // Pulse converts any format itself.
-        _ if host.id() != HostId::Alsa => SampleFormat::F32,
+        _ if !is_alsa(host) => SampleFormat::F32,
         other => return Err(open_err(name, format!("unsupported sample format {other:?}"))),
     };
     let period = supported.sample_rate() * period_ms / 1000;
     let mut config = supported.config();
-    if host.id() != HostId::Alsa {
+    if !is_alsa(host) {
         if let SupportedBufferSize::Range { min, max } = supported.buffer_size() {
             config.buffer_size = BufferSize::Fixed(period.clamp(*min, *max));
         }
