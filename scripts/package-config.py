@@ -10,9 +10,12 @@ import sys
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 ICON_SIZES = [16, 24, 32, 48, 64, 128, 256]
 
-# What the app links and loads at run time (ldd of the binary), by Debian and by Fedora names.
-DEB_DEPENDS = ["libwebkit2gtk-4.1-0", "libgtk-3-0", "libasound2", "libpulse0", "libdbus-1-3", "libayatana-appindicator3-1", "xdg-utils"]
-RPM_DEPENDS = ["webkit2gtk4.1", "gtk3", "alsa-lib", "pulseaudio-libs", "dbus-libs", "libayatana-appindicator-gtk3", "xdg-utils"]
+# What the app links at run time (ldd of the binary; cpal speaks PulseAudio's protocol in pure
+# Rust, without libpulse) beyond what the Tauri CLI adds by itself (WebKitGTK 4.1, GTK 3 and the
+# tray's appindicator library, as Debian packages and as RPM sonames). The RPM names libraries
+# by soname, which Fedora and openSUSE both resolve.
+DEB_DEPENDS = ["libasound2", "libdbus-1-3", "xdg-utils"]
+RPM_DEPENDS = ["libasound.so.2()(64bit)", "libdbus-1.so.3()(64bit)", "xdg-utils"]
 METAINFO = "org.rcsoftphone.desktop.metainfo.xml"
 
 
