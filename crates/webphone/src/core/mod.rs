@@ -17,6 +17,8 @@ mod in_call;
 pub mod outbound;
 mod register;
 #[cfg(test)]
+mod in_call_tests;
+#[cfg(test)]
 mod replay_tests;
 #[cfg(test)]
 mod tests;

@@ -46,7 +46,7 @@ pub(super) fn request(m: &sip::Message) -> &sip::Request {
 }
 
 /// The server's response to `req` with extra header lines.
-fn answer(req: &sip::Request, status: u16, extra: &str) -> String {
+pub(super) fn answer(req: &sip::Request, status: u16, extra: &str) -> String {
     let mut r = sip::builder::response(req, status, Some("srv"));
     for line in extra.split("\r\n").filter(|l| !l.is_empty()) {
         let (name, value) = line.split_once(": ").unwrap();
@@ -55,7 +55,7 @@ fn answer(req: &sip::Request, status: u16, extra: &str) -> String {
     String::from_utf8(r.to_bytes()).unwrap()
 }
 
-fn register(core: &mut PhoneCore, now: Instant) -> Ticket {
+pub(super) fn register(core: &mut PhoneCore, now: Instant) -> Ticket {
     let ticket = core.register(now);
     let (msgs, _) = sent(core);
     let reg = request(&msgs[0]).clone();
@@ -118,7 +118,7 @@ fn an_unanswered_register_times_out_and_closes_the_connection() {
     assert!(closed && failed);
 }
 
-const INVITE: &str = "INVITE sip:abc@def.invalid;transport=wss SIP/2.0\r\n\
+pub(super) const INVITE: &str = "INVITE sip:abc@def.invalid;transport=wss SIP/2.0\r\n\
 Via: SIP/2.0/WSS 104.1.2.3:8083;rport;branch=z9hG4bK-1\r\n\
 From: \"WIRELESS CALLER\" <sip:+16506666666@104.1.2.3>;tag=10.13.22.241-5070-1\r\n\
 To: <sip:16505550101*115@104.1.2.3>\r\n\
@@ -271,7 +271,7 @@ fn offers_we_cannot_answer_get_488_at_once() {
 }
 
 /// An outbound call answered on a fake clock; returns its id.
-fn answered_call(c: &mut PhoneCore, now: Instant) -> CallId {
+pub(super) fn answered_call(c: &mut PhoneCore, now: Instant) -> CallId {
     let id = c.reserve_call_id();
     let offer = "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\nm=audio 9 RTP/SAVPF 0\r\na=sendrecv\r\n";
     c.call(id, &Dial { callee: "600".into(), ..Dial::default() }, offer, now).unwrap();
@@ -361,7 +361,7 @@ fn a_503_to_register_is_retried_after_the_back_off_or_the_servers_retry_after() 
 }
 
 /// A core with the inbound call of [`INVITE`] answered; returns it, the call and our To tag.
-fn answered_inbound(now: Instant) -> (PhoneCore, CallId, String) {
+pub(super) fn answered_inbound(now: Instant) -> (PhoneCore, CallId, String) {
     let mut c = core();
     c.handle_frame(INVITE.as_bytes(), now);
     let (_, events) = sent(&mut c);
@@ -374,7 +374,7 @@ fn answered_inbound(now: Instant) -> (PhoneCore, CallId, String) {
 }
 
 /// An in-dialog request of the server on [`INVITE`]'s call (`method`, CSeq `seq`) with `body`.
-fn in_dialog(method: &str, seq: u32, our_tag: &str, content_type: &str, body: &str) -> String {
+pub(super) fn in_dialog(method: &str, seq: u32, our_tag: &str, content_type: &str, body: &str) -> String {
     let head = INVITE.split("p-rc-api-ids").next().unwrap();
     let head = head
         .replacen("INVITE sip:", &format!("{method} sip:"), 1)
@@ -384,7 +384,7 @@ fn in_dialog(method: &str, seq: u32, our_tag: &str, content_type: &str, body: &s
     format!("{head}Content-Type: {content_type}\r\nContent-Length: {}\r\n\r\n{body}", body.len())
 }
 
-fn statuses_of(msgs: &[sip::Message]) -> Vec<u16> {
+pub(super) fn statuses_of(msgs: &[sip::Message]) -> Vec<u16> {
     msgs.iter().filter_map(|m| if let sip::Message::Response(r) = m { Some(r.status) } else { None }).collect()
 }
 
