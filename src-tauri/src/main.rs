@@ -58,17 +58,44 @@ fn set_up(app: &mut tauri::App) -> Result<(), Box<dyn std::error::Error>> {
     let handle = app.handle().clone();
     app.deep_link().on_open_url(move |event| open_links(&handle, event.urls().iter().map(|u| u.as_str().to_owned())));
     // Installed packages declare the schemes in their desktop entry; a release binary run
-    // from anywhere else registers itself so that links still reach it. (The plugin's own
-    // entry quotes its Exec path, which xdg-open's generic mode cannot run: an installed app
-    // must not replace the package's entry with it.)
+    // from anywhere else (an AppImage, a build) registers itself so that links still reach it.
     let installed = std::env::current_exe().is_ok_and(|exe| links::installed_by_a_package(&exe));
     if cfg!(not(debug_assertions)) && !installed {
-        if let Err(e) = app.deep_link().register_all() {
+        if let Err(e) = register_link_handler(app) {
             eprintln!("softphone: tel:/callto: links could not be registered: {e}");
         }
     }
     open_links(app.handle(), std::env::args().skip(1));
     Ok(())
+}
+
+/// Makes this program the user's handler of tel: and callto: links. On Linux our own entry
+/// (`links::register_handler`): the deep-link plugin's quotes its Exec path, which xdg-open's
+/// generic mode cannot run. An AppImage is named by its own path (`APPIMAGE`), not by the
+/// extracted binary. On Windows the deep-link plugin (the user's registry classes).
+fn register_link_handler(app: &tauri::App) -> Result<(), String> {
+    #[cfg(target_os = "linux")]
+    {
+        let _ = app;
+        let image = std::env::var_os("APPIMAGE").map(std::path::PathBuf::from).filter(|p| p.is_file());
+        let program = match image {
+            Some(image) => image,
+            None => std::env::current_exe().map_err(|e| format!("where am I? {e}"))?,
+        };
+        let data = directories::BaseDirs::new().ok_or("no home directory")?.data_dir().join("applications");
+        links::register_handler(&program, &data)
+    }
+    #[cfg(windows)]
+    {
+        use tauri_plugin_deep_link::DeepLinkExt;
+        app.deep_link().register_all().map_err(|e| e.to_string())
+    }
+    // macOS: the app bundle's Info.plist declares the schemes; nothing to register at run time.
+    #[cfg(not(any(target_os = "linux", windows)))]
+    {
+        let _ = app;
+        Ok(())
+    }
 }
 
 fn main() {
