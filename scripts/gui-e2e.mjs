@@ -147,6 +147,16 @@ async function startApp() {
 async function stopApp() {
   await wd("DELETE", s("")).catch(() => {});
   session = undefined;
+  // The next start must meet no phone still going away (it would hand its start to that one).
+  await waitFor("the app gone", () => !phoneRunning());
+}
+
+/** Whether a phone holds its single-instance name on this run's private D-Bus session. */
+function phoneRunning() {
+  const asked = spawnSync("dbus-send", ["--session", "--print-reply", "--dest=org.freedesktop.DBus", "/org/freedesktop/DBus",
+    "org.freedesktop.DBus.NameHasOwner", "string:org.rcsoftphone.desktop.SingleInstance"], { encoding: "utf8" });
+  if (asked.status !== 0) throw new Error(`dbus-send: ${asked.stderr}`);
+  return asked.stdout.includes("boolean true");
 }
 
 /** The settings file the app writes (scripts/gui-e2e gives it a config directory). */

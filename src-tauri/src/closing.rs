@@ -61,6 +61,8 @@ pub fn quit(app: &AppHandle) {
     if let Some(window) = app.get_webview_window("main") {
         let _ = window.hide();
     }
+    // A start while the calls are hung up becomes the phone, not a hand-over to this one.
+    tauri_plugin_single_instance::destroy(app);
     let app = app.clone();
     tauri::async_runtime::spawn(async move {
         app.state::<AppState>().stop().await;

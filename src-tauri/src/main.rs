@@ -99,7 +99,7 @@ fn register_link_handler(app: &tauri::App) -> Result<(), String> {
 }
 
 fn main() {
-    tauri::Builder::default()
+    let result = tauri::Builder::default()
         // First: a second start hands its arguments (a tel: link) to this one and exits.
         .plugin(tauri_plugin_single_instance::init(|app, args, _cwd| {
             tray::raise_window(app);
@@ -183,6 +183,43 @@ fn main() {
             about::licenses,
         ])
         // The configuration lives at the repository root (see build.rs).
-        .run(tauri::generate_context!("../tauri.conf.json"))
-        .expect("failed to run the RC Softphone app");
+        .run(tauri::generate_context!("../tauri.conf.json"));
+    if let Err(error) = result {
+        exit_after_failed_start(error);
+    }
+}
+
+/// Set in the environment of a start that is the second try of [`exit_after_failed_start`].
+const SECOND_TRY: &str = "SOFTPHONE_SECOND_TRY";
+
+/// A start that found the phone already running but could not hand it its arguments (it was
+/// going away: quitting, or killed) tries once more, and is then the phone itself. Any other
+/// failure is reported and ends the process with status 1.
+fn exit_after_failed_start(error: tauri::Error) -> ! {
+    let handover_failed = matches!(&error, tauri::Error::PluginInitialization(plugin, _) if plugin == "single-instance");
+    if handover_failed && std::env::var_os(SECOND_TRY).is_none() {
+        eprintln!("softphone: the running phone went away before it took this start's arguments ({error}); starting again");
+        if let Err(e) = start_again() {
+            eprintln!("softphone: cannot start again: {e}");
+        }
+    }
+    eprintln!("softphone: the app cannot start: {error}");
+    std::process::exit(1)
+}
+
+/// Runs this program again with the same arguments, marked as the second try: in place of
+/// this process on Unix (same process id, for whoever started it), as a child on Windows.
+fn start_again() -> std::io::Result<()> {
+    let mut again = std::process::Command::new(std::env::current_exe()?);
+    again.args(std::env::args_os().skip(1)).env(SECOND_TRY, "1");
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::CommandExt;
+        Err(again.exec())
+    }
+    #[cfg(not(unix))]
+    {
+        let status = again.status()?;
+        std::process::exit(status.code().unwrap_or(1))
+    }
 }
