@@ -71,6 +71,10 @@ async function property(css, name) {
   return wd("GET", s(`/element/${await find(css)}/property/${name}`));
 }
 
+async function attribute(css, name) {
+  return wd("GET", s(`/element/${await find(css)}/attribute/${name}`));
+}
+
 /** Calls one of the app's Tauri commands from the page, as the UI does. */
 async function invoke(command, args = {}) {
   const script = "return window.__TAURI__.core.invoke(arguments[0], arguments[1]);";
@@ -134,6 +138,55 @@ async function screenshot(name) {
 }
 
 const callIn = (state) => `.call[data-state="${state}"]`;
+/** The short line an ended call leaves under the calls for a few seconds. */
+const ENDED = ".call-ended";
+/** A call's card or its ended line. */
+const ANY_CALL = ".call, .call-ended";
+
+/** Runs `script` (the body of a function of `args`) in the page and returns its value. */
+async function page(script, ...args) {
+  return wd("POST", s("/execute/sync"), { script, args });
+}
+
+/** Gives the focus to `css`. */
+async function focus(css) {
+  await page("document.querySelector(arguments[0]).focus();", css);
+}
+
+/** Takes the focus away from any control (keys then go to the page itself). */
+async function blur() {
+  await page("document.activeElement?.blur();");
+}
+
+/** The texts of the buttons shown (laid out) inside `css`. */
+async function shownButtons(css) {
+  return page("return [...document.querySelector(arguments[0]).querySelectorAll('button')].filter((b) => b.getClientRects().length > 0).map((b) => b.textContent.trim());", css);
+}
+
+/** Starts noting every value attribute `attribute` of `css` takes, under `name`; read them
+ * with {@link seen}. */
+async function watch(name, css, attribute) {
+  const script = `const [name, css, attribute] = arguments;
+    const el = document.querySelector(css);
+    const values = [el.getAttribute(attribute)];
+    (window.__watched ??= {})[name] = values;
+    new MutationObserver(() => values.push(el.getAttribute(attribute))).observe(el, { attributes: true, attributeFilter: [attribute] });`;
+  await page(script, name, css, attribute);
+}
+
+/** The values noted by {@link watch} under `name`. */
+async function seen(name) {
+  return page("return window.__watched?.[arguments[0]] ?? [];", name);
+}
+
+/** Nothing to wait for: a key that must do nothing is given this long to do it (a hang-up
+ * or an answer takes well under a second here). */
+async function nothingHappens() {
+  await new Promise((r) => setTimeout(r, 1500));
+}
+
+const ESCAPE = "\uE00C";
+const ENTER = "\uE007";
 
 const caps = { capabilities: { alwaysMatch: { "tauri:options": { application: app } } } };
 
@@ -311,7 +364,7 @@ async function about() {
     await new Promise((r) => setTimeout(r, 500));
     if (!(await exists(callIn("talking")))) throw new Error("Escape hung up the call as well");
     await click(`${callIn("talking")} [data-action="hangup"]`);
-    await waitFor("the ended call to go", async () => !(await exists(".call")));
+    await waitFor("the ended call to go", async () => !(await exists(ANY_CALL)));
   });
 }
 
@@ -364,6 +417,159 @@ async function appSettings() {
     await waitFor("a call in progress", () => exists(callIn("talking")));
     closeWindow(shown.id);
     await waitFor("the app to quit", async () => !running(shown.pid));
+  });
+}
+
+/** The window's own behaviour (issue 18): keys while typing, ended calls, a second call, the
+ * toggles, the tabs, the status line after a re-registration. Runs in the demo, debug mode on
+ * (the SIP log tab is shown). */
+async function windowScenarios() {
+  await scenario("Escape in the transfer box, the dial field or the log filter does not hang up; Escape elsewhere does", async () => {
+    await click('button[data-dial="600"]');
+    await waitFor("the call to connect", () => exists(callIn("talking")));
+    await click(`${callIn("talking")} [data-action="ask-transfer"]`);
+    const label = await page(`return document.querySelector(arguments[0]).labels[0]?.textContent.trim();`, `${callIn("talking")} .ask input`);
+    if (label !== "Transfer to number") throw new Error(`the transfer box is labelled "${label}"`);
+    await type(`${callIn("talking")} .ask input`, "103");
+    await press(ESCAPE);
+    await nothingHappens();
+    if (!(await exists(callIn("talking")))) throw new Error("Escape in the transfer box hung up");
+    if (!(await property(`${callIn("talking")} .ask`, "hidden"))) throw new Error("Escape left the transfer box open");
+    await focus("#number");
+    await press(ESCAPE);
+    await tab("log");
+    await focus("#log-filter");
+    await press(ESCAPE);
+    await tab("phone");
+    await nothingHappens();
+    if (!(await exists(callIn("talking")))) throw new Error("Escape in the dial field or the log filter hung up");
+    await blur();
+    await press(ESCAPE);
+    await waitFor("Escape (not typing) to hang up", () => exists(ENDED));
+    await waitFor("the ended call to go", async () => !(await exists(ANY_CALL)));
+  });
+
+  await scenario("Enter on a focused Decline button declines the ringing call, never answers it", async () => {
+    await click("#demo-incoming");
+    await waitFor("the incoming call", () => exists(callIn("incoming")));
+    await focus(`${callIn("incoming")} [data-action="decline"]`);
+    await press(ENTER);
+    await waitFor("the call declined", async () => (await exists(ENDED)) && (await text(ENDED)).includes("Declined"));
+    if (await exists(callIn("talking"))) throw new Error("the Enter answered");
+    await waitFor("declined in the history", async () => (await invoke("history"))[0]?.outcome === "declined");
+    await waitFor("the ended call to go", async () => !(await exists(ANY_CALL)));
+  });
+
+  await scenario("an ended call leaves the top at once: a short \"Call ended\" line, then nothing", async () => {
+    await click('button[data-dial="600"]');
+    await waitFor("the call to connect", () => exists(callIn("talking")));
+    await click(`${callIn("talking")} [data-action="hangup"]`);
+    await waitFor("the ended line", () => exists(ENDED));
+    if (await exists(".call")) throw new Error("the ended call's card is still shown");
+    const line = await text(ENDED);
+    if (!line.startsWith("Call ended") || !line.includes("600")) throw new Error(`the ended line says "${line}"`);
+    const height = (await wd("GET", s(`/element/${await find(ENDED)}/rect`))).height;
+    if (height > 40) throw new Error(`the ended line is ${height} px high: a card, not a line`);
+    await screenshot("call-ended");
+    await waitFor("the ended line to go", async () => !(await exists(ANY_CALL)));
+  });
+
+  await scenario("a second call while one is active: both shown, the ringing one with Answer and Decline (no Hang up), announced; hold and answer", async () => {
+    await click('button[data-dial="600"]');
+    await waitFor("the first call to connect", () => exists(callIn("talking")));
+    await page("document.getElementById('announce').textContent = '';");
+    await click("#demo-incoming");
+    await waitFor("the second call", () => exists(callIn("incoming")));
+    const ringing = await shownButtons(callIn("incoming"));
+    for (const want of ["Hold and answer", "Decline", "Voicemail", "Forward…", "Reply…"]) {
+      if (!ringing.includes(want)) throw new Error(`the ringing call offers ${JSON.stringify(ringing)}, not "${want}"`);
+    }
+    if (ringing.includes("Hang up")) throw new Error(`the ringing call offers Hang up: ${JSON.stringify(ringing)}`);
+    const talking = await shownButtons(callIn("talking"));
+    if (!talking.includes("Hold") || !talking.includes("Hang up") || talking.includes("Answer")) throw new Error(`the active call offers ${JSON.stringify(talking)}`);
+    const announced = await page("const a = document.getElementById('announce'); return [a.getAttribute('aria-live'), a.textContent];");
+    if (announced[0] !== "assertive" || !announced[1].startsWith("Incoming call from")) throw new Error(`announced: ${JSON.stringify(announced)}`);
+    await screenshot("second-call");
+    await click(`${callIn("incoming")} [data-action="answer"]`);
+    await waitFor("the first held and the second connected", async () => {
+      const states = await page("return [...document.querySelectorAll('.call .state')].map((e) => e.textContent);");
+      return states.length === 2 && states.includes("On hold") && states.includes("Connected");
+    });
+    await screenshot("second-call-answered");
+    for (let left = 2; left > 0; left -= 1) {
+      await click(`${callIn("talking")} [data-action="hangup"]`);
+      await waitFor(`${left - 1} calls left`, async () => (await elementsCount(".call")) === left - 1);
+    }
+    await waitFor("the ended calls to go", async () => !(await exists(ANY_CALL)));
+  });
+
+  await scenario("mute, hold and record show a pending state until the engine confirms; a refused recording rolls back with a notice", async () => {
+    await click('button[data-dial="600"]');
+    await waitFor("the call to connect", () => exists(callIn("talking")));
+    const button = (name) => `${callIn("talking")} [data-action="${name}"]`;
+    for (const [name, done] of [["mute", "Unmute"], ["hold", "Resume"]]) {
+      await watch(name, button(name), "aria-busy");
+      await click(button(name));
+      await waitFor(`${name} confirmed`, async () => (await text(button(name))) === done && (await attribute(button(name), "aria-pressed")) === "true");
+      const busy = await seen(name);
+      if (!busy.includes("true") || busy.at(-1) !== "false") throw new Error(`${name} went through ${JSON.stringify(busy)}, not pending then confirmed`);
+    }
+    await click(button("hold"));
+    await waitFor("resumed", async () => (await text(`${callIn("talking")} .state`)) === "Connected");
+    await watch("record", button("record"), "aria-busy");
+    await click(button("record"));
+    // The demo records calls between people, not calls to its test numbers: it refuses.
+    await waitFor("the refusal told", async () => (await text("#message")).startsWith("Recording could not start"));
+    const busy = await seen("record");
+    if (!busy.includes("true") || busy.at(-1) !== "false") throw new Error(`record went through ${JSON.stringify(busy)}`);
+    if ((await text(button("record"))) !== "Record" || (await attribute(button("record"), "aria-pressed")) !== "false") throw new Error("the record button did not roll back");
+    if (!(await property(`${callIn("talking")} .rec`, "hidden"))) throw new Error("the recording indicator is on");
+    await screenshot("toggle-refused");
+    await click(`${callIn("talking")} [data-action="hangup"]`);
+    await waitFor("the ended call to go", async () => !(await exists(ANY_CALL)));
+  });
+
+  await scenario("tabs: tablist, tab and tabpanel roles; Left, Right, Home and End move between the tabs", async () => {
+    const roles = await page(`return [...document.querySelectorAll('[role="tab"]')].map((t) => {
+      const panel = document.getElementById(t.getAttribute('aria-controls'));
+      return [t.id, t.closest('[role="tablist"]') !== null, panel?.getAttribute('role'), panel?.getAttribute('aria-labelledby') === t.id];
+    });`);
+    if (roles.length !== 4 || roles.some(([, inList, role, labelled]) => !inList || role !== "tabpanel" || !labelled)) throw new Error(`roles: ${JSON.stringify(roles)}`);
+    const selected = async () => page(`return [...document.querySelectorAll('[role="tab"]')].filter((t) => t.getAttribute('aria-selected') === 'true').map((t) => t.dataset.tab).join();`);
+    const expect = async (key, name) => {
+      await press(key);
+      await waitFor(`${name} after the key`, async () => (await selected()) === name && (await focused()) === `tab-${name}` && !(await property(`#panel-${name}`, "hidden")));
+    };
+    await focus("#tab-phone");
+    await expect("\uE014", "recent"); // Right
+    await expect("\uE014", "settings");
+    await expect("\uE012", "recent"); // Left
+    await expect("\uE011", "phone"); // Home
+    await expect("\uE010", "log"); // End: the last shown tab (debug mode is on)
+    await expect("\uE014", "phone"); // Right wraps
+    await expect("\uE012", "log"); // Left wraps
+    const order = await page(`return [...document.querySelectorAll('[role="tab"]')].map((t) => t.tabIndex).join();`);
+    if (order !== "-1,-1,-1,0") throw new Error(`only the selected tab is in the Tab order: ${order}`);
+    await tab("phone");
+  });
+
+  await scenario("the header keeps \"as NUMBER (demo)\" after a re-registration (the connection dropped and came back)", async () => {
+    const registered = "Registered as 16505550101 (demo)";
+    await waitFor("registered", async () => (await text("#status-text")) === registered);
+    await page(`const el = document.getElementById('status-text');
+      document.getElementById('message').textContent = '';
+      window.__statusLines = [el.textContent];
+      new MutationObserver(() => window.__statusLines.push(el.textContent)).observe(el, { childList: true, characterData: true, subtree: true });`);
+    await click("#demo-drop");
+    await waitFor("the drop shown", async () => (await page("return window.__statusLines;")).some((l) => /^(Reconnecting|Connecting)/.test(l)));
+    await waitFor("the reconnect reported", async () => (await text("#message")) === "Connected again.");
+    await waitFor("registered again", async () => (await text("#status-text")) === registered);
+    await nothingHappens();
+    const lines = await page("return window.__statusLines;");
+    if ((await text("#status-text")) !== registered) throw new Error(`the header says "${await text("#status-text")}"`);
+    if (lines.some((l) => l.startsWith("Registered") && l !== registered)) throw new Error(`the header lost the number: ${JSON.stringify(lines)}`);
+    const status = await invoke("status");
+    if (status.state !== "registered" || status.line !== registered) throw new Error(`status: ${JSON.stringify(status)}`);
   });
 }
 
@@ -429,7 +635,7 @@ async function main() {
       await click(`${callIn("talking")} [data-action="record"]`);
       await waitFor("the recording to stop", async () => (await property(`${callIn("talking")} .rec`, "hidden")) === true);
       await click(`${callIn("talking")} [data-action="hangup"]`);
-      await waitFor("the ended call to go", async () => !(await exists(".call")));
+      await waitFor("the ended call to go", async () => !(await exists(ANY_CALL)));
     });
 
     await scenario("a call to colleague 102 is flipped to 103 and leaves this phone", async () => {
@@ -440,7 +646,7 @@ async function main() {
       await click(`${callIn("talking")} .ask button[type="submit"]`);
       await waitFor("the flip confirmed", async () => (await text("#message")) === "Flipped to 103");
       await waitFor("our call to end", async () => !(await exists('.call:not([data-state="ended"])')));
-      await waitFor("the ended call to go", async () => !(await exists(".call")));
+      await waitFor("the ended call to go", async () => !(await exists(ANY_CALL)));
     });
 
     await scenario("dial the echo test, meters move, mute, hold, keypad, hang up", async () => {
@@ -457,11 +663,11 @@ async function main() {
       await click("#keypad button:nth-child(5)");
       await screenshot("active-call");
       await click(`${callIn("talking")} [data-action="hangup"]`);
-      await waitFor("the call to end", () => exists(callIn("ended")));
+      await waitFor("the call to end", () => exists(ENDED));
       await tab("recent");
       await waitFor("the call in the history", async () => (await text("#history li:first-child")).includes("600"));
       await tab("phone");
-      await waitFor("the ended call to go", async () => !(await exists(".call")));
+      await waitFor("the ended call to go", async () => !(await exists(ANY_CALL)));
     });
 
     await scenario("the connection drops in a call: it comes back by itself, the call goes on, history and settings are kept", async () => {
@@ -476,7 +682,7 @@ async function main() {
       await click(`${callIn("talking")} [data-action="hold"]`);
       await waitFor("hold after the reconnect", async () => (await text(`${callIn("talking")} .state`)) === "On hold");
       await click(`${callIn("talking")} [data-action="hangup"]`);
-      await waitFor("the call to end", () => exists(callIn("ended")));
+      await waitFor("the call to end", () => exists(ENDED));
       const history = await waitFor("the call in the history", async () => {
         const h = await invoke("history");
         return h.length === historyBefore + 1 && h;
@@ -485,7 +691,7 @@ async function main() {
       const settingsAfter = JSON.stringify(await invoke("settings"));
       if (settingsAfter !== settingsBefore) throw new Error(`settings changed: ${settingsBefore} -> ${settingsAfter}`);
       await tab("phone");
-      await waitFor("the ended call to go", async () => !(await exists(".call")));
+      await waitFor("the ended call to go", async () => !(await exists(ANY_CALL)));
     });
 
     await scenario("sign in to the demo server with a JWT: caller IDs from the account, a call brought into a conference and another number invited", async () => {
@@ -514,11 +720,18 @@ async function main() {
       await screenshot("conference");
       await click(`${callIn("talking")} [data-action="hangup"]`);
       await waitFor("the conference call to end", async () => (await elementsCount(callIn("talking"))) === 0);
+      await tab("recent");
+      await waitFor("the conference in Recent", async () => (await text("#history li:first-child")).includes("Conference"));
+      const recent = await text("#history");
+      if (recent.includes("conf_")) throw new Error(`Recent shows a conference token: ${recent}`);
+      const overflowing = await page("return [...document.querySelectorAll('#history li')].filter((li) => li.scrollWidth > li.clientWidth + 1).length;");
+      if (overflowing) throw new Error(`${overflowing} rows of Recent overflow`);
+      await screenshot("recent-conference");
       await tab("settings");
       await clickSettled("#signout");
       await waitFor("signed out", async () => (await text("#signin-message")).startsWith("Signed out"));
       await tab("phone");
-      await waitFor("the ended calls to go", async () => !(await exists(".call")));
+      await waitFor("the ended calls to go", async () => !(await exists(ANY_CALL)));
     });
 
     await scenario("sign in to the demo server in the browser (authorization code + PKCE): the scripted browser signs in, caller IDs from the account", async () => {
@@ -580,7 +793,7 @@ async function main() {
       await waitFor("the call to connect", () => exists(callIn("talking")));
       await waitFor("the ringtone to stop", async () => !(await exists('body[data-ringtone="ring"]')));
       await click(`${callIn("talking")} [data-action="hangup"]`);
-      await waitFor("the ended call to go", async () => !(await exists(".call")));
+      await waitFor("the ended call to go", async () => !(await exists(ANY_CALL)));
     });
 
     await scenario("a bare Enter does not answer a ringing call; Ctrl+Enter does", async () => {
@@ -596,7 +809,7 @@ async function main() {
       await press("\uE009", "\uE007");
       await waitFor("Ctrl+Enter to answer", () => exists(callIn("talking")));
       await click(`${callIn("talking")} [data-action="hangup"]`);
-      await waitFor("the ended call to go", async () => !(await exists(".call")));
+      await waitFor("the ended call to go", async () => !(await exists(ANY_CALL)));
     });
 
     await scenario("a demo call is answered with a text and the caller's answer is shown", async () => {
@@ -605,19 +818,19 @@ async function main() {
       await click(`${callIn("incoming")} [data-action="ask-reply"]`);
       await click(`${callIn("incoming")} .ask button[type="submit"]`);
       await waitFor("the caller's answer", async () => (await text("#message")).startsWith("The caller answered"));
-      await waitFor("the call to end", () => exists(callIn("ended")));
+      await waitFor("the call to end", () => exists(ENDED));
     });
 
     await scenario("a demo call comes in and is declined", async () => {
       await click("#demo-incoming");
       await waitFor("the incoming call", () => exists(callIn("incoming")));
       await click(`${callIn("incoming")} [data-action="decline"]`);
-      await waitFor("the call to end", () => exists(callIn("ended")));
+      await waitFor("the call to end", () => exists(ENDED));
       await tab("recent");
       await waitFor("the declined call in the history", async () => (await text("#history li:first-child")).includes("declined"));
       await screenshot("history");
       await tab("phone");
-      await waitFor("the ended call to go", async () => !(await exists(".call")));
+      await waitFor("the ended call to go", async () => !(await exists(ANY_CALL)));
     });
 
     await scenario("a call to colleague 102 is warm-transferred to colleague 103", async () => {
@@ -630,7 +843,7 @@ async function main() {
       await screenshot("warm-transfer");
       await click('.call[data-consulting="true"] [data-action="complete-transfer"]');
       await waitFor("both our calls to end (102 and 103 now talk to each other)", async () => !(await exists('.call:not([data-state="ended"])')));
-      await waitFor("the ended calls to go", async () => !(await exists(".call")));
+      await waitFor("the ended calls to go", async () => !(await exists(ANY_CALL)));
     });
 
     await scenario("a tel: link opened while the app runs lands in the dial field of the running window", async () => {
@@ -640,6 +853,7 @@ async function main() {
       await type("#number", "");
     });
 
+    await windowScenarios();
     await about();
     await appSettings(); // last: it ends with the app quitting
   } finally {

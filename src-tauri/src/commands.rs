@@ -117,18 +117,24 @@ pub async fn hangup(state: State<'_, AppState>, call: u64) -> CommandResult<()> 
     state.call(call)?.hangup().await.map_err(says)
 }
 
-/// Puts a call on hold or takes it off.
+/// Puts a call on hold or takes it off. Returns once the far end agreed, with whether the
+/// call is held now (the window shows the change as pending until then).
 #[tauri::command]
-pub async fn set_hold(state: State<'_, AppState>, call: u64, on: bool) -> CommandResult<()> {
+pub async fn set_hold(state: State<'_, AppState>, call: u64, on: bool) -> CommandResult<bool> {
     let call = state.call(call)?;
-    if on { call.hold().await } else { call.unhold().await }.map_err(says)
+    let what = if on { "the call could not be held" } else { "the call could not be resumed" };
+    if on { call.hold().await } else { call.unhold().await }.map_err(|e| format!("{what}: {e}"))?;
+    Ok(on)
 }
 
-/// Mutes or unmutes the microphone in a call.
+/// Mutes or unmutes the microphone in a call. Returns once the engine did it, with whether
+/// the microphone is muted now.
 #[tauri::command]
-pub async fn set_mute(state: State<'_, AppState>, call: u64, on: bool) -> CommandResult<()> {
+pub async fn set_mute(state: State<'_, AppState>, call: u64, on: bool) -> CommandResult<bool> {
     let call = state.call(call)?;
-    if on { call.mute().await } else { call.unmute().await }.map_err(says)
+    let what = if on { "the microphone could not be muted" } else { "the microphone could not be turned back on" };
+    if on { call.mute().await } else { call.unmute().await }.map_err(|e| format!("{what}: {e}"))?;
+    Ok(on)
 }
 
 /// Sends keypad digits in a call.
@@ -176,13 +182,14 @@ pub async fn flip(state: State<'_, AppState>, call: u64, target: String) -> Comm
     result.succeeded().then_some(()).ok_or_else(|| format!("flip failed: {}", result.description))
 }
 
-/// Starts or stops recording the call.
+/// Starts or stops recording the call. Returns once the server answered, with whether the
+/// call is recorded now.
 #[tauri::command]
-pub async fn set_recording(state: State<'_, AppState>, call: u64, on: bool) -> CommandResult<()> {
+pub async fn set_recording(state: State<'_, AppState>, call: u64, on: bool) -> CommandResult<bool> {
     let call = state.call(call)?;
-    let result = if on { call.start_recording().await } else { call.stop_recording().await }.map_err(says)?;
     let what = if on { "recording could not start" } else { "recording could not stop" };
-    result.succeeded().then_some(()).ok_or_else(|| format!("{what}: {}", result.description))
+    let result = if on { call.start_recording().await } else { call.stop_recording().await }.map_err(|e| format!("{what}: {e}"))?;
+    result.succeeded().then_some(on).ok_or_else(|| format!("{what}: {}", result.description))
 }
 
 /// Parks a call; returns the park extension to dial to pick it up.
@@ -552,6 +559,7 @@ pub async fn conference(state: State<'_, AppState>, keychain: State<'_, Keychain
         Some(session) => (session, None),
         None => {
             let created = client.create_conference().await.map_err(|e| signin::explain(&e))?;
+            state.dialling_conference(&created.voice_call_token);
             let host = state.phone().await?.call(Dial { callee: created.voice_call_token.clone(), ..Dial::default() }).await.map_err(says)?;
             host.wait_answered(std::time::Duration::from_secs(15)).await.map_err(|e| format!("the conference did not answer: {e}"))?;
             let id = host.id().0;

@@ -58,6 +58,9 @@ pub enum UiEvent {
         call: u64,
         /// Who we call.
         to: String,
+        /// True for our call into a conference we host: the window names it "Conference"
+        /// (its number is the conference's token) and offers to invite others into it.
+        conference: bool,
     },
     /// A call rings (either side).
     Ringing {
@@ -144,12 +147,13 @@ pub enum UiEvent {
         /// Which side, from which device to which (`null`: none works now), and why.
         change: webphone::audio::DeviceChange,
     },
-    /// Something the user should read (e.g. how an invitation to the conference went).
+    /// Something the user should read that is not about a call's audio: how an invitation
+    /// to the conference went, a sign-in or history problem, a ringtone that cannot play.
     Notice {
         /// The text.
         text: String,
     },
-    /// The call's media failed.
+    /// A call's media failed (only for a call: other problems are [`UiEvent::Notice`]s).
     MediaFailed {
         /// Call id.
         call: u64,
@@ -223,5 +227,7 @@ mod tests {
         let reconnecting = PhoneEvent::Reconnecting { attempt: 2, proxy: "127.0.0.1:1".into(), wait: std::time::Duration::from_millis(1500), reason: "refused".into() };
         let json = serde_json::to_value(from_phone(&reconnecting).unwrap()).unwrap();
         assert_eq!(json, serde_json::json!({ "type": "reconnecting", "attempt": 2, "inSeconds": 1.5, "reason": "refused" }));
+        let conference = UiEvent::OutgoingCall { call: 3, to: "conf_1".into(), conference: true };
+        assert_eq!(serde_json::to_value(conference).unwrap(), serde_json::json!({ "type": "outgoingCall", "call": 3, "to": "conf_1", "conference": true }));
     }
 }

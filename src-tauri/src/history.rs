@@ -36,6 +36,23 @@ pub struct Entry {
     pub duration_secs: u64,
     /// How it ended.
     pub outcome: Outcome,
+    /// Our call into a conference we hosted: shown as "Conference", never by its number (a
+    /// one-time token of the conference, of no use to call back).
+    #[serde(default)]
+    pub conference: bool,
+}
+
+/// How RingCentral's conference tokens (`voiceCallToken`) begin. Only for entries written
+/// before [`Entry::conference`] existed: new entries carry the flag.
+const CONFERENCE_TOKEN_PREFIX: &str = "conf_";
+
+impl Entry {
+    /// An entry read from a file written before [`Entry::conference`] existed, flagged when
+    /// its number is a conference token.
+    fn upgraded(self) -> Entry {
+        let conference = self.conference || self.number.starts_with(CONFERENCE_TOKEN_PREFIX);
+        Entry { conference, ..self }
+    }
 }
 
 /// Why the history could not be read or written.
@@ -70,7 +87,7 @@ impl History {
             Err(e) => return (empty(), Some(format!("call history {} could not be read: {e}", path.display()))),
         };
         match serde_json::from_str::<Vec<Entry>>(&text) {
-            Ok(entries) => (History { path: path.to_owned(), entries }, None),
+            Ok(entries) => (History { path: path.to_owned(), entries: entries.into_iter().map(Entry::upgraded).collect() }, None),
             Err(e) => {
                 let note = match crate::files::keep_aside(path) {
                     Ok(aside) => format!("; the old file is kept as {}", aside.display()),
@@ -106,7 +123,7 @@ mod tests {
     use super::*;
 
     fn entry(n: u64) -> Entry {
-        Entry { number: format!("60{n}"), name: None, direction: "outbound".into(), started_at: n, duration_secs: 3, outcome: Outcome::Answered }
+        Entry { number: format!("60{n}"), name: None, direction: "outbound".into(), started_at: n, duration_secs: 3, outcome: Outcome::Answered, conference: false }
     }
 
     fn dir(name: &str) -> PathBuf {
@@ -126,6 +143,21 @@ mod tests {
         let (again, _) = History::load(&path);
         assert_eq!(again.entries().len(), CAPACITY);
         assert_eq!(again.entries()[0], entry(CAPACITY as u64 + 4));
+    }
+
+    #[test]
+    fn a_conference_is_flagged_also_in_a_history_written_before_the_flag() {
+        let d = dir("conference");
+        std::fs::create_dir_all(&d).unwrap();
+        let path = d.join("history.json");
+        let old = r#"[{"number":"conf_8f2a1c","name":null,"direction":"outbound","startedAt":5,"durationSecs":9,"outcome":"answered"},
+                      {"number":"600","name":null,"direction":"outbound","startedAt":4,"durationSecs":3,"outcome":"answered"}]"#;
+        std::fs::write(&path, old).unwrap();
+        let (h, warning) = History::load(&path);
+        assert!(warning.is_none(), "{warning:?}");
+        assert_eq!(h.entries().iter().map(|e| e.conference).collect::<Vec<_>>(), [true, false]);
+        let json = serde_json::to_value(&h.entries()[0]).unwrap();
+        assert_eq!(json["conference"], true, "the window reads the flag");
     }
 
     #[test]

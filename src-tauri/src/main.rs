@@ -24,7 +24,7 @@ mod state;
 mod tray;
 mod welcome;
 
-use tauri::{Emitter, Manager};
+use tauri::Manager;
 
 /// The account to start with: `SOFTPHONE_SIPINFO` (a sipInfo JSON file, for scripts), else
 /// the saved account with its password from the keychain, else none (demo mode).
@@ -123,21 +123,19 @@ fn main() {
                 let state = handle.state::<state::AppState>();
                 let keychain = handle.state::<secrets::Keychain>();
                 if let Some(text) = note {
-                    let _ = handle.emit("phone-event", events::UiEvent::Notice { text });
+                    state::notice(&handle, text);
                 }
                 let result = match configured_account(&prefs, &keychain) {
                     Ok(account) => state.start(handle.clone(), account, &prefs).await,
                     Err(e) => Err(e),
                 };
                 if let Err(e) = commands::restore_sign_in(&state, &keychain, &prefs).await {
-                    let _ = handle.emit("phone-event", events::UiEvent::MediaFailed { call: 0, reason: e });
+                    state::notice(&handle, e);
                 }
-                let status = result.unwrap_or_else(|error| {
-                    let mut failed = state.status();
-                    (failed.state, failed.error) = ("failed".into(), Some(error));
-                    failed
-                });
-                let _ = handle.emit("phone-status", status);
+                // The status is pushed to the window as it changes (state::AppState::set_status).
+                if let Err(error) = result {
+                    state.set_failed(&handle, error);
+                }
             });
             Ok(())
         })

@@ -46,21 +46,63 @@ fn caller_ids_of(ext: &rc_sim::config::Extension) -> Vec<String> {
     ext.listed_numbers().into_iter().filter(rc_sim::config::PhoneNumber::is_caller_id).map(|n| n.phone_number).collect()
 }
 
-/// Where the phone stands, for the window.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+/// Where the phone stands: the one vocabulary of the shell, the tray and the window (which
+/// receives it serialised, `"registered"` and so on, in [`Status`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
+pub enum PhoneState {
+    /// The app has not started a phone yet.
+    Starting,
+    /// Connecting and registering (at a start, or once reconnected).
+    Connecting,
+    /// Registered: calls can be made and received.
+    Registered,
+    /// The connection dropped; the phone reconnects by itself.
+    Reconnecting,
+    /// Registration failed, or the phone could not start.
+    Failed,
+}
+
+/// Where the phone stands, for the window and the tray. Serialised with `line`, the status in
+/// words ([`status_line`]), so that the window says exactly what the tray says.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Status {
-    /// `starting`, `connecting`, `registered`, `reconnecting`, `disconnected` or `failed`.
-    pub state: String,
+    /// Where it stands.
+    pub state: PhoneState,
     /// The account's number, once known.
     pub number: Option<String>,
     /// True when running against the embedded demo server.
     pub demo: bool,
-    /// Why it failed, if it did.
+    /// Why it failed or reconnects, if it does.
     pub error: Option<String>,
     /// The file of the extra CA certificate this phone trusts besides the system's
     /// (`SOFTPHONE_EXTRA_CA`), shown while it is in force: it is trusted for every server.
     pub extra_ca: Option<String>,
+}
+
+impl Status {
+    /// The status before any phone started.
+    pub fn starting() -> Status {
+        Status { state: PhoneState::Starting, number: None, demo: false, error: None, extra_ca: None }
+    }
+}
+
+impl serde::Serialize for Status {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        /// What the window receives: the fields and the line in words.
+        #[derive(serde::Serialize)]
+        #[serde(rename_all = "camelCase")]
+        struct View<'a> {
+            state: PhoneState,
+            number: &'a Option<String>,
+            demo: bool,
+            error: &'a Option<String>,
+            extra_ca: &'a Option<String>,
+            line: String,
+        }
+        let view = View { state: self.state, number: &self.number, demo: self.demo, error: &self.error, extra_ca: &self.extra_ca, line: status_line(self) };
+        serde::Serialize::serialize(&view, serializer)
+    }
 }
 
 /// A started phone.
@@ -101,6 +143,9 @@ pub struct AppState {
     rest: Mutex<Option<Arc<rc_rest::RcClient>>>,
     /// The conference this phone hosts: its session id and our call into it.
     conference: Mutex<Option<(String, u64)>>,
+    /// The numbers (`voiceCallToken`s) this phone dials to host a conference, until the call
+    /// that dials each is seen: that call is named a conference, never by its token.
+    conference_numbers: Arc<Mutex<HashSet<String>>>,
 }
 
 /// Why a command could not be carried out, in words for the user.
@@ -115,17 +160,12 @@ impl AppState {
         // read before the user answered it.
         let welcomed = prefs.welcomed || self.settings().welcomed;
         *self.settings.lock().unwrap() = Settings { welcomed, ..prefs.clone() };
-        self.set_status(&app, Status { state: "connecting".into(), number: sipinfo.as_ref().map(|i| i.username.clone()), demo: sipinfo.is_none(), error: None, extra_ca: None });
-        let (info, demo, extra_ca) = match sipinfo {
-            Some(info) => (info, None, extra_ca_from_env()?),
-            None => {
-                // The demo's recordings (voicemail, recorded calls) hold the user's voice: they
-                // go to the user's own data directory (0700), never to a shared temp folder.
-                let options = rc_sim::ServerOptions { recordings: data_dir().join("demo-recordings"), ..rc_sim::ServerOptions::loopback(demo_config()) };
-                let sim = rc_sim::start(options).await.map_err(|e| format!("the demo server did not start: {e}"))?;
-                let info = sim.sip_info(DEMO_NUMBER).ok_or("the demo account is missing")?;
-                let ca = sim.ca_pem.clone();
-                (info, Some(sim), Some(ca))
+        self.set_status(&app, Status { state: PhoneState::Connecting, number: sipinfo.as_ref().map(|i| i.username.clone()), demo: sipinfo.is_none(), error: None, extra_ca: None });
+        let (info, demo, extra_ca) = match account_or_demo(sipinfo).await {
+            Ok(prepared) => prepared,
+            Err(e) => {
+                self.set_failed(&app, e.clone());
+                return Err(e);
             }
         };
         *self.account_caller_ids.lock().unwrap() = demo.as_ref().and_then(|d| d.config().extension_by_number(DEMO_NUMBER).map(|(_, e)| caller_ids_of(e))).unwrap_or_default();
@@ -146,8 +186,8 @@ impl AppState {
         let is_demo = demo.is_some();
         let result = WebPhone::start(info, options).await;
         let status = match &result {
-            Ok(_) => Status { state: "registered".into(), number: Some(number), demo: is_demo, error: None, extra_ca: None },
-            Err(e) => Status { state: "failed".into(), number: Some(number), demo: is_demo, error: Some(e.to_string()), extra_ca: None },
+            Ok(_) => Status { state: PhoneState::Registered, number: Some(number), demo: is_demo, error: None, extra_ca: None },
+            Err(e) => Status { state: PhoneState::Failed, number: Some(number), demo: is_demo, error: Some(e.to_string()), extra_ca: None },
         };
         self.set_status(&app, status.clone());
         let phone = match result {
@@ -162,7 +202,7 @@ impl AppState {
         let (history, warning) = History::load(&data_dir().join("history.json"));
         *self.history.lock().unwrap() = Some(history);
         if let Some(w) = warning {
-            let _ = app.emit("phone-event", UiEvent::MediaFailed { call: 0, reason: w });
+            notice(&app, w);
         }
         let mut tasks = vec![self.forward_events(app.clone(), &phone, ringer), self.report_levels(app.clone(), levels)];
         let mut colleagues = Vec::new();
@@ -172,37 +212,40 @@ impl AppState {
                     tasks.push(task);
                     colleagues.push(colleague);
                 }
-                Err(e) => {
-                    let _ = app.emit("phone-event", UiEvent::MediaFailed { call: 0, reason: format!("the demo colleague {number} is not there: {e}") });
-                }
+                Err(e) => notice(&app, format!("The demo colleague {number} is not there: {e}")),
             }
         }
         *self.running.write().await = Some(Running { phone, demo, colleagues, tasks });
         Ok(status)
     }
 
-    /// Keeps `status` for the `status` command and shows it in the tray.
+    /// Keeps `status` for the `status` command, shows it in the tray and, when it changed,
+    /// pushes it to the window (`phone-status`). A registration refresh changes nothing, so
+    /// it pushes nothing and the window keeps what it shows.
     fn set_status(&self, app: &AppHandle, mut status: Status) {
         status.extra_ca = (!status.demo).then(extra_ca_path).flatten();
+        let changed = self.status.lock().unwrap().replace(status.clone()).as_ref() != Some(&status);
+        if !changed {
+            return;
+        }
         if let Some(tray) = app.try_state::<crate::tray::Tray>() {
             tray.set_status(&status_line(&status));
         }
-        *self.status.lock().unwrap() = Some(status);
+        let _ = app.emit("phone-status", status);
+    }
+
+    /// The phone could not start (`error`, in words): the status says so, number and demo
+    /// kept from the attempt.
+    pub fn set_failed(&self, app: &AppHandle, error: String) {
+        let status = Status { state: PhoneState::Failed, error: Some(error), ..self.status() };
+        self.set_status(app, status);
     }
 
     /// Changes the phone's status after an engine event (registered again, connection lost).
     fn on_registration_event(&self, app: &AppHandle, event: &PhoneEvent) {
-        let mut status = self.status();
-        (status.state, status.error) = match event {
-            PhoneEvent::Registered { .. } => ("registered".into(), None),
-            PhoneEvent::RegistrationFailed(e) => ("failed".into(), Some(e.to_string())),
-            // The engine reconnects by itself: the status says it is trying, and why.
-            PhoneEvent::Disconnected(why) => ("reconnecting".into(), Some(why.clone())),
-            PhoneEvent::Reconnecting { attempt, wait, reason, .. } => ("reconnecting".into(), Some(format!("attempt {attempt} in {:.0} s: {reason}", wait.as_secs_f32().ceil()))),
-            PhoneEvent::Reconnected { .. } => ("connecting".into(), None),
-            _ => return,
-        };
-        self.set_status(app, status);
+        if let Some(status) = status_after(self.status(), event) {
+            self.set_status(app, status);
+        }
     }
 
     /// Hangs up, unregisters and stops the phone (and the demo server), if one runs.
@@ -223,11 +266,12 @@ impl AppState {
         }
         self.calls.lock().unwrap().clear();
         self.warm.lock().unwrap().clear();
+        self.conference_numbers.lock().unwrap().clear();
     }
 
-    /// The phone's status (`starting` until [`start`](Self::start) is done).
+    /// The phone's status ([`PhoneState::Starting`] until [`start`](Self::start) is done).
     pub fn status(&self) -> Status {
-        self.status.lock().unwrap().clone().unwrap_or(Status { state: "starting".into(), number: None, demo: false, error: None, extra_ca: None })
+        self.status.lock().unwrap().clone().unwrap_or_else(Status::starting)
     }
 
     /// Sends engine events to the window, keeps the call list and plays the ring tones.
@@ -235,6 +279,7 @@ impl AppState {
         let mut events = phone.events();
         let calls = self.calls.clone();
         let (turned_away, history, sip_log) = (self.turned_away.clone(), self.history.clone(), self.sip_log.clone());
+        let conference_numbers = self.conference_numbers.clone();
         tauri::async_runtime::spawn(async move {
             let mut ringing = Ringing::default();
             let mut records: HashMap<u64, Record> = HashMap::new();
@@ -255,17 +300,20 @@ impl AppState {
                 if let PhoneEvent::InboundCall(_, info) = &event {
                     crate::notify::incoming_call(&app, info.remote_name.as_deref(), &info.remote_number);
                 }
-                if let Some(entry) = record(&mut records, &event, &turned_away).await {
-                    let saved = history.lock().unwrap().as_mut().map(|h| h.add(entry));
-                    if let Some(Err(e)) = saved {
-                        let _ = app.emit("phone-event", UiEvent::MediaFailed { call: 0, reason: e.to_string() });
-                    }
-                    let _ = app.emit("phone-event", UiEvent::History);
-                }
                 if let PhoneEvent::OutboundCall(session) = &event {
                     // Before any of the call's own events, so the window has its card first.
                     let to = session.info().await.map(|f| f.remote_number).unwrap_or_default();
-                    let _ = app.emit("phone-event", UiEvent::OutgoingCall { call: session.id().0, to });
+                    let conference = conference_numbers.lock().unwrap().remove(&to);
+                    let started = Record::outbound(to.clone(), conference);
+                    records.insert(session.id().0, started);
+                    let _ = app.emit("phone-event", UiEvent::OutgoingCall { call: session.id().0, to, conference });
+                }
+                if let Some(entry) = record(&mut records, &event, &turned_away) {
+                    let saved = history.lock().unwrap().as_mut().map(|h| h.add(entry));
+                    if let Some(Err(e)) = saved {
+                        notice(&app, e.to_string());
+                    }
+                    let _ = app.emit("phone-event", UiEvent::History);
                 }
                 if let Some(ui) = events::from_phone(&event) {
                     let _ = app.emit("phone-event", ui);
@@ -273,7 +321,7 @@ impl AppState {
                 if ringing.update(&event) {
                     let tone = ringing.tone();
                     if let Err(e) = ringer.set(tone) {
-                        let _ = app.emit("phone-event", UiEvent::MediaFailed { call: 0, reason: e });
+                        notice(&app, format!("The ringtone could not play: {e}"));
                     }
                     let _ = app.emit("phone-event", UiEvent::Ringtone { tone });
                 }
@@ -434,6 +482,12 @@ impl AppState {
         self.conference.lock().unwrap().as_ref().map(|(_, call)| *call)
     }
 
+    /// Notes that this phone is about to dial `number` (a conference's `voiceCallToken`) to
+    /// host that conference: the call to it is shown and kept as "Conference".
+    pub fn dialling_conference(&self, number: &str) {
+        self.conference_numbers.lock().unwrap().insert(number.to_owned());
+    }
+
     /// Notes the conference we host and our call into it.
     pub fn set_conference(&self, session: String, call: u64) {
         *self.conference.lock().unwrap() = Some((session, call));
@@ -481,25 +535,54 @@ impl AppState {
     }
 }
 
+/// The account to register with, the demo server when there is none (started here), and the
+/// extra CA to trust (the demo's own, else `SOFTPHONE_EXTRA_CA`'s).
+async fn account_or_demo(sipinfo: Option<SipInfo>) -> CommandResult<(SipInfo, Option<rc_sim::Handle>, Option<String>)> {
+    if let Some(info) = sipinfo {
+        return Ok((info, None, extra_ca_from_env()?));
+    }
+    // The demo's recordings (voicemail, recorded calls) hold the user's voice: they go to the
+    // user's own data directory (0700), never to a shared temp folder.
+    let options = rc_sim::ServerOptions { recordings: data_dir().join("demo-recordings"), ..rc_sim::ServerOptions::loopback(demo_config()) };
+    let sim = rc_sim::start(options).await.map_err(|e| format!("the demo server did not start: {e}"))?;
+    let Some(info) = sim.sip_info(DEMO_NUMBER) else {
+        sim.shutdown();
+        return Err("the demo account is missing".into());
+    };
+    let ca = sim.ca_pem.clone();
+    Ok((info, Some(sim), Some(ca)))
+}
+
 /// What is known of a call while it lasts, for its history entry.
 struct Record {
     number: String,
     name: Option<String>,
     inbound: bool,
+    /// Our call into a conference we host (its number is the conference's token).
+    conference: bool,
     started_at: u64,
     answered_at: Option<std::time::Instant>,
 }
 
-/// Follows a call's events; returns its history entry when it ends.
-async fn record(records: &mut HashMap<u64, Record>, event: &PhoneEvent, turned_away: &Mutex<HashSet<u64>>) -> Option<history::Entry> {
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or_default();
+impl Record {
+    /// A call we make to `number`, starting now.
+    fn outbound(number: String, conference: bool) -> Record {
+        Record { number, name: None, inbound: false, conference, started_at: unix_now(), answered_at: None }
+    }
+}
+
+/// Seconds since 1970 (0 on a clock set before it).
+fn unix_now() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or_default()
+}
+
+/// Follows a call's events; returns its history entry when it ends. Outbound calls are
+/// entered by the event loop, which knows their number ([`Record::outbound`]).
+fn record(records: &mut HashMap<u64, Record>, event: &PhoneEvent, turned_away: &Mutex<HashSet<u64>>) -> Option<history::Entry> {
     match event {
         PhoneEvent::InboundCall(s, info) => {
-            records.insert(s.id().0, Record { number: info.remote_number.clone(), name: info.remote_name.clone(), inbound: true, started_at: now, answered_at: None });
-        }
-        PhoneEvent::OutboundCall(s) => {
-            let number = s.info().await.map(|f| f.remote_number).unwrap_or_default();
-            records.insert(s.id().0, Record { number, name: None, inbound: false, started_at: now, answered_at: None });
+            let r = Record { number: info.remote_number.clone(), name: info.remote_name.clone(), inbound: true, conference: false, started_at: unix_now(), answered_at: None };
+            records.insert(s.id().0, r);
         }
         PhoneEvent::Call(id, webphone::CallEvent::Answered { .. }) => {
             if let Some(r) = records.get_mut(&id.0) {
@@ -522,6 +605,7 @@ async fn record(records: &mut HashMap<u64, Record>, event: &PhoneEvent, turned_a
                 started_at: r.started_at,
                 duration_secs: r.answered_at.map_or(0, |t| t.elapsed().as_secs()),
                 outcome,
+                conference: r.conference,
             });
         }
         _ => {}
@@ -643,16 +727,37 @@ pub fn status_line(s: &Status) -> String {
 
 fn phone_line(s: &Status) -> String {
     let who = s.number.as_deref().map(|n| format!(" as {n}")).unwrap_or_default();
-    match s.state.as_str() {
-        "registered" => format!("Registered{who}{}", if s.demo { " (demo)" } else { "" }),
-        "connecting" | "starting" => "Connecting…".into(),
-        "reconnecting" => match s.error.as_deref() {
+    match s.state {
+        PhoneState::Registered => format!("Registered{who}{}", if s.demo { " (demo)" } else { "" }),
+        PhoneState::Starting => "Starting…".into(),
+        PhoneState::Connecting => "Connecting…".into(),
+        PhoneState::Reconnecting => match s.error.as_deref() {
             Some(why) => format!("Reconnecting… ({why})"),
             None => "Reconnecting…".into(),
         },
-        "disconnected" => format!("Disconnected: {}", s.error.as_deref().unwrap_or("the connection was lost")),
-        _ => format!("Not registered: {}", s.error.as_deref().unwrap_or("unknown error")),
+        PhoneState::Failed => format!("Not registered: {}", s.error.as_deref().unwrap_or("unknown error")),
     }
+}
+
+/// The status after a registration or connection event of the engine, or `None` when `event`
+/// is of another kind. The number and the demo flag are the account's and stay.
+fn status_after(status: Status, event: &PhoneEvent) -> Option<Status> {
+    let (state, error) = match event {
+        PhoneEvent::Registered { .. } => (PhoneState::Registered, None),
+        PhoneEvent::RegistrationFailed(e) => (PhoneState::Failed, Some(e.to_string())),
+        // The engine reconnects by itself: the status says it is trying, and why.
+        PhoneEvent::Disconnected(why) => (PhoneState::Reconnecting, Some(why.clone())),
+        PhoneEvent::Reconnecting { attempt, wait, reason, .. } => (PhoneState::Reconnecting, Some(format!("attempt {attempt} in {:.0} s: {reason}", wait.as_secs_f32().ceil()))),
+        PhoneEvent::Reconnected { .. } => (PhoneState::Connecting, None),
+        _ => return None,
+    };
+    Some(Status { state, error, ..status })
+}
+
+/// Tells the window something the user should read that concerns no call (a damaged history
+/// file, a sign-in problem, a ringtone that cannot play): a notice, never "Audio failed".
+pub fn notice(app: &AppHandle, text: impl Into<String>) {
+    let _ = app.emit("phone-event", UiEvent::Notice { text: text.into() });
 }
 
 /// Keeps the call map in step with the engine: new calls in, ended calls out.
@@ -683,19 +788,41 @@ fn audio() -> Arc<dyn AudioIo> {
 mod tests {
     use super::*;
 
-    fn status(state: &str, error: Option<&str>) -> Status {
-        Status { state: state.into(), number: Some("16505550101".into()), demo: true, error: error.map(str::to_owned), extra_ca: None }
+    fn status(state: PhoneState, error: Option<&str>) -> Status {
+        Status { state, number: Some("16505550101".into()), demo: true, error: error.map(str::to_owned), extra_ca: None }
     }
 
     #[test]
     fn the_tray_says_where_the_phone_stands() {
-        assert_eq!(status_line(&status("registered", None)), "Registered as 16505550101 (demo)");
-        assert_eq!(status_line(&status("connecting", None)), "Connecting…");
-        assert_eq!(status_line(&status("disconnected", Some("the server closed the connection"))), "Disconnected: the server closed the connection");
-        assert_eq!(status_line(&status("failed", Some("403 Forbidden"))), "Not registered: 403 Forbidden");
-        assert_eq!(status_line(&status("reconnecting", Some("attempt 2 in 3 s: refused"))), "Reconnecting… (attempt 2 in 3 s: refused)");
-        let trusting = Status { extra_ca: Some("/tmp/ca.pem".into()), demo: false, ..status("registered", None) };
+        assert_eq!(status_line(&status(PhoneState::Registered, None)), "Registered as 16505550101 (demo)");
+        assert_eq!(status_line(&status(PhoneState::Connecting, None)), "Connecting…");
+        assert_eq!(status_line(&Status::starting()), "Starting…");
+        assert_eq!(status_line(&status(PhoneState::Failed, Some("403 Forbidden"))), "Not registered: 403 Forbidden");
+        assert_eq!(status_line(&status(PhoneState::Reconnecting, Some("attempt 2 in 3 s: refused"))), "Reconnecting… (attempt 2 in 3 s: refused)");
+        let trusting = Status { extra_ca: Some("/tmp/ca.pem".into()), demo: false, ..status(PhoneState::Registered, None) };
         assert_eq!(status_line(&trusting), "Registered as 16505550101 · trusting the extra CA in /tmp/ca.pem", "an extra CA in force is always shown");
+    }
+
+    #[test]
+    fn the_window_gets_the_state_as_a_word_and_the_line_the_tray_shows() {
+        let json = serde_json::to_value(status(PhoneState::Registered, None)).unwrap();
+        assert_eq!(json["state"], "registered");
+        assert_eq!(json["line"], "Registered as 16505550101 (demo)");
+        assert_eq!(json["number"], "16505550101");
+        assert_eq!(serde_json::to_value(Status::starting()).unwrap()["state"], "starting");
+    }
+
+    #[test]
+    fn a_registration_refresh_keeps_the_number_and_changes_nothing() {
+        let registered = status(PhoneState::Registered, None);
+        let refreshed = status_after(registered.clone(), &PhoneEvent::Registered { expires: 60 }).unwrap();
+        assert_eq!(refreshed, registered, "nothing changed: nothing is pushed, the header keeps the number");
+        let dropped = status_after(registered.clone(), &PhoneEvent::Disconnected("the server closed the connection".into())).unwrap();
+        assert_eq!((dropped.state, dropped.number.as_deref()), (PhoneState::Reconnecting, Some("16505550101")));
+        let back = status_after(dropped, &PhoneEvent::Reconnected { proxy: "127.0.0.1:1".into(), backup: false }).unwrap();
+        let again = status_after(back, &PhoneEvent::Registered { expires: 60 }).unwrap();
+        assert_eq!(status_line(&again), "Registered as 16505550101 (demo)", "the number and (demo) survive a reconnect");
+        assert!(status_after(registered, &PhoneEvent::Unregistered).is_none());
     }
 
     #[test]
