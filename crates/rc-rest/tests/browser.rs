@@ -4,8 +4,12 @@
 //! the host's `xdg-open`, which that script replaces with the stand-in, naming its record file
 //! in `BROWSER_RECORD`.
 
+#[path = "../../webphone/tests/common/poll.rs"]
+mod poll;
+
+use poll::Poll;
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const AUTHORIZE: &str = "https://platform.ringcentral.com/restapi/oauth/authorize?response_type=code&client_id=abc&redirect_uri=http%3A%2F%2F127.0.0.1%3A5000%2F&state=x%26y&code_challenge=z";
 
@@ -41,12 +45,13 @@ fn the_authorize_url_reaches_the_browser_whole() {
     let record = stand_in_browser();
     let _ = std::fs::remove_file(&record);
     rc_rest::open_in_browser(AUTHORIZE).unwrap();
-    let deadline = Instant::now() + Duration::from_secs(30);
+    // The stand-in runs as a program of its own and only leaves its record: look for it (see
+    // `poll.rs`).
+    let mut poll = Poll::new("the stand-in browser's record").within(Duration::from_secs(30));
     let opened = loop {
         match std::fs::read_to_string(&record) {
             Ok(text) => break text,
-            Err(_) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(50)),
-            Err(e) => panic!("the browser was not opened within 30 s: {e}"),
+            Err(_) => poll.again_blocking(),
         }
     };
     assert_eq!(opened, AUTHORIZE);

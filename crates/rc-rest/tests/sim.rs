@@ -2,6 +2,10 @@
 
 use std::time::{Duration, SystemTime};
 
+#[path = "../../webphone/tests/common/poll.rs"]
+mod poll;
+use poll::Poll;
+
 use rc_rest::http::{tls_config, Https};
 use rc_rest::{ClientOptions, LoopbackRedirect, Pkce, RcClient, RedirectError, RestError, Secret};
 use rc_sim::config::{demo_jwt, OAuthSettings};
@@ -150,9 +154,13 @@ async fn refresh_on_expiry() {
     let client = jwt_client(&sim).await;
     let first = client.tokens().unwrap();
     assert!(first.expires_at <= SystemTime::now() + Duration::from_secs(2));
+    assert!(first.refresh_at < first.expires_at, "it plans to refresh ahead of expiry: {first:?}");
 
-    // Ahead of expiry: the client refreshes before the call.
-    tokio::time::sleep(Duration::from_millis(1200)).await;
+    // Ahead of expiry: once the planned refresh time has come (set so, rather than waited for),
+    // the client refreshes before the call.
+    let mut due = first.clone();
+    due.refresh_at = SystemTime::now();
+    client.set_tokens(Some(due));
     client.caller_ids().await.unwrap();
     let second = client.tokens().unwrap();
     assert_ne!(second.access_token, first.access_token);
@@ -163,7 +171,15 @@ async fn refresh_on_expiry() {
     stale.expires_at = SystemTime::now() + Duration::from_secs(3600);
     stale.refresh_at = stale.expires_at;
     client.set_tokens(Some(stale));
-    tokio::time::sleep(Duration::from_millis(2200)).await;
+    // The running server keeps real time: ask it until the 2 s token has run out (see
+    // `poll.rs`).
+    let https = Https::new(tls_config(Some(&sim.ca_pem)).unwrap(), Duration::from_secs(10));
+    let numbers = format!("{}{}", sim.rest_url(), rc_rest::client::PHONE_NUMBER_PATH);
+    let bearer = format!("Bearer {}", second.access_token.expose());
+    let mut poll = Poll::new("the server to find the 2 s access token expired").every(Duration::from_millis(100));
+    while https.send("GET", &numbers, &[("authorization", &bearer)], Vec::new()).await.unwrap().status == 200 {
+        poll.again().await;
+    }
     client.sip_provision().await.unwrap();
     assert_ne!(client.tokens().unwrap().access_token, second.access_token);
 

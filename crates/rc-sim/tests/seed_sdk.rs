@@ -4,6 +4,7 @@
 mod common;
 
 use common::seed::{write_tone_wav, Seed};
+use common::Poll;
 use rc_sim::{Config, Extension, Handle};
 use serde_json::{json, Value};
 use std::time::Duration;
@@ -44,28 +45,29 @@ async fn ring(seed: &mut Seed, callee: &str, b: &str) -> (Value, Value) {
     (a_session, inbound["session"].clone())
 }
 
+/// Waits until a page has received audio. A page's WebRTC statistics are only had by asking
+/// (`getStats`), so this asks every 200 ms (see `common::poll`).
 async fn bytes_flow(seed: &mut Seed, page: &str, session: &Value) {
-    for _ in 0..50 {
+    let mut poll = Poll::new(format!("page {page} to receive audio")).every(Duration::from_millis(200));
+    loop {
         let s = seed.run(page, "stats", json!({ "session": session })).await.unwrap();
         if s["bytesReceived"].as_u64().unwrap_or(0) > 2000 {
             return;
         }
-        tokio::time::sleep(Duration::from_millis(200)).await;
+        poll.again_or(|| format!("its last stats: {s}")).await;
     }
-    let s = seed.run(page, "stats", json!({ "session": session })).await.unwrap();
-    panic!("page {page} receives no audio: {s}");
 }
 
-/// Waits until a page sends audio (so ICE and DTLS are up).
+/// Waits until a page sends audio (so ICE and DTLS are up), asking as [`bytes_flow`] does.
 async fn media_sent(seed: &mut Seed, page: &str, session: &Value) {
-    for _ in 0..50 {
+    let mut poll = Poll::new(format!("page {page} to send audio")).every(Duration::from_millis(200));
+    loop {
         let s = seed.run(page, "stats", json!({ "session": session })).await.unwrap();
         if s["bytesSent"].as_u64().unwrap_or(0) > 2000 {
             return;
         }
-        tokio::time::sleep(Duration::from_millis(200)).await;
+        poll.again_or(|| format!("its last stats: {s}")).await;
     }
-    panic!("page {page} sends no audio");
 }
 
 async fn hears_tone(seed: &mut Seed, page: &str, session: &Value) {
@@ -182,17 +184,18 @@ async fn seed_sdk_sends_dtmf_and_voicemail_to_the_bots() {
     let a = call_bot(&mut seed, "602").await;
     media_sent(&mut seed, "A", &a).await;
     seed.run("A", "sendDtmf", json!({ "session": a, "digits": "159#" })).await.unwrap();
-    let mut digits = String::new();
-    for _ in 0..60 {
-        digits = sim.bot_reports().await.iter().filter_map(|r| match r.event {
+    // The bots' reports are a snapshot rc-sim gives when asked (see `common::poll`).
+    let mut poll = Poll::new("the IVR bot to report four digits");
+    let digits = loop {
+        let digits: String = sim.bot_reports().await.iter().filter_map(|r| match r.event {
             rc_sim::core::BotEvent::Digit { digit } => Some(digit),
             _ => None,
         }).collect();
         if digits.len() >= 4 {
-            break;
+            break digits;
         }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+        poll.again_or(|| format!("digits so far: {digits:?}")).await;
+    };
     assert_eq!(digits, "159#");
     seed.run("A", "hangup", json!({ "session": a })).await.unwrap();
 
@@ -201,18 +204,17 @@ async fn seed_sdk_sends_dtmf_and_voicemail_to_the_bots() {
     media_sent(&mut seed, "A", &a).await;
     tokio::time::sleep(Duration::from_secs(2)).await; // talk for two seconds of audio
     seed.run("A", "hangup", json!({ "session": a })).await.unwrap();
-    let mut recorded = None;
-    for _ in 0..50 {
-        recorded = sim.bot_reports().await.into_iter().find_map(|r| match r.event {
+    let mut poll = Poll::new("the voicemail bot to save a recording");
+    let (path, seconds) = loop {
+        let recorded = sim.bot_reports().await.into_iter().find_map(|r| match r.event {
             rc_sim::core::BotEvent::Recorded { path, seconds } => Some((path, seconds)),
             _ => None,
         });
-        if recorded.is_some() {
-            break;
+        if let Some(recorded) = recorded {
+            break recorded;
         }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    let (path, seconds) = recorded.expect("the voicemail bot saves a recording");
+        poll.again().await;
+    };
     assert!(seconds > 1.0, "{seconds} s recorded");
     let (rate, samples) = media::wav::read(std::path::Path::new(&path)).unwrap();
     let (f, _) = media::tone::dominant_frequency(&samples[samples.len() / 2..], rate, 100, 4000, 10);
@@ -374,15 +376,13 @@ async fn seed_sdk_records_and_warm_transfers() {
     hears_tone(&mut seed, "B", &b).await;
     let stopped = seed.run("A", "stopRecording", json!({ "session": a })).await.expect("stopRecording resolves");
     assert_eq!(stopped["code"], 0, "{stopped}");
-    let mut recording = None;
-    for _ in 0..100 {
-        recording = sim.recordings().await.into_iter().next();
-        if recording.is_some() {
-            break;
+    let mut poll = Poll::new("rc-sim to write the recording");
+    let recording = loop {
+        if let Some(recording) = sim.recordings().await.into_iter().next() {
+            break recording;
         }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    let recording = recording.expect("rc-sim wrote the recording");
+        poll.again().await;
+    };
     let (rate, samples) = media::wav::read(std::path::Path::new(&recording.path)).unwrap();
     assert!(recording.seconds > 1.0, "{recording:?}");
     let (f, _) = media::tone::dominant_frequency(&samples[samples.len() / 2..], rate, 100, 4000, 10);

@@ -8,7 +8,7 @@
 
 mod common;
 
-use common::{EXT_101, WAIT};
+use common::{Poll, EXT_101, WAIT};
 use std::path::PathBuf;
 use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -84,11 +84,11 @@ impl Drop for Pulse {
     fn drop(&mut self) {
         let pulse = |arg| Command::new("pulseaudio").env("XDG_RUNTIME_DIR", &self.dir).arg(arg).status().is_ok_and(|s| s.success());
         pulse("--kill");
-        // Its files go once it has exited (`--check` fails then).
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while pulse("--check") && Instant::now() < deadline {
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        // Its files go once it has exited (`--check` fails then). The daemon is not our child,
+        // so there is no exit to wait on: ask (see `common::poll`), and remove the files anyway
+        // after 5 s.
+        let mut poll = Poll::new("PulseAudio to exit").within(Duration::from_secs(5));
+        while pulse("--check") && poll.wait_blocking() {}
         let _ = std::fs::remove_dir_all(&self.dir);
     }
 }

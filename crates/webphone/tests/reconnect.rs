@@ -185,7 +185,6 @@ async fn an_unanswered_register_backs_off_instead_of_storming_and_recovers() {
     let mut a = quick_phone(&sim, EXT_101, Input::Silence, |_| {}).await;
     sim.set_faults(Faults { ignore_register: true, ..Faults::default() });
     let before = registers_received(&sim).await;
-    let t0 = Instant::now();
 
     sim.drop_connection(conn_of(&sim, EXT_101).await);
     let mut waits = Vec::new();
@@ -199,10 +198,8 @@ async fn an_unanswered_register_backs_off_instead_of_storming_and_recovers() {
         waits.push(wait);
     }
     let sent = registers_received(&sim).await - before;
-    let elapsed = t0.elapsed();
-    println!("4 attempts in {elapsed:?}, waits {waits:?}, {sent} REGISTERs");
     assert!(waits[3] > waits[0] * 2, "the waits grow: {waits:?}");
-    assert!(sent <= 4, "one REGISTER per connection, each waited out (1 s): {sent} in {elapsed:?}");
+    assert!(sent <= 4, "one REGISTER per connection, each waited out (1 s): {sent} for waits {waits:?}");
 
     sim.set_faults(Faults::default());
     registered(&mut a).await;
@@ -247,10 +244,12 @@ async fn a_wrong_password_fails_at_once_and_is_not_retried() {
     opts.link = quick_link();
     let err = WebPhone::start(info, opts).await.expect_err("refused");
     assert!(matches!(err, CallError::Register(RegisterError::WrongPassword(_))), "{err}");
-    let sent = registers_received(&sim).await;
-    // Long enough for several retries at the quick settings, had there been any.
-    tokio::time::sleep(Duration::from_millis(800)).await;
-    assert_eq!(registers_received(&sim).await, sent, "no retry after a wrong password");
+    // Everything the server received so far is in its log stream already: the refusal was its
+    // answer to the last of it. Watch the stream for another REGISTER for a few retry intervals
+    // at the quick settings (200 ms base): a retry would show at once and fail the test.
+    let mut log = sim.subscribe_log();
+    let retry = event_within(&mut log, Duration::from_millis(800), |e| (e.direction == Direction::In && e.text.starts_with("REGISTER ")).then(|| e.text.clone())).await;
+    assert_eq!(retry, None, "no retry after a wrong password");
     eventually("the refused phone's connection to close", || async { sim.registrations().await.is_empty().then_some(()) }).await;
 }
 
@@ -258,12 +257,11 @@ async fn a_wrong_password_fails_at_once_and_is_not_retried() {
 async fn a_silent_connection_is_found_dead_by_the_keepalive_within_two_intervals() {
     let sim = server().await;
     let mut a = quick_phone(&sim, EXT_101, Input::Silence, |_| {}).await;
-    let t0 = Instant::now();
     sim.set_faults(Faults { freeze: true, ..Faults::default() });
     let why = disconnected(&mut a).await;
-    let took = t0.elapsed();
-    assert!(why.contains("keep-alive"), "{why}");
-    assert!(took <= Duration::from_millis(1500), "dead within two 500 ms intervals (+ scheduling): {took:?}");
+    // The engine's own account of the silence it gave up after: two 500 ms intervals (the
+    // keep-alive's timing on a fake clock is tested in `link.rs`).
+    assert_eq!(why, "no answer to keep-alive pings for 1 s", "dead after two intervals without an answer");
 
     sim.set_faults(Faults::default());
     registered(&mut a).await;

@@ -2,7 +2,12 @@
 #![allow(dead_code)]
 
 pub mod https;
+#[path = "../../../webphone/tests/common/poll.rs"]
+pub mod poll;
 pub mod seed;
+
+#[allow(unused_imports)] // not every test file polls
+pub use poll::Poll;
 
 use futures_util::{SinkExt, StreamExt};
 use rand::rngs::StdRng;

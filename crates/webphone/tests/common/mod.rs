@@ -3,6 +3,9 @@
 #![allow(dead_code)]
 
 pub mod kamailio;
+pub mod poll;
+
+pub use poll::Poll;
 
 use media::tone::{dominant_frequency, rms};
 use rc_sim::Handle;
@@ -47,15 +50,34 @@ pub async fn server_with(media: rc_sim::config::MediaSettings) -> Handle {
     rc_sim::start(rc_sim::ServerOptions::loopback(config)).await.expect("rc-sim starts")
 }
 
-/// Polls `check` every 50 ms until it gives a value, for at most [`WAIT`].
+/// Asks `check` until it gives a value, through [`Poll`] (every 50 ms, for at most [`WAIT`]):
+/// for what rc-sim only tells when asked (its registrations, calls and log snapshots).
 pub async fn eventually<T, F: std::future::Future<Output = Option<T>>>(what: &str, mut check: impl FnMut() -> F) -> T {
-    let deadline = tokio::time::Instant::now() + WAIT;
+    let mut poll = Poll::new(what).within(WAIT);
     loop {
         if let Some(t) = check().await {
             return t;
         }
-        assert!(tokio::time::Instant::now() < deadline, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
+        poll.again().await;
+    }
+}
+
+/// Watches `events` for `window` and returns the first one `pick` accepts, if any came: for
+/// tests that prove something does not happen (a retry that must not come). It returns as soon
+/// as such an event arrives; the window only bounds how long the absence is watched.
+pub async fn event_within<E: Clone, T>(events: &mut broadcast::Receiver<E>, window: Duration, mut pick: impl FnMut(&E) -> Option<T>) -> Option<T> {
+    let end = tokio::time::Instant::now() + window;
+    loop {
+        match tokio::time::timeout_at(end, events.recv()).await {
+            Err(_) => return None,
+            Ok(Ok(e)) => {
+                if let Some(t) = pick(&e) {
+                    return Some(t);
+                }
+            }
+            Ok(Err(broadcast::error::RecvError::Lagged(_))) => continue,
+            Ok(Err(_)) => return None,
+        }
     }
 }
 

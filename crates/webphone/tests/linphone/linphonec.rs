@@ -6,6 +6,7 @@
 //! there.
 
 use crate::common::kamailio::{free_udp_port, Kamailio, DOMAIN};
+use crate::common::Poll;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -172,15 +173,16 @@ impl Linphone {
     }
 
     /// Polls `status register` (it answers at once) until the REGISTER got its 200.
+    /// linphonec prints nothing of its own when it registers, so this asks (see
+    /// `common::poll`).
     async fn wait_registered(&mut self) {
-        let deadline = tokio::time::Instant::now() + WAIT;
+        let mut poll = Poll::new(format!("linphonec {} to register", self.user)).within(WAIT).every(Duration::from_millis(100));
         loop {
             let answer = self.command("status register", "an answer to 'status register'", |l| l.starts_with("registered") || l.starts_with("unregistered") || l.contains("No default proxy")).await;
             if answer.starts_with("registered,") {
                 return;
             }
-            assert!(tokio::time::Instant::now() < deadline, "linphonec {} did not register within {WAIT:?}\n{}", self.user, self.context());
-            tokio::time::sleep(Duration::from_millis(100)).await;
+            poll.again_or(|| self.context()).await;
         }
     }
 }
@@ -334,9 +336,10 @@ impl Recording {
     }
 
     /// Reads what was recorded since the last look in windows of `secs` seconds until
-    /// `accept` takes one; at most [`WAIT`].
+    /// `accept` takes one; at most [`WAIT`]. Linphone writes the file as it goes and tells
+    /// nobody, so this looks again every 100 ms (see `common::poll`).
     async fn listen(&mut self, what: &str, secs: f64, accept: impl Fn(&[i16], u32) -> bool) {
-        let deadline = tokio::time::Instant::now() + WAIT;
+        let mut poll = Poll::new(format!("{what} in Linphone's recording {}", self.path.display())).within(WAIT).every(Duration::from_millis(100));
         let mut last = None;
         loop {
             if let Some((rate, samples)) = self.samples() {
@@ -351,13 +354,8 @@ impl Recording {
                     }
                 }
             }
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "Linphone's recording {}: no {what} within {WAIT:?} (last window: dominant (Hz, share) and RMS {last:?}; {} samples read)",
-                self.path.display(),
-                self.read
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
+            let read = self.read;
+            poll.again_or(|| format!("last window: dominant (Hz, share) and RMS {last:?}; {read} samples read")).await;
         }
     }
 }
