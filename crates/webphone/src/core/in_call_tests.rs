@@ -2,10 +2,9 @@
 //! re-INVITEs, call-control INFOs answered out of order, and transfers (blind, warm, and one
 //! that nothing completes).
 
-use super::tests::{answer, answered_call, answered_inbound, in_dialog, register, request, sent, statuses_of};
+use super::tests::{answer, answered_call, answered_call_offering, answered_inbound, in_dialog, register, request, sent, statuses_of, THEIR_REOFFER};
 use super::*;
 use rc_dialect::control;
-use sip::WithBody;
 
 /// Our SDP as the media would write it (what hold and unhold re-offer).
 const OURS: &str = "v=0\r\no=- 42 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=rtpmap:111 opus/48000/2\r\na=sendrecv\r\n";
@@ -15,14 +14,7 @@ fn talking(now: Instant) -> (PhoneCore, CallId) {
     let mut c = tests::core();
     register(&mut c, now);
     let _ = sent(&mut c);
-    let id = c.reserve_call_id();
-    c.call(id, &outbound::Dial { callee: "600".into(), ..outbound::Dial::default() }, OURS, now).unwrap();
-    let (msgs, _) = sent(&mut c);
-    let mut ok = sip::builder::response(request(&msgs[0]), 200, Some("srv"));
-    ok.headers.push(sip::HeaderName::Contact, "<sip:srv@1.2.3.4;transport=wss>");
-    ok.set_body("application/sdp", b"v=0 theirs\r\n");
-    c.handle_frame(&ok.to_bytes(), now);
-    let _ = sent(&mut c);
+    let id = answered_call_offering(&mut c, OURS, now);
     (c, id)
 }
 
@@ -86,7 +78,7 @@ fn a_refused_hold_fails_its_request_and_the_call_stays_as_it_was() {
 fn the_servers_re_invite_waits_for_the_medias_answer_and_a_second_one_meanwhile_gets_491() {
     let now = Instant::now();
     let (mut c, id, tag) = answered_inbound(now);
-    let offer = "v=0\r\nm=audio 7 RTP/SAVPF 0\r\na=rtpmap:0 pcmu/8000\r\na=fingerprint:sha-1 03:04\r\n";
+    let offer = THEIR_REOFFER;
     c.handle_frame(in_dialog("INVITE", 123456790, &tag, "application/sdp", offer).as_bytes(), now);
     let (msgs, events) = sent(&mut c);
     assert!(statuses_of(&msgs).iter().all(|s| *s < 200), "no final answer before the media's: {msgs:?}");

@@ -272,8 +272,12 @@ fn offers_we_cannot_answer_get_488_at_once() {
 
 /// An outbound call answered on a fake clock; returns its id.
 pub(super) fn answered_call(c: &mut PhoneCore, now: Instant) -> CallId {
+    answered_call_offering(c, "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\nm=audio 9 RTP/SAVPF 0\r\na=sendrecv\r\n", now)
+}
+
+/// An outbound call with our SDP `offer`, answered on a fake clock; returns its id.
+pub(super) fn answered_call_offering(c: &mut PhoneCore, offer: &str, now: Instant) -> CallId {
     let id = c.reserve_call_id();
-    let offer = "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\nm=audio 9 RTP/SAVPF 0\r\na=sendrecv\r\n";
     c.call(id, &Dial { callee: "600".into(), ..Dial::default() }, offer, now).unwrap();
     let (msgs, _) = sent(c);
     let invite = request(&msgs[0]).clone();
@@ -360,6 +364,9 @@ fn a_503_to_register_is_retried_after_the_back_off_or_the_servers_retry_after() 
     assert_eq!(c.poll_timeout(), Some(retry_at + Duration::from_secs(120)), "the server's Retry-After wins");
 }
 
+/// A new offer of the server's in an answered call (a re-INVITE's or an UPDATE's).
+pub(super) const THEIR_REOFFER: &str = "v=0\r\nm=audio 7 RTP/SAVPF 0\r\na=rtpmap:0 pcmu/8000\r\na=fingerprint:sha-1 03:04\r\n";
+
 /// A core with the inbound call of [`INVITE`] answered; returns it, the call and our To tag.
 pub(super) fn answered_inbound(now: Instant) -> (PhoneCore, CallId, String) {
     let mut c = core();
@@ -434,7 +441,7 @@ fn an_update_with_an_offer_is_answered_with_sdp_and_one_without_is_just_taken() 
     let now = Instant::now();
     let (mut c, id, tag) = answered_inbound(now);
     // ringcentral-web-phone PR #407: after a warm transfer the server sends an UPDATE with an offer.
-    let offer = "v=0\r\nm=audio 7 RTP/SAVPF 0\r\na=rtpmap:0 pcmu/8000\r\na=fingerprint:sha-1 03:04\r\n";
+    let offer = THEIR_REOFFER;
     c.handle_frame(in_dialog("UPDATE", 123456790, &tag, "application/sdp", offer).as_bytes(), now);
     let (msgs, events) = sent(&mut c);
     assert!(msgs.is_empty(), "answered once the media has its answer: {msgs:?}");
